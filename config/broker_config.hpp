@@ -1,0 +1,94 @@
+// The broker's configuration: the Migration Broker's IOS-like language, parsed and checked
+// into plain structs. Everything here is validated: a Config that parse_config returned
+// has every reference resolved and every default filled in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config_error.hpp"
+#include "shared/net_types.hpp"
+
+namespace tsp::config {
+
+enum class AuthMechanism { Anonymous, Plain, DigestMd5 };
+
+// "ipv6 local pool NAME PREFIX LEN": `range` is handed out in blocks of `block_len` bits.
+struct PoolConfig {
+  std::string name;
+  Ipv6Prefix range;
+  unsigned block_len = 128;
+  int line = 0;
+};
+
+// A "tsp NAME" block: where and how clients talk TSP to us.
+struct TspConfig {
+  std::string name;
+  Ipv4Addr address;
+  std::optional<uint16_t> udp_port, tcp_port;  // at least one is set
+  // Offered in this order (CAPABILITY lists them so); default {DigestMd5, Plain, Anonymous}.
+  std::vector<AuthMechanism> auth;
+  std::string realm = "tspbroker";  // DIGEST-MD5 realm
+  unsigned keepalive_interval = 30;  // seconds offered to clients
+  unsigned keepalive_missed = 3;     // missed intervals before an idle tunnel expires
+  unsigned max_sessions = 10000;     // concurrent unfinished TSP sessions
+  unsigned session_timeout = 60;     // seconds an unfinished session may idle
+  int line = 0;
+};
+
+// A "tunnel server NAME" block: where tunnels end and which pools feed them.
+struct TunnelServerConfig {
+  std::string name;
+  Ipv4Addr address;
+  Ipv6Addr ipv6_address;  // our tunnel endpoint; default: block 1 of the endpoints pool
+  std::string endpoint_pool;
+  std::vector<std::string> prefix_pools;  // at most one per block length
+  Ipv6Addr dns_server;  // given to clients; default: ipv6_address
+  unsigned mtu = 1280;
+  uint32_t lifetime = 604800;  // seconds, offered to clients
+  int line = 0;
+};
+
+// The "tunnel broker NAME" block: which tsp and tunnel server this daemon runs.
+struct BrokerConfig {
+  std::string name;
+  std::string tsp;
+  std::string tunnel_server;
+  std::vector<std::string> redirect_brokers;  // IPv4, IPv6 or DNS names, as written
+  int line = 0;
+};
+
+struct StoreConfig {
+  std::string sqlite_path = "tspbroker.db";  // relative to the working directory
+};
+
+struct Config {
+  std::string file;
+  std::vector<PoolConfig> pools;
+  std::vector<TspConfig> tsps;
+  std::vector<TunnelServerConfig> servers;
+  BrokerConfig broker;
+  StoreConfig store;
+  uint32_t max_tunnels = 100000;  // capacity of the tunnel table
+  std::string log_level = "info";  // trace, debug, info, warning or error
+
+  // The tsp and tunnel server the broker uses (throw std::out_of_range on a Config that
+  // did not come from parse_config).
+  const TspConfig& tsp() const;
+  const TunnelServerConfig& tunnel_server() const;
+  const PoolConfig* find_pool(std::string_view name) const;
+};
+
+// Throws ConfigError ("<file>:<line>: <reason>") on the first problem found.
+Config parse_config(std::string_view text, const std::string& file_name);
+// Throws ConfigError; an unreadable file is reported at line 0 with strerror's text.
+Config load_config_file(const std::string& path);
+// The text used when tspbrokerd runs without --config (loopback, documentation prefixes).
+std::string_view embedded_default_config();
+// "anonymous", "plain", "digest-md5": the spelling of the config file.
+std::string_view to_string(AuthMechanism mechanism);
+
+}  // namespace tsp::config

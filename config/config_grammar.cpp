@@ -1,0 +1,289 @@
+#include "config/config_grammar.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "config/config_values.hpp"
+
+namespace tsp::config {
+
+namespace {
+
+constexpr size_t unlimited = SIZE_MAX;
+constexpr size_t max_redirect_brokers = 50;  // legacy clients keep at most 50 (protocol §6)
+
+// ---- top level -------------------------------------------------------------------------
+
+void add_pool(ParseState& s, const StatementCall& c) {
+  PoolConfig pool;
+  pool.name = parse_name(c.args[0], "pool name");
+  pool.range = parse_ipv6_prefix(c.args[1]);
+  pool.block_len = static_cast<unsigned>(parse_number(c.args[2], 1, 128, "pool block length"));
+  pool.line = c.line;
+  for (const auto& other : s.pools) {
+    if (other.name == pool.name) {
+      throw ValueError("duplicate pool " + quote(pool.name) + " (already defined at line " +
+                       std::to_string(other.line) + ")");
+    }
+  }
+  if (pool.block_len < pool.range.len) {
+    throw ValueError("pool " + quote(pool.name) + ": blocks of /" + std::to_string(pool.block_len) +
+                     " do not fit in " + pool.range.to_string() +
+                     " (the block length must be between the prefix length and 128)");
+  }
+  // Overlapping pools would hand the same addresses out twice.
+  for (const auto& other : s.pools) {
+    if (other.range.contains(pool.range) || pool.range.contains(other.range)) {
+      throw ValueError("pool " + quote(pool.name) + " (" + pool.range.to_string() + ") overlaps pool " +
+                       quote(other.name) + " (" + other.range.to_string() + ", line " +
+                       std::to_string(other.line) + ")");
+    }
+  }
+  s.pools.push_back(std::move(pool));
+}
+
+// The name of a new block, refused if a block of the same kind already has it.
+template <class Draft>
+std::string new_block_name(const std::vector<Draft>& existing, std::string_view text, std::string_view kind) {
+  std::string name = parse_name(text, std::string(kind) + " name");
+  for (const auto& d : existing) {
+    if (d.config.name == name) {
+      throw ValueError("duplicate " + std::string(kind) + " " + quote(name) + " (already defined at line " +
+                       std::to_string(d.config.line) + ")");
+    }
+  }
+  return name;
+}
+
+void open_tsp(ParseState& s, const StatementCall& c) {
+  TspDraft draft;
+  draft.config.name = new_block_name(s.tsps, c.args[0], "tsp");
+  draft.config.line = c.line;
+  s.tsps.push_back(std::move(draft));
+  s.open_block = BlockKind::Tsp;
+}
+
+void open_tunnel_server(ParseState& s, const StatementCall& c) {
+  TunnelServerDraft draft;
+  draft.config.name = new_block_name(s.servers, c.args[0], "tunnel server");
+  draft.config.line = c.line;
+  s.servers.push_back(std::move(draft));
+  s.open_block = BlockKind::TunnelServer;
+}
+
+void open_tunnel_broker(ParseState& s, const StatementCall& c) {
+  if (s.broker) {
+    throw ValueError("more than one tunnel broker: " + quote(s.broker->config.name) + " is already defined at line " +
+                     std::to_string(s.broker->config.line) + " (one daemon runs one broker)");
+  }
+  BrokerDraft draft;
+  draft.config.name = parse_name(c.args[0], "tunnel broker name");
+  draft.config.line = c.line;
+  s.broker = std::move(draft);
+  s.open_block = BlockKind::TunnelBroker;
+}
+
+void set_store_sqlite(ParseState& s, const StatementCall& c) { s.store.sqlite_path = std::string(c.args[0]); }
+
+void set_limit_tunnels(ParseState& s, const StatementCall& c) {
+  s.max_tunnels = static_cast<uint32_t>(parse_number(c.args[0], 1, 16777216, "limit tunnels"));
+}
+
+void set_log_level(ParseState& s, const StatementCall& c) {
+  static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warning", "error"};
+  for (auto level : levels) {
+    if (keyword_equals(c.args[0], level)) {
+      s.log_level = std::string(level);
+      return;
+    }
+  }
+  throw ValueError("unknown log level " + quote(c.args[0]) + " (use trace, debug, info, warning or error)");
+}
+
+// ---- tsp block -------------------------------------------------------------------------
+
+TspDraft& tsp(ParseState& s) { return s.tsps.back(); }
+
+void set_tsp_address(ParseState& s, const StatementCall& c) {
+  tsp(s).config.address = parse_unicast_ipv4(c.args[0]);
+  tsp(s).has_address = true;
+}
+
+void set_udp_port(ParseState& s, const StatementCall& c) { tsp(s).config.udp_port = parse_port(c.args[0]); }
+void set_tcp_port(ParseState& s, const StatementCall& c) { tsp(s).config.tcp_port = parse_port(c.args[0]); }
+
+void add_auth_mechanisms(ParseState& s, const StatementCall& c) {
+  static constexpr std::array mechanisms{AuthMechanism::Anonymous, AuthMechanism::Plain, AuthMechanism::DigestMd5};
+  auto& draft = tsp(s);
+  for (auto word : c.args) {
+    const auto* found = std::find_if(mechanisms.begin(), mechanisms.end(),
+                                     [&](AuthMechanism m) { return keyword_equals(word, to_string(m)); });
+    if (found == mechanisms.end()) {
+      throw ValueError("unknown authentication mechanism " + quote(word) +
+                       " (use anonymous, plain or digest-md5)");
+    }
+    const auto [seen, inserted] = draft.auth_lines.emplace(*found, c.line);
+    if (!inserted) {
+      throw ValueError("authentication mechanism '" + std::string(to_string(*found)) +
+                       "' is listed twice (also at line " + std::to_string(seen->second) + ")");
+    }
+    draft.config.auth.push_back(*found);
+  }
+}
+
+void set_realm(ParseState& s, const StatementCall& c) {
+  const auto realm = c.args[0];
+  // The realm goes between double quotes in a comma-separated DIGEST-MD5 challenge, which
+  // legacy clients split on every comma.
+  const bool fits = realm.size() <= 128 && std::all_of(realm.begin(), realm.end(), [](char ch) {
+    return ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\' && ch != ',';
+  });
+  if (!fits) {
+    throw ValueError("realm " + quote(realm) +
+                     " must be at most 128 printable ASCII characters without '\"', '\\' or ','");
+  }
+  tsp(s).config.realm = std::string(realm);
+}
+
+void set_keepalive_interval(ParseState& s, const StatementCall& c) {
+  tsp(s).config.keepalive_interval = static_cast<unsigned>(parse_number(c.args[0], 5, 3600, "keepalive interval"));
+}
+
+void set_keepalive_missed(ParseState& s, const StatementCall& c) {
+  tsp(s).config.keepalive_missed = static_cast<unsigned>(parse_number(c.args[0], 1, 100, "keepalive missed"));
+}
+
+void set_max_sessions(ParseState& s, const StatementCall& c) {
+  tsp(s).config.max_sessions = static_cast<unsigned>(parse_number(c.args[0], 1, 1000000, "max sessions"));
+}
+
+void set_session_timeout(ParseState& s, const StatementCall& c) {
+  tsp(s).config.session_timeout = static_cast<unsigned>(parse_number(c.args[0], 5, 3600, "session timeout"));
+}
+
+// ---- tunnel server block ---------------------------------------------------------------
+
+TunnelServerDraft& server(ParseState& s) { return s.servers.back(); }
+
+void set_server_address(ParseState& s, const StatementCall& c) {
+  server(s).config.address = parse_unicast_ipv4(c.args[0]);
+  server(s).has_address = true;
+}
+
+void set_server_ipv6_address(ParseState& s, const StatementCall& c) {
+  server(s).ipv6_address = parse_unicast_ipv6(c.args[0]);
+  server(s).ipv6_address_line = c.line;
+}
+
+void set_endpoint_pool(ParseState& s, const StatementCall& c) {
+  server(s).endpoint_pool = Reference{parse_name(c.args[0], "pool name"), c.line};
+}
+
+void add_prefix_pool(ParseState& s, const StatementCall& c) {
+  auto& draft = server(s);
+  Reference ref{parse_name(c.args[0], "pool name"), c.line};
+  for (const auto& other : draft.prefix_pools) {
+    if (other.name == ref.name) {
+      throw ValueError("pool " + quote(ref.name) + " is already a prefix pool of this tunnel server (line " +
+                       std::to_string(other.line) + ")");
+    }
+  }
+  draft.prefix_pools.push_back(std::move(ref));
+}
+
+void set_dns_server(ParseState& s, const StatementCall& c) { server(s).dns_server = parse_unicast_ipv6(c.args[0]); }
+
+void set_mtu(ParseState& s, const StatementCall& c) {
+  server(s).config.mtu = static_cast<unsigned>(parse_number(c.args[0], 1280, 9000, "mtu"));
+}
+
+void set_lifetime(ParseState& s, const StatementCall& c) {
+  server(s).config.lifetime = static_cast<uint32_t>(parse_number(c.args[0], 1, UINT32_MAX, "lifetime"));
+}
+
+// ---- tunnel broker block ---------------------------------------------------------------
+
+BrokerDraft& broker(ParseState& s) { return *s.broker; }
+
+void set_broker_tsp(ParseState& s, const StatementCall& c) {
+  broker(s).tsp = Reference{parse_name(c.args[0], "tsp name"), c.line};
+}
+
+void set_broker_server(ParseState& s, const StatementCall& c) {
+  broker(s).tunnel_server = Reference{parse_name(c.args[0], "tunnel server name"), c.line};
+}
+
+void add_redirect_broker(ParseState& s, const StatementCall& c) {
+  auto& list = broker(s).config.redirect_brokers;
+  std::string host = parse_host(c.args[0], "redirect broker");
+  if (std::find(list.begin(), list.end(), host) != list.end()) {
+    throw ValueError("redirect broker " + quote(host) + " is listed twice");
+  }
+  if (list.size() == max_redirect_brokers) {
+    throw ValueError("more than " + std::to_string(max_redirect_brokers) +
+                     " redirect brokers (legacy clients keep only the first 50)");
+  }
+  list.push_back(std::move(host));
+}
+
+}  // namespace
+
+const StatementTable& top_level_statements() {
+  static const StatementTable table{"top level", {
+      {{"ipv6", "local", "pool"}, "NAME PREFIX BLOCK-LENGTH", 3, 3, true, add_pool},
+      {{"tsp"}, "NAME", 1, 1, true, open_tsp},
+      {{"tunnel", "server"}, "NAME", 1, 1, true, open_tunnel_server},
+      {{"tunnel", "broker"}, "NAME", 1, 1, true, open_tunnel_broker},
+      {{"store", "sqlite"}, "PATH", 1, 1, false, set_store_sqlite},
+      {{"limit", "tunnels"}, "COUNT", 1, 1, false, set_limit_tunnels},
+      {{"log", "level"}, "LEVEL", 1, 1, false, set_log_level},
+  }};
+  return table;
+}
+
+const StatementTable& block_statements(BlockKind kind) {
+  static const StatementTable tsp_table{"tsp block", {
+      {{"ip", "address"}, "IPV4-ADDRESS", 1, 1, false, set_tsp_address},
+      {{"transport", "udp"}, "PORT", 1, 1, false, set_udp_port},
+      {{"transport", "tcp"}, "PORT", 1, 1, false, set_tcp_port},
+      {{"authentication"}, "MECHANISM...", 1, unlimited, true, add_auth_mechanisms},
+      {{"realm"}, "REALM", 1, 1, false, set_realm},
+      {{"keepalive", "interval"}, "SECONDS", 1, 1, false, set_keepalive_interval},
+      {{"keepalive", "missed"}, "COUNT", 1, 1, false, set_keepalive_missed},
+      {{"max", "sessions"}, "COUNT", 1, 1, false, set_max_sessions},
+      {{"session", "timeout"}, "SECONDS", 1, 1, false, set_session_timeout},
+  }};
+  static const StatementTable server_table{"tunnel server block", {
+      {{"ip", "address"}, "IPV4-ADDRESS", 1, 1, false, set_server_address},
+      {{"ipv6", "address"}, "IPV6-ADDRESS", 1, 1, false, set_server_ipv6_address},
+      {{"ipv6", "pool", "endpoints"}, "POOL", 1, 1, false, set_endpoint_pool},
+      {{"ipv6", "pool", "prefix"}, "POOL", 1, 1, true, add_prefix_pool},
+      {{"ipv6", "dns-server"}, "IPV6-ADDRESS", 1, 1, false, set_dns_server},
+      {{"mtu"}, "BYTES", 1, 1, false, set_mtu},
+      {{"lifetime"}, "SECONDS", 1, 1, false, set_lifetime},
+  }};
+  static const StatementTable broker_table{"tunnel broker block", {
+      {{"set", "tsp"}, "NAME", 1, 1, false, set_broker_tsp},
+      {{"set", "tunnel", "server"}, "NAME", 1, 1, false, set_broker_server},
+      {{"redirect", "broker"}, "ADDRESS", 1, 1, true, add_redirect_broker},
+  }};
+  switch (kind) {
+    case BlockKind::Tsp: return tsp_table;
+    case BlockKind::TunnelServer: return server_table;
+    case BlockKind::TunnelBroker: return broker_table;
+    case BlockKind::None: break;
+  }
+  return top_level_statements();
+}
+
+std::string_view block_keyword(BlockKind kind) {
+  switch (kind) {
+    case BlockKind::Tsp: return "tsp";
+    case BlockKind::TunnelServer: return "tunnel server";
+    case BlockKind::TunnelBroker: return "tunnel broker";
+    case BlockKind::None: break;
+  }
+  return "top level";
+}
+
+}  // namespace tsp::config

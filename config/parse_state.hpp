@@ -1,0 +1,57 @@
+// What the statement handlers build while the file is read, before cross-checks: the final
+// structs plus what is needed to point at the right line afterwards.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/broker_config.hpp"
+
+namespace tsp::config {
+
+enum class BlockKind { None, Tsp, TunnelServer, TunnelBroker };
+
+// A name that refers to something defined elsewhere in the file, and where it was written.
+struct Reference {
+  std::string name;
+  int line = 0;
+};
+
+struct TspDraft {
+  TspConfig config;
+  bool has_address = false;
+  std::map<AuthMechanism, int> auth_lines;  // to report a mechanism listed twice
+};
+
+struct TunnelServerDraft {
+  TunnelServerConfig config;
+  bool has_address = false;
+  std::optional<Reference> endpoint_pool;
+  std::vector<Reference> prefix_pools;
+  std::optional<Ipv6Addr> ipv6_address;
+  int ipv6_address_line = 0;
+  std::optional<Ipv6Addr> dns_server;
+};
+
+struct BrokerDraft {
+  BrokerConfig config;
+  std::optional<Reference> tsp;
+  std::optional<Reference> tunnel_server;
+};
+
+struct ParseState {
+  std::string file;
+  std::vector<PoolConfig> pools;
+  std::vector<TspDraft> tsps;
+  std::vector<TunnelServerDraft> servers;
+  std::optional<BrokerDraft> broker;
+  StoreConfig store;
+  uint32_t max_tunnels = 100000;
+  std::string log_level = "info";
+
+  BlockKind open_block = BlockKind::None;  // the block indented lines belong to
+};
+
+}  // namespace tsp::config

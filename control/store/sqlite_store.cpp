@@ -1,0 +1,337 @@
+// The Store on SQLite: one connection, one mutex, statements prepared once and reused.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "control/store/row_codec.hpp"
+#include "control/store/schema.hpp"
+#include "control/store/sqlite_db.hpp"
+#include "control/store/store.hpp"
+
+namespace tsp::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+using sqlite::RowReader;
+
+// ---- users ----
+constexpr std::string_view kInsertUser =
+    "INSERT INTO users (name, enabled, created_at, realm, digest_md5_urp, scram_salt,"
+    " scram_iterations, scram_stored_key, scram_server_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (name) DO NOTHING";
+constexpr std::string_view kUpdateCredentials =
+    "UPDATE users SET realm = ?, digest_md5_urp = ?, scram_salt = ?, scram_iterations = ?,"
+    " scram_stored_key = ?, scram_server_key = ? WHERE name = ?";
+constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE name = ?";
+constexpr std::string_view kFindUser =
+    "SELECT name, enabled, created_at, realm, digest_md5_urp, scram_salt, scram_iterations,"
+    " scram_stored_key, scram_server_key FROM users WHERE name = ?";
+constexpr std::string_view kListUsers =
+    "SELECT name, enabled, created_at, realm, digest_md5_urp, scram_salt, scram_iterations,"
+    " scram_stored_key, scram_server_key FROM users ORDER BY name";
+
+// ---- allocations ----
+constexpr std::string_view kFindAllocation = "SELECT block FROM allocations WHERE user = ? AND pool = ?";
+constexpr std::string_view kSaveAllocation =
+    "INSERT INTO allocations (user, pool, block) VALUES (?, ?, ?)"
+    " ON CONFLICT (user, pool) DO UPDATE SET block = excluded.block";
+constexpr std::string_view kLoadAllocations =
+    "SELECT user, pool, block FROM allocations ORDER BY user, pool";
+
+// ---- tunnels ----
+// An upsert on id rather than INSERT OR REPLACE: REPLACE would silently delete any other
+// row that a future unique key collides with.
+constexpr std::string_view kSaveTunnel =
+    "INSERT INTO tunnels (id, user, anonymous, mode, client_v4, client_port, server_v4,"
+    " server_port, client_v6, server_v6, endpoint_pool, prefix, prefix_pool, keepalive_interval,"
+    " mtu, dns_names, transport, created_at, last_seen)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET user = excluded.user, anonymous = excluded.anonymous,"
+    " mode = excluded.mode, client_v4 = excluded.client_v4, client_port = excluded.client_port,"
+    " server_v4 = excluded.server_v4, server_port = excluded.server_port,"
+    " client_v6 = excluded.client_v6, server_v6 = excluded.server_v6,"
+    " endpoint_pool = excluded.endpoint_pool, prefix = excluded.prefix,"
+    " prefix_pool = excluded.prefix_pool, keepalive_interval = excluded.keepalive_interval,"
+    " mtu = excluded.mtu, dns_names = excluded.dns_names, transport = excluded.transport,"
+    " created_at = excluded.created_at, last_seen = excluded.last_seen";
+constexpr std::string_view kDeleteTunnel = "DELETE FROM tunnels WHERE id = ?";
+constexpr std::string_view kLoadTunnels =
+    "SELECT id, user, anonymous, mode, client_v4, client_port, server_v4, server_port,"
+    " client_v6, server_v6, endpoint_pool, prefix, prefix_pool, keepalive_interval, mtu,"
+    " dns_names, transport, created_at, last_seen FROM tunnels ORDER BY id";
+constexpr std::string_view kTouchTunnel = "UPDATE tunnels SET last_seen = ? WHERE id = ?";
+
+// ---- quarantine ----
+constexpr std::string_view kSaveQuarantine =
+    "INSERT INTO quarantine (pool, block, until) VALUES (?, ?, ?)"
+    " ON CONFLICT (pool, block) DO UPDATE SET until = excluded.until";
+constexpr std::string_view kDeleteQuarantine = "DELETE FROM quarantine WHERE pool = ? AND block = ?";
+constexpr std::string_view kLoadQuarantine =
+    "SELECT pool, block, until FROM quarantine ORDER BY until, pool, block";
+
+// ---- transactions ----
+// IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
+// write can fail with SQLITE_BUSY that busy_timeout cannot resolve.
+constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kSavepoint = "SAVEPOINT tsp_nested";
+constexpr std::string_view kRelease = "RELEASE tsp_nested";
+
+void bind_credentials(Query& q, const StoredCredentials& c) {
+  q.bind(c.realm)
+      .bind_blob(c.digest_md5_urp)
+      .bind_blob(c.scram_salt)
+      .bind(int64_t{c.scram_iterations})
+      .bind_blob(c.scram_stored_key)
+      .bind_blob(c.scram_server_key);
+}
+
+UserRecord read_user(const Query& q) {
+  RowReader r(q);
+  UserRecord u;
+  u.name = r.text();
+  r.name_row("user '" + u.name + "'");
+  u.enabled = r.flag("enabled");
+  u.created_at = r.integer();
+  u.credentials.realm = r.text();
+  u.credentials.digest_md5_urp = r.fixed_blob<16>("digest_md5_urp");
+  u.credentials.scram_salt = r.blob();
+  u.credentials.scram_iterations = r.unsigned_int<uint32_t>("scram_iterations");
+  u.credentials.scram_stored_key = r.fixed_blob<32>("scram_stored_key");
+  u.credentials.scram_server_key = r.fixed_blob<32>("scram_server_key");
+  return u;
+}
+
+TunnelRecord read_tunnel(const Query& q) {
+  RowReader r(q);
+  TunnelRecord t;
+  t.id = r.unsigned_int<uint32_t>("id");
+  r.name_row("tunnel " + std::to_string(t.id));
+  t.user = r.text();
+  t.anonymous = r.flag("anonymous");
+  t.mode = r.mode("mode");
+  t.client_v4 = r.ipv4("client_v4");
+  t.client_port = r.unsigned_int<uint16_t>("client_port");
+  t.server_v4 = r.ipv4("server_v4");
+  t.server_port = r.unsigned_int<uint16_t>("server_port");
+  t.client_v6 = r.ipv6("client_v6");
+  t.server_v6 = r.ipv6("server_v6");
+  t.endpoint_pool = r.text();
+  t.prefix = r.optional_prefix("prefix");
+  t.prefix_pool = r.text();
+  t.keepalive_interval = r.unsigned_int<uint32_t>("keepalive_interval");
+  t.mtu = r.unsigned_int<uint16_t>("mtu");
+  t.dns_names = r.text();
+  t.transport = r.text();
+  t.created_at = r.integer();
+  t.last_seen = r.integer();
+  return t;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) : conn_(path) {
+    try {
+      sqlite::prepare_schema(conn_);
+    } catch (const StoreError& e) {
+      std::string_view inner = e.what();
+      if (inner.starts_with("store: ")) inner.remove_prefix(7);
+      throw StoreError("store: open '" + path + "': " + std::string(inner));
+    }
+  }
+
+  bool add_user(const UserRecord& user) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "add_user", kInsertUser);
+    if (user.name.empty()) q.fail("empty user name");
+    q.bind(user.name).bind(int64_t{user.enabled}).bind(user.created_at);
+    bind_credentials(q, user.credentials);
+    q.run();
+    return conn_.changes() > 0;
+  }
+
+  bool update_credentials(const std::string& name, const StoredCredentials& creds) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "update_credentials", kUpdateCredentials);
+    bind_credentials(q, creds);
+    q.bind(name).run();
+    return conn_.changes() > 0;
+  }
+
+  bool delete_user(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "delete_user", kDeleteUser);
+    q.bind(name).run();  // allocations follow through ON DELETE CASCADE
+    return conn_.changes() > 0;
+  }
+
+  std::optional<UserRecord> find_user(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "find_user", kFindUser);
+    q.bind(name);
+    if (!q.step()) return std::nullopt;
+    return read_user(q);
+  }
+
+  std::vector<UserRecord> list_users() override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "list_users", kListUsers);
+    std::vector<UserRecord> users;
+    while (q.step()) users.push_back(read_user(q));
+    return users;
+  }
+
+  std::optional<Ipv6Prefix> find_allocation(const std::string& user, const std::string& pool) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "find_allocation", kFindAllocation);
+    q.bind(user).bind(pool);
+    if (!q.step()) return std::nullopt;
+    RowReader r(q);
+    r.name_row("allocation of '" + user + "' in '" + pool + "'");
+    return r.prefix("block");
+  }
+
+  void save_allocation(const std::string& user, const std::string& pool, const Ipv6Prefix& block) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "save_allocation", kSaveAllocation);
+    q.bind(user).bind(pool).bind(block.to_string()).run();
+  }
+
+  std::vector<AllocationRecord> load_allocations() override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "load_allocations", kLoadAllocations);
+    std::vector<AllocationRecord> out;
+    while (q.step()) {
+      RowReader r(q);
+      AllocationRecord a;
+      a.user = r.text();
+      a.pool = r.text();
+      r.name_row("allocation of '" + a.user + "' in '" + a.pool + "'");
+      a.block = r.prefix("block");
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  void save_tunnel(const TunnelRecord& t) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "save_tunnel", kSaveTunnel);
+    const std::string_view mode = sqlite::mode_text(t.mode);
+    if (mode.empty()) q.fail("unknown tunnel mode " + std::to_string(static_cast<int>(t.mode)));
+    q.bind(int64_t{t.id}).bind(t.user).bind(int64_t{t.anonymous}).bind(mode);
+    q.bind(t.client_v4.to_string()).bind(int64_t{t.client_port});
+    q.bind(t.server_v4.to_string()).bind(int64_t{t.server_port});
+    q.bind(t.client_v6.to_string()).bind(t.server_v6.to_string()).bind(t.endpoint_pool);
+    if (t.prefix) {
+      q.bind(t.prefix->to_string());
+    } else {
+      q.bind_null();
+    }
+    q.bind(t.prefix_pool).bind(int64_t{t.keepalive_interval}).bind(int64_t{t.mtu});
+    q.bind(t.dns_names).bind(t.transport).bind(t.created_at).bind(t.last_seen);
+    q.run();
+  }
+
+  bool delete_tunnel(uint32_t id) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "delete_tunnel", kDeleteTunnel);
+    q.bind(int64_t{id}).run();
+    return conn_.changes() > 0;
+  }
+
+  std::vector<TunnelRecord> load_tunnels() override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "load_tunnels", kLoadTunnels);
+    std::vector<TunnelRecord> out;
+    while (q.step()) out.push_back(read_tunnel(q));
+    return out;
+  }
+
+  void touch_tunnel(uint32_t id, int64_t last_seen) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "touch_tunnel", kTouchTunnel);
+    q.bind(last_seen).bind(int64_t{id}).run();
+  }
+
+  void save_quarantine(const QuarantineRecord& e) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "save_quarantine", kSaveQuarantine);
+    q.bind(e.pool).bind(e.block.to_string()).bind(e.until).run();
+  }
+
+  void delete_quarantine(const std::string& pool, const Ipv6Prefix& block) override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "delete_quarantine", kDeleteQuarantine);
+    q.bind(pool).bind(block.to_string()).run();
+  }
+
+  std::vector<QuarantineRecord> load_quarantine() override {
+    std::lock_guard lock(mutex_);
+    Query q(conn_, "load_quarantine", kLoadQuarantine);
+    std::vector<QuarantineRecord> out;
+    while (q.step()) {
+      RowReader r(q);
+      QuarantineRecord e;
+      e.pool = r.text();
+      r.name_row("quarantine in '" + e.pool + "'");
+      e.block = r.prefix("block");
+      e.until = r.integer();
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  // The mutex is held for the whole body, so no other thread's call lands inside this
+  // unit of work; it is recursive so that the body can call the store. Inner calls use
+  // savepoints, which SQLite nests.
+  void transaction(const std::function<void(Store&)>& body) override {
+    std::lock_guard lock(mutex_);
+    const bool outermost = depth_ == 0;
+    Query(conn_, "transaction", outermost ? kBegin : kSavepoint).run();
+    ++depth_;
+    try {
+      body(*this);
+    } catch (...) {
+      --depth_;
+      conn_.rollback_quietly(outermost ? "ROLLBACK" : "ROLLBACK TO tsp_nested; RELEASE tsp_nested");
+      throw;
+    }
+    --depth_;
+    // An I/O or memory error can make SQLite roll the whole transaction back by itself.
+    if (!conn_.in_transaction()) {
+      throw StoreError("store: transaction: rolled back by SQLite after an earlier error");
+    }
+    try {
+      Query(conn_, "transaction", outermost ? kCommit : kRelease).run();
+    } catch (...) {
+      // A failed COMMIT leaves the transaction open: close it so the connection stays usable.
+      if (outermost) conn_.rollback_quietly("ROLLBACK");
+      throw;
+    }
+  }
+
+ private:
+  std::recursive_mutex mutex_;
+  Connection conn_;
+  int depth_ = 0;  // nesting of transaction() calls, guarded by mutex_
+};
+
+// SQLite creates files with the umask's mode, but the DIGEST-MD5 hash is
+// password-equivalent: create a new database owner-only first (SQLite gives the -wal and
+// -shm files the database's mode). Failures are left for sqlite3_open_v2 to report.
+void create_private_file(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open_sqlite(const std::string& path) {
+  create_private_file(path);
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace tsp::store

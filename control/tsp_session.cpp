@@ -1,0 +1,301 @@
+#include "control/tsp_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "control/auth/base64.hpp"
+#include "control/auth/digest_md5_server.hpp"
+#include "control/auth/make_credentials.hpp"
+#include "control/auth/nonce.hpp"
+#include "control/auth/sasl_plain.hpp"
+#include "control/framing.hpp"
+#include "control/log_text.hpp"
+
+namespace tsp {
+
+namespace {
+using config::AuthMechanism;
+
+bool starts_with_icase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::toupper(static_cast<unsigned char>(text[i])) != std::toupper(static_cast<unsigned char>(prefix[i])))
+      return false;
+  return true;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "2.0.x" or "1.0.x" with x a number: the versions legacy clients speak (§1.6).
+int supported_major(std::string_view v) {
+  auto digits_only = [](std::string_view s) {
+    if (s.empty() || s.size() > 3) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    return true;
+  };
+  if (v.size() < 5 || !digits_only(v.substr(4)) || v[1] != '.' || v[3] != '.' || v[2] != '0') return 0;
+  if (v[0] == '2') return 2;
+  if (v[0] == '1') return 1;
+  return 0;
+}
+
+std::string_view wire_name(AuthMechanism m) {
+  switch (m) {
+    case AuthMechanism::DigestMd5: return "DIGEST-MD5";
+    case AuthMechanism::Plain: return "PLAIN";
+    case AuthMechanism::Anonymous: return "ANONYMOUS";
+  }
+  return "";
+}
+
+constexpr std::chrono::milliseconds kTcpFinalStatusGap{100};
+}  // namespace
+
+TspSession::TspSession(SessionEnv& env, Peer peer) : env_(env), peer_(peer) {}
+
+TspSession::~TspSession() { reset(); }
+
+void TspSession::reset() {
+  if (pending_) env_.tunnels.abandon(*pending_, env_.now());
+  pending_.reset();
+  digest_.reset();
+  identity_ = {};
+  state_ = State::ExpectVersion;
+}
+
+std::string_view TspSession::state_name() const {
+  switch (state_) {
+    case State::ExpectVersion: return "expect-version";
+    case State::ExpectAuth: return "expect-auth";
+    case State::PlainCredentials: return "plain-credentials";
+    case State::DigestResponse: return "digest-response";
+    case State::DigestFinal: return "digest-final";
+    case State::Authenticated: return "authenticated";
+    case State::Offered: return "offered";
+    case State::Established: return "established";
+  }
+  return "?";
+}
+
+SessionOutput TspSession::say(std::string payload, bool close) {
+  SessionOutput out;
+  out.replies.push_back({std::move(payload), {}});
+  out.close = close;
+  return out;
+}
+
+SessionOutput TspSession::say_framed(Status s) { return say(frame_content(status_line(s))); }
+
+SessionOutput TspSession::ack() const { return peer_.udp ? say(std::string()) : SessionOutput{}; }
+
+std::string TspSession::capability_line() const {
+  std::string line = "CAPABILITY TUNNEL=V6V4";
+  if (env_.cfg.tsp().udp_port) line += " TUNNEL=V6UDPV4";
+  for (auto m : env_.cfg.tsp().auth) {
+    line += " AUTH=";
+    line += wire_name(m);
+  }
+  return line + "\r\n";
+}
+
+SessionOutput TspSession::on_message(std::string_view msg) {
+  const auto line = strip_line_end(msg);
+  // Broker-distance probes (§6) and version restarts are valid in every state.
+  if (line == "ECHO REQUEST") return say(status_line(Status::Success));
+  if (line.substr(0, 8) == "VERSION=") return on_version(line);
+
+  switch (state_) {
+    case State::ExpectVersion:
+      spdlog::debug("{}: expected VERSION, got '{}'", peer_.addr.to_string(), printable(line));
+      return say(status_line(Status::InvalidRequest), true);
+    case State::ExpectAuth:
+      return on_authenticate(line);
+    case State::PlainCredentials:
+      return on_plain(msg);
+    case State::DigestResponse:
+      return on_digest_response(line);
+    case State::DigestFinal:
+      state_ = State::Authenticated;
+      return say(status_line(Status::Success));
+    case State::Authenticated:
+    case State::Offered:
+      return on_framed(msg);
+    case State::Established:
+      // The client writes whatever it receives into its tunnel interface: stay silent (§5.3).
+      if (line.empty()) return nothing();
+      return on_framed(msg);
+  }
+  return nothing();
+}
+
+SessionOutput TspSession::on_version(std::string_view line) {
+  reset();
+  const auto version = line.substr(8);
+  major_version_ = supported_major(version);
+  if (major_version_ == 0) {
+    spdlog::info("{}: refused TSP version '{}'", peer_.addr.to_string(), printable(version));
+    return say(status_line(Status::UnsupportedVersion));
+  }
+  state_ = State::ExpectAuth;
+  return say(capability_line());
+}
+
+SessionOutput TspSession::on_authenticate(std::string_view line) {
+  if (!starts_with_icase(line, "AUTHENTICATE ")) return say(status_line(Status::InvalidRequest));
+  const auto mech = upper(line.substr(13));
+  const auto& offered = env_.cfg.tsp().auth;
+  auto is_offered = [&](AuthMechanism m) { return std::find(offered.begin(), offered.end(), m) != offered.end(); };
+
+  if (mech == "ANONYMOUS" && is_offered(AuthMechanism::Anonymous)) {
+    authenticated({}, "ANONYMOUS");
+    return say(status_line(Status::Success));
+  }
+  if (mech == "PLAIN" && is_offered(AuthMechanism::Plain)) {
+    state_ = State::PlainCredentials;
+    return ack();  // UDP: header-only; TCP: silence (§2.3)
+  }
+  if (mech == "DIGEST-MD5" && is_offered(AuthMechanism::DigestMd5)) {
+    digest_ = std::make_unique<auth::DigestMd5Server>(env_.cfg.tsp().realm, auth::make_nonce());
+    state_ = State::DigestResponse;
+    return say(auth::base64_encode(digest_->challenge()) + "\r\n");
+  }
+  spdlog::info("{}: mechanism '{}' not offered", peer_.addr.to_string(), printable(mech));
+  return say(status_line(Status::AuthenticationFailed));
+}
+
+void TspSession::authenticated(std::string user, std::string_view mechanism) {
+  spdlog::info("{}:{}: authenticated {} as {}", peer_.addr.to_string(), peer_.port, mechanism,
+               user.empty() ? std::string("anonymous") : "'" + printable(user) + "'");
+  identity_.user = std::move(user);
+  state_ = State::Authenticated;
+}
+
+SessionOutput TspSession::on_plain(std::string_view msg) {
+  auto refuse = [&](std::string_view why, std::string_view user) {
+    spdlog::info("{}: PLAIN authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
+    state_ = State::ExpectAuth;
+    return say(status_line(Status::AuthenticationFailed));
+  };
+  const auto plain = auth::parse_sasl_plain(msg);
+  if (!plain) return refuse("malformed PLAIN message", "");
+  if (!plain->authzid.empty() && plain->authzid != plain->authcid)
+    return refuse("authorization identity differs", plain->authcid);
+  const auto user = env_.store.find_user(plain->authcid);
+  if (!user || !user->enabled) return refuse("no such user", plain->authcid);
+  if (!auth::verify_password(user->credentials, plain->password)) return refuse("wrong password", plain->authcid);
+  authenticated(plain->authcid, "PLAIN");
+  return say(status_line(Status::Success));
+}
+
+SessionOutput TspSession::on_digest_response(std::string_view line) {
+  // The challenge's nonce is spent by this one answer, right or wrong.
+  auto digest = std::move(digest_);
+  auto refuse = [&](std::string_view why, std::string_view user) {
+    spdlog::info("{}: DIGEST-MD5 authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
+    state_ = State::ExpectAuth;
+    return say(status_line(Status::AuthenticationFailed));
+  };
+  const auto decoded = auth::base64_decode(line);
+  if (!decoded) return refuse("response is not base64", "");
+  auto parsed = digest->parse_response(*decoded);
+  if (auto* err = std::get_if<std::string>(&parsed)) return refuse(*err, "");
+  const auto& response = std::get<auth::DigestResponse>(parsed);
+  const auto user = env_.store.find_user(response.username);
+  if (!user || !user->enabled) return refuse("no such user", response.username);
+  if (user->credentials.realm != env_.cfg.tsp().realm)
+    return refuse("user was registered under realm '" + user->credentials.realm + "'", response.username);
+  const auto rspauth = digest->verify(response, user->credentials.digest_md5_urp);
+  if (!rspauth) return refuse("wrong response (password)", response.username);
+
+  SessionOutput out = say(auth::base64_encode(*rspauth) + "\r\n");
+  if (peer_.udp) {
+    state_ = State::DigestFinal;  // the client's next, header-only datagram reads the status
+    identity_.user = response.username;
+    spdlog::info("{}:{}: authenticated DIGEST-MD5 as '{}'", peer_.addr.to_string(), peer_.port,
+                 printable(response.username));
+  } else {
+    // Over TCP the client only reads: push the status ourselves, in a segment of its own.
+    authenticated(response.username, "DIGEST-MD5");
+    out.replies.push_back({status_line(Status::Success), kTcpFinalStatusGap});
+  }
+  return out;
+}
+
+SessionOutput TspSession::on_framed(std::string_view msg) {
+  if (!has_content_length_header(msg)) {
+    spdlog::debug("{}: expected a Content-length message in state {}", peer_.addr.to_string(), state_name());
+    return say_framed(Status::InvalidRequest);
+  }
+  auto body = parse_content_framed(msg);
+  if (auto* err = std::get_if<std::string>(&body)) {
+    spdlog::info("{}: bad framing: {}", peer_.addr.to_string(), *err);
+    return say_framed(Status::InvalidRequest);
+  }
+  auto parsed = xml::parse_tunnel_request(std::get<std::string_view>(body));
+  if (auto* err = std::get_if<std::string>(&parsed)) {
+    spdlog::info("{}: bad tunnel request: {}", peer_.addr.to_string(), printable(*err, 160));
+    return say_framed(Status::InvalidRequest);
+  }
+  const auto& req = std::get<xml::TunnelRequest>(parsed);
+  switch (req.action) {
+    case xml::TunnelAction::Create:
+      if (state_ != State::Authenticated) return say_framed(Status::RequestInProgress);
+      return on_create(req);
+    case xml::TunnelAction::Accept:
+      if (state_ != State::Offered) return say_framed(Status::InvalidRequest);
+      return on_accept();
+    case xml::TunnelAction::Reject:
+      if (state_ != State::Offered) return say_framed(Status::InvalidRequest);
+      env_.tunnels.abandon(*pending_, env_.now());
+      pending_.reset();
+      state_ = State::Authenticated;
+      return ack();
+    case xml::TunnelAction::Delete:
+      if (env_.tunnels.remove_for(identity_, peer_, env_.now())) return say_framed(Status::Success);
+      return say_framed(Status::ServerError);
+    case xml::TunnelAction::Info:
+      return say_framed(Status::ServerError);  // not offered by this broker (§3.2: 200 or 310)
+  }
+  return say_framed(Status::InvalidRequest);
+}
+
+SessionOutput TspSession::on_create(const xml::TunnelRequest& req) {
+  auto result = env_.tunnels.prepare(identity_, req, peer_, env_.now());
+  const std::string who = identity_.anonymous() ? "anonymous" : "'" + printable(identity_.user) + "'";
+  if (result.status == Status::Redirect) {
+    spdlog::info("{}: {} redirected: {}", peer_.addr.to_string(), who, result.reason);
+    return say(frame_content(status_line(Status::Redirect) +
+                             xml::write_redirect_xml(result.redirect_to, env_.cfg.tunnel_server().lifetime)));
+  }
+  if (result.status != Status::Success) {
+    spdlog::info("{}: {} refused {}: {}", peer_.addr.to_string(), who, static_cast<int>(result.status), result.reason);
+    return say_framed(result.status);
+  }
+  auto reply = say(frame_content(status_line(Status::Success) + xml::write_offer_xml(result.offer)));
+  spdlog::info("{}:{}: offered {} {} to {}{}", peer_.addr.to_string(), peer_.port, result.offer.type,
+               result.offer.client_v6.to_string(), who,
+               result.offer.prefix ? " with " + result.offer.prefix->to_string() : std::string());
+  pending_ = std::move(result.pending);
+  state_ = State::Offered;
+  if (major_version_ == 1) on_accept();  // TSP 1.0 has no accept: the offer is the tunnel
+  return reply;
+}
+
+SessionOutput TspSession::on_accept() {
+  const bool ok = env_.tunnels.commit(*pending_, env_.now());
+  pending_.reset();
+  if (!ok) {
+    state_ = State::Authenticated;
+    return peer_.udp ? say_framed(Status::ServerError) : nothing();
+  }
+  state_ = State::Established;
+  return ack();
+}
+
+}  // namespace tsp

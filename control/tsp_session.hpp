@@ -1,0 +1,95 @@
+// One TSP session's state machine, independent of sockets: a complete client message goes in,
+// the replies to send come out. The UDP and TCP servers own the sockets, the RUDP header and
+// the stream framing; everything the protocol decides lives here (tsp-protocol.md §1-§4).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/broker_config.hpp"
+#include "control/status_codes.hpp"
+#include "control/tunnel_service.hpp"
+
+namespace tsp {
+
+namespace auth {
+class DigestMd5Server;
+}
+
+struct SessionEnv {
+  const config::Config& cfg;
+  store::Store& store;
+  TunnelService& tunnels;
+  std::function<int64_t()> now;  // unix seconds
+};
+
+// One reply. Over UDP an empty payload is a header-only datagram (an acknowledgement); over
+// TCP it is not sent at all. `delay` asks the server to wait before sending (DIGEST-MD5's
+// final status over TCP must not share a segment with the rspauth line, §2.4).
+struct Outgoing {
+  std::string payload;
+  std::chrono::milliseconds delay{0};
+};
+
+struct SessionOutput {
+  std::vector<Outgoing> replies;
+  bool close = false;  // the server drops the session (TCP: closes the socket after sending)
+};
+
+class TspSession {
+ public:
+  TspSession(SessionEnv& env, Peer peer);
+  ~TspSession();
+  TspSession(const TspSession&) = delete;
+  TspSession& operator=(const TspSession&) = delete;
+
+  SessionOutput on_message(std::string_view msg);
+
+  bool tunnel_established() const { return state_ == State::Established; }
+  std::string_view state_name() const;
+  const Peer& peer() const { return peer_; }
+
+ private:
+  enum class State {
+    ExpectVersion,
+    ExpectAuth,
+    PlainCredentials,
+    DigestResponse,
+    DigestFinal,  // UDP only: the client's header-only "read" gets the final status
+    Authenticated,
+    Offered,
+    Established,
+  };
+
+  SessionOutput on_version(std::string_view line);
+  SessionOutput on_authenticate(std::string_view line);
+  SessionOutput on_plain(std::string_view msg);
+  SessionOutput on_digest_response(std::string_view msg);
+  SessionOutput on_framed(std::string_view msg);
+  SessionOutput on_create(const xml::TunnelRequest& req);
+  SessionOutput on_accept();
+  std::string capability_line() const;
+  void authenticated(std::string user, std::string_view mechanism);
+  void reset();
+
+  // Reply helpers: a line as is, a Content-length framed body, the UDP-only acknowledgement.
+  static SessionOutput say(std::string payload, bool close = false);
+  static SessionOutput say_framed(Status s);
+  SessionOutput ack() const;
+  SessionOutput nothing() const { return {}; }
+
+  SessionEnv& env_;
+  Peer peer_;
+  State state_ = State::ExpectVersion;
+  int major_version_ = 2;
+  Identity identity_;
+  std::unique_ptr<auth::DigestMd5Server> digest_;
+  std::optional<PendingTunnel> pending_;
+};
+
+}  // namespace tsp

@@ -1,0 +1,120 @@
+// The tunnel service: turns an authenticated request into an offer (allocating addresses and
+// prefixes), publishes accepted tunnels to the store and to the dataplane's RCU table, expires
+// idle ones, and reloads everything from the store at start.
+//
+// Thread-safe: every public call takes the service's mutex (control plane only; the dataplane
+// reads the TunnelTable, never this object).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/broker_config.hpp"
+#include "control/address_pool.hpp"
+#include "control/status_codes.hpp"
+#include "control/store/store.hpp"
+#include "control/xml/tunnel_xml.hpp"
+#include "shared/tunnel_table.hpp"
+
+namespace tsp {
+
+// Who asked: a registered user name, or empty for ANONYMOUS.
+struct Identity {
+  std::string user;
+  bool anonymous() const { return user.empty(); }
+};
+
+struct Peer {
+  bool udp = false;
+  Ipv4Addr addr;
+  uint16_t port = 0;
+};
+
+// A tunnel offered but not yet accepted. Owns its fresh (anonymous) allocations until commit
+// or abandon.
+struct PendingTunnel {
+  store::TunnelRecord record;
+  std::vector<std::pair<std::string, Ipv6Prefix>> temporary_blocks;  // returned on abandon
+  uint32_t reserved_id = 0;
+};
+
+struct PrepareResult {
+  Status status = Status::Success;
+  std::string reason;  // for the log when status != Success
+  std::optional<PendingTunnel> pending;
+  xml::TunnelOffer offer;
+  std::vector<std::string> redirect_to;  // with Status::Redirect
+};
+
+struct ServiceCounters {
+  uint64_t offers = 0, commits = 0, replaced = 0, expired = 0, refused = 0;
+};
+
+class TunnelService {
+ public:
+  TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table);
+
+  // Loads allocations, quarantine and live tunnels from the store and publishes the tunnels.
+  // Returns the number of tunnels now forwarding.
+  size_t load_from_store(int64_t now);
+
+  PrepareResult prepare(const Identity& who, const xml::TunnelRequest& req, const Peer& peer, int64_t now);
+  // Publishes the tunnel (store first, then the table). False if it can no longer be placed.
+  bool commit(PendingTunnel& pending, int64_t now);
+  void abandon(PendingTunnel& pending, int64_t now);
+  // The `delete` action: removes the caller's tunnel. False if it has none.
+  bool remove_for(const Identity& who, const Peer& peer, int64_t now);
+  // Expires tunnels silent for keepalive_missed intervals. Returns how many.
+  size_t expire_idle(int64_t now);
+  // Control-only mode: a UDP datagram from a v6udpv4 tunnel's endpoint proves it alive.
+  void note_udp_activity(Ipv4Addr addr, uint16_t port, int64_t now);
+
+  size_t live_tunnels() const;
+  std::vector<store::TunnelRecord> tunnels() const;
+  ServiceCounters counters() const;
+  const AddressPool* pool(const std::string& name) const;
+
+ private:
+  struct Allocation {
+    Ipv6Prefix client_v6;
+    std::optional<Ipv6Prefix> prefix;
+    std::string prefix_pool;
+  };
+  std::variant<Allocation, std::pair<Status, std::string>> allocate_locked(const Identity& who,
+                                                                           const xml::TunnelRequest& req,
+                                                                           PendingTunnel& pending, int64_t now);
+  std::optional<Ipv6Prefix> stable_block_locked(const std::string& user, AddressPool& pool, int64_t now);
+  std::optional<uint32_t> conflicting_tunnel_locked(const store::TunnelRecord& rec) const;
+  bool may_replace_locked(const store::TunnelRecord& old_rec, const store::TunnelRecord& new_rec) const;
+  void index_locked(const store::TunnelRecord& rec);
+  void unindex_locked(const store::TunnelRecord& rec);
+  void drop_locked(uint32_t id, int64_t now, bool delete_from_store);
+  void release_temporary_locked(const store::TunnelRecord& rec, int64_t reusable_at);
+  std::optional<uint32_t> reserve_id_locked();
+  void free_id_locked(uint32_t id);
+  TunnelEntry entry_for(const store::TunnelRecord& rec) const;
+  AddressPool* pool_locked(const std::string& name);
+
+  const config::Config& cfg_;
+  store::Store& store_;
+  TunnelTable& table_;
+  mutable std::mutex mu_;
+  std::map<std::string, AddressPool> pools_;
+  std::map<uint32_t, store::TunnelRecord> live_;
+  std::map<std::string, uint32_t> by_user_;
+  std::map<uint32_t, uint32_t> proto41_by_v4_;
+  std::map<std::pair<uint32_t, uint16_t>, uint32_t> udp_by_endpoint_;
+  std::vector<uint32_t> free_ids_;
+  uint32_t next_id_ = 0;
+  ServiceCounters counters_;
+};
+
+// How long a released anonymous address or prefix waits before it is handed out again.
+inline constexpr int64_t kQuarantineSeconds = 3600;
+
+}  // namespace tsp

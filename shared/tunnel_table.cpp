@@ -1,0 +1,404 @@
+#include "shared/tunnel_table.hpp"
+
+#include <bit>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "shared/rcu.hpp"
+
+namespace tsp {
+
+// A published node never changes except for its `next` links; readers get &node->entry.
+// Aligned so that the links and the decap / client_v6 keys share the first cache line.
+struct alignas(64) TunnelTable::Node {
+  std::array<std::atomic<Node*>, kIndexCount> next{};
+  TunnelEntry entry;
+  Node* retired_next = nullptr;  // reclaim list; never read by lookups
+
+  explicit Node(const TunnelEntry& e) : entry(e) {}
+};
+
+namespace {
+
+// Anything a reader could mistake for a live entry fails its checks: the id is >= any capacity
+// and the mode is neither V6V4 nor V6UDPV4.
+constexpr unsigned char kPoisonByte = 0xDB;
+
+uint32_t checked_capacity(uint32_t capacity) {
+  if (capacity == 0 || capacity > TunnelTable::kMaxCapacity) {
+    throw std::invalid_argument("TunnelTable capacity must be in 1.." +
+                                std::to_string(TunnelTable::kMaxCapacity) + ", got " + std::to_string(capacity));
+  }
+  return capacity;
+}
+
+uint64_t random_seed() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) ^ rd();
+}
+
+// An IPv6 address as two big-endian numbers, so prefix masks are plain shifts.
+struct V6Words {
+  uint64_t hi, lo;
+  friend bool operator==(V6Words, V6Words) = default;
+};
+
+inline uint64_t load_be64(const uint8_t* p) noexcept {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
+inline V6Words words_of(const Ipv6Addr& a) noexcept {
+  return {load_be64(a.bytes.data()), load_be64(a.bytes.data() + 8)};
+}
+
+// len in 1..128 (the shifts below are undefined for 0).
+inline V6Words masked(V6Words w, unsigned len) noexcept {
+  if (len <= 64) return {w.hi & (~uint64_t{0} << (64 - len)), 0};
+  return {w.hi, w.lo & (~uint64_t{0} << (128 - len))};
+}
+
+// A 64-bit finaliser with full avalanche (the constants of SplitMix64's output function): keys
+// differing in one bit land in unrelated buckets, where identity hashing of addresses would
+// pile neighbours into a few chains.
+inline uint64_t mix(uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// Proto-41 entries are keyed with port 0, so they never collide with a UDP key by construction.
+inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
+  const uint64_t key = (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{v4} << 16) | port;
+  return mix(key ^ seed);
+}
+
+inline uint64_t v6_hash(uint64_t seed, V6Words w) noexcept { return mix(mix(w.hi ^ seed) ^ w.lo); }
+
+inline uint64_t prefix_hash(uint64_t seed, V6Words w, unsigned len) noexcept {
+  return mix(mix(w.hi ^ seed ^ (len * 0x9e3779b97f4a7c15ULL)) ^ w.lo);
+}
+
+bool valid_mode(TunnelMode m) { return m == TunnelMode::V6V4 || m == TunnelMode::V6UDPV4; }
+
+}  // namespace
+
+std::string_view to_string(UpsertResult r) {
+  switch (r) {
+    case UpsertResult::Ok: return "ok";
+    case UpsertResult::IdOutOfRange: return "tunnel id out of range";
+    case UpsertResult::InvalidEntry: return "invalid tunnel entry";
+    case UpsertResult::DecapKeyTaken: return "outer address (and port) used by another tunnel";
+    case UpsertResult::ClientV6Taken: return "client IPv6 address used by another tunnel";
+    case UpsertResult::PrefixTaken: return "delegated prefix used by another tunnel";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Construction and teardown
+
+TunnelTable::TunnelTable(uint32_t capacity)
+    : capacity_(checked_capacity(capacity)),
+      bucket_mask_(std::bit_ceil(capacity) - 1),
+      hash_seed_(random_seed()),
+      by_id_(std::make_unique<std::atomic<Node*>[]>(capacity)),
+      last_seen_(std::make_unique<std::atomic<uint64_t>[]>(capacity)) {
+  static_assert(sizeof(Node) == 128, "two cache lines per tunnel");
+  for (auto& heads : heads_) heads = std::make_unique<std::atomic<Node*>[]>(bucket_mask_ + 1);
+  reclaimer_ = std::thread([this] { reclaimer_loop(); });
+}
+
+TunnelTable::~TunnelTable() {
+  {
+    std::lock_guard lock(reclaim_mutex_);
+    stopping_ = true;
+  }
+  reclaim_wakeup_.notify_all();
+  // The reclaimer waits for a grace period; an online caller must not hold it up.
+  RcuOfflineScope offline;
+  reclaimer_.join();
+  rcu_synchronize();  // lookups that returned just before teardown
+  for (uint32_t id = 0; id < capacity_; ++id) {
+    if (Node* node = by_id_[id].load(std::memory_order_relaxed)) poison_and_free(node);
+  }
+}
+
+void TunnelTable::poison_and_free(Node* node) noexcept {
+  // volatile, so the compiler cannot drop the stores as dead before the delete.
+  auto* bytes = reinterpret_cast<volatile unsigned char*>(&node->entry);
+  for (size_t i = 0; i < sizeof(TunnelEntry); ++i) bytes[i] = kPoisonByte;
+  delete node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+bool TunnelTable::indexed(Index index, const TunnelEntry& e) noexcept {
+  return index != kPrefix || e.has_prefix();
+}
+
+bool TunnelTable::same_key(Index index, const TunnelEntry& a, const TunnelEntry& b) noexcept {
+  switch (index) {
+    case kDecap:
+      return a.mode == b.mode && a.client_v4 == b.client_v4 &&
+             (a.mode == TunnelMode::V6V4 || a.client_port == b.client_port);
+    case kClientV6: return a.client_v6 == b.client_v6;
+    default: return a.prefix_len == b.prefix_len && a.prefix == b.prefix;
+  }
+}
+
+uint64_t TunnelTable::hash_of(Index index, const TunnelEntry& e) const noexcept {
+  switch (index) {
+    case kDecap:
+      return decap_hash(hash_seed_, e.mode, e.client_v4.value,
+                        e.mode == TunnelMode::V6UDPV4 ? e.client_port : uint16_t{0});
+    case kClientV6: return v6_hash(hash_seed_, words_of(e.client_v6));
+    default: return prefix_hash(hash_seed_, words_of(e.prefix), e.prefix_len);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer side
+
+UpsertResult TunnelTable::check_upsert(const TunnelEntry& e) const {
+  if (e.id >= capacity_) return UpsertResult::IdOutOfRange;
+  if (!valid_mode(e.mode) || e.mtu < kMinTunnelMtu || e.prefix_len > 128 ||
+      !(e.prefix == e.prefix.masked(e.prefix_len)) || e.client_v6.is_unspecified()) {
+    return UpsertResult::InvalidEntry;
+  }
+  constexpr UpsertResult kTaken[kIndexCount] = {UpsertResult::DecapKeyTaken, UpsertResult::ClientV6Taken,
+                                                UpsertResult::PrefixTaken};
+  for (Index index : {kDecap, kClientV6, kPrefix}) {
+    if (!indexed(index, e)) continue;
+    const Node* holder = find_writer(index, e);
+    if (holder && holder->entry.id != e.id) return kTaken[index];
+  }
+  return UpsertResult::Ok;
+}
+
+const TunnelTable::Node* TunnelTable::find_writer(Index index, const TunnelEntry& key) const {
+  for (const Node* n = bucket(index, hash_of(index, key)).load(std::memory_order_relaxed); n;
+       n = n->next[index].load(std::memory_order_relaxed)) {
+    if (same_key(index, n->entry, key)) return n;
+  }
+  return nullptr;
+}
+
+// New nodes go to the head of their chain: one release store publishes the node and its entry.
+void TunnelTable::link(Index index, Node* node) {
+  std::atomic<Node*>& head = bucket(index, hash_of(index, node->entry));
+  node->next[index].store(head.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  head.store(node, std::memory_order_release);
+}
+
+// The unlinked node keeps its own `next`, so a reader standing on it walks on to live nodes.
+void TunnelTable::unlink(Index index, Node* node) {
+  std::atomic<Node*>* link = &bucket(index, hash_of(index, node->entry));
+  for (Node* n = link->load(std::memory_order_relaxed); n; n = link->load(std::memory_order_relaxed)) {
+    if (n == node) {
+      link->store(node->next[index].load(std::memory_order_relaxed), std::memory_order_release);
+      return;
+    }
+    link = &n->next[index];
+  }
+}
+
+// Same key, new version: a reader on this chain sees exactly one of the two, never neither.
+void TunnelTable::swap_in_place(Index index, Node* old_node, Node* new_node) {
+  std::atomic<Node*>* link = &bucket(index, hash_of(index, old_node->entry));
+  for (Node* n = link->load(std::memory_order_relaxed); n; n = link->load(std::memory_order_relaxed)) {
+    if (n == old_node) {
+      new_node->next[index].store(old_node->next[index].load(std::memory_order_relaxed),
+                                  std::memory_order_relaxed);
+      link->store(new_node, std::memory_order_release);
+      return;
+    }
+    link = &n->next[index];
+  }
+}
+
+void TunnelTable::count_prefix_length(unsigned len, int delta) {
+  uint32_t& count = prefix_length_count_[len];
+  count = static_cast<uint32_t>(static_cast<int64_t>(count) + delta);
+  std::atomic<uint64_t>& word = prefix_lengths_in_use_[(len - 1) / 64];
+  const uint64_t bit = uint64_t{1} << ((len - 1) % 64);
+  if (delta > 0 && count == 1) word.fetch_or(bit, std::memory_order_release);
+  if (delta < 0 && count == 0) word.fetch_and(~bit, std::memory_order_release);
+}
+
+UpsertResult TunnelTable::try_upsert(const TunnelEntry& entry, uint64_t last_seen_if_new) {
+  std::lock_guard lock(writer_mutex_);
+  if (const UpsertResult r = check_upsert(entry); r != UpsertResult::Ok) return r;
+  Node* const old_node = by_id_[entry.id].load(std::memory_order_relaxed);
+  Node* const fresh = new Node(entry);  // the only step that can throw; nothing changed yet
+
+  // Lengths in use grow before the new prefix is reachable and shrink after the old one is not.
+  if (fresh->entry.has_prefix()) count_prefix_length(fresh->entry.prefix_len, +1);
+  for (Index index : {kDecap, kClientV6, kPrefix}) {
+    const bool old_in = old_node && indexed(index, old_node->entry);
+    const bool new_in = indexed(index, fresh->entry);
+    if (old_in && new_in && same_key(index, old_node->entry, fresh->entry)) {
+      swap_in_place(index, old_node, fresh);
+      continue;
+    }
+    if (new_in) link(index, fresh);  // the new key works before the old one stops working
+    if (old_in) unlink(index, old_node);
+  }
+  if (old_node && old_node->entry.has_prefix()) count_prefix_length(old_node->entry.prefix_len, -1);
+
+  if (!old_node) last_seen_[entry.id].store(last_seen_if_new, std::memory_order_relaxed);
+  by_id_[entry.id].store(fresh, std::memory_order_release);
+  if (old_node) {
+    retire(old_node);
+  } else {
+    size_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return UpsertResult::Ok;
+}
+
+bool TunnelTable::remove(uint32_t id) {
+  std::lock_guard lock(writer_mutex_);
+  if (id >= capacity_) return false;
+  Node* const node = by_id_[id].load(std::memory_order_relaxed);
+  if (!node) return false;
+  for (Index index : {kDecap, kClientV6, kPrefix}) {
+    if (indexed(index, node->entry)) unlink(index, node);
+  }
+  if (node->entry.has_prefix()) count_prefix_length(node->entry.prefix_len, -1);
+  by_id_[id].store(nullptr, std::memory_order_release);
+  last_seen_[id].store(0, std::memory_order_relaxed);
+  size_.fetch_sub(1, std::memory_order_relaxed);
+  retire(node);
+  return true;
+}
+
+std::optional<TunnelEntry> TunnelTable::get(uint32_t id) const {
+  std::lock_guard lock(writer_mutex_);
+  if (id >= capacity_) return std::nullopt;
+  const Node* node = by_id_[id].load(std::memory_order_relaxed);
+  if (!node) return std::nullopt;
+  return node->entry;
+}
+
+std::vector<TunnelEntry> TunnelTable::snapshot() const {
+  std::lock_guard lock(writer_mutex_);
+  std::vector<TunnelEntry> out;
+  out.reserve(size());
+  for (uint32_t id = 0; id < capacity_; ++id) {
+    if (const Node* node = by_id_[id].load(std::memory_order_relaxed)) out.push_back(node->entry);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reclamation
+
+// Intrusive list, so retiring cannot fail after the table has already changed.
+void TunnelTable::retire(Node* node) {
+  {
+    std::lock_guard lock(reclaim_mutex_);
+    node->retired_next = retired_head_;
+    retired_head_ = node;
+    ++retired_total_;
+  }
+  reclaim_wakeup_.notify_one();
+}
+
+// Everything retired while the previous grace period ran goes in one batch.
+void TunnelTable::reclaimer_loop() {
+  std::unique_lock lock(reclaim_mutex_);
+  for (;;) {
+    reclaim_wakeup_.wait(lock, [this] { return stopping_ || retired_head_ != nullptr; });
+    if (retired_head_ == nullptr) return;  // stopping, and nothing left to free
+    Node* batch = std::exchange(retired_head_, nullptr);
+    const uint64_t batch_end = retired_total_;
+    lock.unlock();
+    rcu_synchronize();
+    while (batch) poison_and_free(std::exchange(batch, batch->retired_next));
+    lock.lock();
+    freed_total_ = batch_end;
+    reclaim_done_.notify_all();
+  }
+}
+
+void TunnelTable::wait_for_reclaim() {
+  RcuOfflineScope offline;  // the grace period we wait for must not wait for us
+  std::unique_lock lock(reclaim_mutex_);
+  const uint64_t target = retired_total_;
+  reclaim_done_.wait(lock, [&] { return freed_total_ >= target; });
+}
+
+size_t TunnelTable::awaiting_reclaim() const {
+  std::lock_guard lock(reclaim_mutex_);
+  return static_cast<size_t>(retired_total_ - freed_total_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader side: acquire loads pair with the writer's release stores (free on x86).
+
+const TunnelEntry* TunnelTable::find_decap_proto41(Ipv4Addr outer_src) const noexcept {
+  const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6V4, outer_src.value, 0);
+  for (const Node* n = bucket(kDecap, h).load(std::memory_order_acquire); n;
+       n = n->next[kDecap].load(std::memory_order_acquire)) {
+    if (n->entry.client_v4 == outer_src && n->entry.mode == TunnelMode::V6V4) return &n->entry;
+  }
+  return nullptr;
+}
+
+const TunnelEntry* TunnelTable::find_decap_udp(Ipv4Addr outer_src, uint16_t src_port) const noexcept {
+  const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6UDPV4, outer_src.value, src_port);
+  for (const Node* n = bucket(kDecap, h).load(std::memory_order_acquire); n;
+       n = n->next[kDecap].load(std::memory_order_acquire)) {
+    if (n->entry.client_v4 == outer_src && n->entry.client_port == src_port &&
+        n->entry.mode == TunnelMode::V6UDPV4) {
+      return &n->entry;
+    }
+  }
+  return nullptr;
+}
+
+const TunnelTable::Node* TunnelTable::find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept {
+  const V6Words key{hi, lo};
+  for (const Node* n = bucket(kPrefix, prefix_hash(hash_seed_, key, len)).load(std::memory_order_acquire); n;
+       n = n->next[kPrefix].load(std::memory_order_acquire)) {
+    if (n->entry.prefix_len == len && words_of(n->entry.prefix) == key) return n;
+  }
+  return nullptr;
+}
+
+const TunnelEntry* TunnelTable::find_encap(const Ipv6Addr& dst) const noexcept {
+  const V6Words w = words_of(dst);
+  for (const Node* n = bucket(kClientV6, v6_hash(hash_seed_, w)).load(std::memory_order_acquire); n;
+       n = n->next[kClientV6].load(std::memory_order_acquire)) {
+    if (words_of(n->entry.client_v6) == w) return &n->entry;
+  }
+  // Longest first: the high word holds lengths 65..128, bit b of word k is length 64k + b + 1.
+  for (unsigned word = 2; word-- > 0;) {
+    uint64_t lengths = prefix_lengths_in_use_[word].load(std::memory_order_acquire);
+    while (lengths) {
+      const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(lengths));
+      lengths ^= uint64_t{1} << bit;
+      const unsigned len = word * 64 + bit + 1;
+      const V6Words m = masked(w, len);
+      if (const Node* n = find_prefix(m.hi, m.lo, len)) return &n->entry;
+    }
+  }
+  return nullptr;
+}
+
+const TunnelEntry* TunnelTable::find_by_id(uint32_t id) const noexcept {
+  if (id >= capacity_) return nullptr;
+  const Node* n = by_id_[id].load(std::memory_order_acquire);
+  return n ? &n->entry : nullptr;
+}
+
+}  // namespace tsp

@@ -1,0 +1,148 @@
+// The tunnel table between the planes: the control plane writes, DPDK workers look up with no
+// lock, using RCU (liburcu QSBR, see shared/rcu.hpp).
+//
+// Layout: fixed-size chained hash indexes (never resized), one per lookup key: decap (outer
+// IPv4 source, plus UDP port for v6udpv4), the client's /128, and the delegated prefix. Each
+// published node is immutable; a replacement is a new node swapped in with one pointer store,
+// so a reader sees the old or the new version, never a mix. Unlinked nodes are poisoned and
+// freed by the table's reclaimer thread after a grace period, so writers never wait for
+// readers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "shared/net_types.hpp"
+#include "shared/tunnel_entry.hpp"
+
+namespace tsp {
+
+enum class UpsertResult {
+  Ok,
+  IdOutOfRange,        // id >= capacity
+  InvalidEntry,        // unknown mode, mtu < 1280, prefix_len > 128, host bits in prefix, no client_v6
+  DecapKeyTaken,       // another id has this proto-41 client_v4, or this v6udpv4 client_v4 + port
+  ClientV6Taken,       // another id has this client_v6
+  PrefixTaken,         // another id has this delegated prefix (same address and length)
+};
+
+std::string_view to_string(UpsertResult r);
+
+class TunnelTable {
+ public:
+  static constexpr uint32_t kMaxCapacity = 1u << 24;
+
+  // Reserves every index up front. Throws std::invalid_argument unless 0 < capacity <= kMaxCapacity.
+  explicit TunnelTable(uint32_t capacity);
+  // Readers must have stopped looking up; waits one grace period for pointers they may still
+  // hold, then frees everything. Safe to run on a registered reader thread.
+  ~TunnelTable();
+  TunnelTable(const TunnelTable&) = delete;
+  TunnelTable& operator=(const TunnelTable&) = delete;
+
+  // ---- Writer side (control plane). Any thread; writers are serialised by an internal mutex.
+  // Never waits for a grace period.
+
+  // Inserts the entry, or replaces the one with the same id (re-indexing changed keys). On
+  // anything but Ok the table is unchanged. `last_seen_if_new` seeds last_seen() when the id
+  // was vacant; a replacement keeps the current stamp.
+  UpsertResult try_upsert(const TunnelEntry& entry, uint64_t last_seen_if_new = 0);
+  bool upsert(const TunnelEntry& entry, uint64_t last_seen_if_new = 0) {
+    return try_upsert(entry, last_seen_if_new) == UpsertResult::Ok;
+  }
+  // False if the id is out of range or vacant.
+  bool remove(uint32_t id);
+
+  size_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+  uint32_t capacity() const noexcept { return capacity_; }
+  std::optional<TunnelEntry> get(uint32_t id) const;
+  std::vector<TunnelEntry> snapshot() const;  // ordered by id
+
+  // Blocks until every entry removed or replaced before the call has been freed (tests,
+  // shutdown). Takes a registered reader thread offline while it waits.
+  void wait_for_reclaim();
+  // Removed or replaced entries not yet freed.
+  size_t awaiting_reclaim() const;
+
+  // ---- Reader side (fast path). The caller is a registered, online QSBR reader. No locks,
+  // no allocation. A returned pointer stays valid until the caller's next quiescent state.
+
+  // Only V6V4 entries.
+  const TunnelEntry* find_decap_proto41(Ipv4Addr outer_src) const noexcept;
+  // Only V6UDPV4 entries.
+  const TunnelEntry* find_decap_udp(Ipv4Addr outer_src, uint16_t src_port) const noexcept;
+  // The entry whose client_v6 == dst, else the one whose delegated prefix holds dst, longest
+  // prefix first. Probes only the prefix lengths in use.
+  const TunnelEntry* find_encap(const Ipv6Addr& dst) const noexcept;
+  // nullptr if out of range or vacant.
+  const TunnelEntry* find_by_id(uint32_t id) const noexcept;
+
+  // Readers' only write (so it is allowed through a const table): a relaxed store. Ids out of
+  // range are ignored / read as 0.
+  void stamp_last_seen(uint32_t id, uint64_t now) const noexcept {
+    if (id < capacity_) last_seen_[id].store(now, std::memory_order_relaxed);
+  }
+  uint64_t last_seen(uint32_t id) const noexcept {
+    return id < capacity_ ? last_seen_[id].load(std::memory_order_relaxed) : 0;
+  }
+
+ private:
+  struct Node;
+  enum Index : unsigned { kDecap = 0, kClientV6 = 1, kPrefix = 2, kIndexCount = 3 };
+
+  static bool indexed(Index index, const TunnelEntry& e) noexcept;
+  static bool same_key(Index index, const TunnelEntry& a, const TunnelEntry& b) noexcept;
+
+  // Writer helpers (writer_mutex_ held).
+  UpsertResult check_upsert(const TunnelEntry& e) const;
+  const Node* find_writer(Index index, const TunnelEntry& key) const;
+  void link(Index index, Node* node);
+  void unlink(Index index, Node* node);
+  void swap_in_place(Index index, Node* old_node, Node* new_node);
+  void count_prefix_length(unsigned len, int delta);
+  void retire(Node* node);
+
+  // Reader helpers.
+  std::atomic<Node*>& bucket(Index index, uint64_t hash) const noexcept {
+    return heads_[index][hash & bucket_mask_];
+  }
+  uint64_t hash_of(Index index, const TunnelEntry& e) const noexcept;
+  const Node* find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept;
+
+  void reclaimer_loop();
+  static void poison_and_free(Node* node) noexcept;
+
+  const uint32_t capacity_;
+  const uint64_t bucket_mask_;  // bucket count - 1; the count is a power of two >= capacity
+  const uint64_t hash_seed_;    // per table, so colliding keys cannot be precomputed
+  std::array<std::unique_ptr<std::atomic<Node*>[]>, kIndexCount> heads_;
+  std::unique_ptr<std::atomic<Node*>[]> by_id_;
+  std::unique_ptr<std::atomic<uint64_t>[]> last_seen_;
+  // Bit (len - 1) set while some entry has a delegated prefix of length len (1..128).
+  std::array<std::atomic<uint64_t>, 2> prefix_lengths_in_use_{};
+  std::atomic<size_t> size_{0};
+
+  mutable std::mutex writer_mutex_;
+  std::array<uint32_t, 129> prefix_length_count_{};  // writer_mutex_
+
+  // Reclamation: writers append, the reclaimer thread frees after a grace period.
+  mutable std::mutex reclaim_mutex_;
+  std::condition_variable reclaim_wakeup_;
+  std::condition_variable reclaim_done_;
+  Node* retired_head_ = nullptr;  // reclaim_mutex_; linked through Node::retired_next
+  uint64_t retired_total_ = 0;    // reclaim_mutex_
+  uint64_t freed_total_ = 0;      // reclaim_mutex_
+  bool stopping_ = false;         // reclaim_mutex_
+  std::thread reclaimer_;
+};
+
+}  // namespace tsp
