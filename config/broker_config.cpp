@@ -46,8 +46,8 @@ class Parser {
       auto& seen = context == BlockKind::None ? top_level_seen_ : block_seen_;
       const auto [first, inserted] = seen.emplace(statement, line.number);
       if (!inserted) {
-        fail(line.number, "'" + statement_name(*statement) + "' is already set " +
-                              (context == BlockKind::None ? std::string() : "in this block ") + "(line " +
+        fail(line.number, "'" + statement_name(*statement) + "' may appear only once" +
+                              (context == BlockKind::None ? std::string() : " per block") + " (already at line " +
                               std::to_string(first->second) + ")");
       }
     }
