@@ -75,16 +75,22 @@ inline uint64_t mix(uint64_t x) noexcept {
   return x;
 }
 
-// Proto-41 entries are keyed with port 0, so they never collide with a UDP key by construction.
+// The mode is part of the key; proto-41 entries have no port (hashed as 0).
 inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
   const uint64_t key = (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{v4} << 16) | port;
   return mix(key ^ seed);
 }
 
-inline uint64_t v6_hash(uint64_t seed, V6Words w) noexcept { return mix(mix(w.hi ^ seed) ^ w.lo); }
+// One mix per probe: multiplying by an odd constant is a bijection that spreads the low word
+// over all 64 bits before it meets the high word, so addresses that differ only in their
+// interface identifier (or prefixes only in their length) still hash apart.
+constexpr uint64_t kOddLo = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kOddLen = 0xc2b2ae3d27d4eb4fULL;
+
+inline uint64_t v6_hash(uint64_t seed, V6Words w) noexcept { return mix(w.hi ^ seed ^ (w.lo * kOddLo)); }
 
 inline uint64_t prefix_hash(uint64_t seed, V6Words w, unsigned len) noexcept {
-  return mix(mix(w.hi ^ seed ^ (len * 0x9e3779b97f4a7c15ULL)) ^ w.lo);
+  return mix(w.hi ^ seed ^ (w.lo * kOddLo) ^ (len * kOddLen));
 }
 
 bool valid_mode(TunnelMode m) { return m == TunnelMode::V6V4 || m == TunnelMode::V6UDPV4; }

@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <functional>
 #include <mutex>
+#include <string>
 
 #include "control/store/row_codec.hpp"
 #include "control/store/schema.hpp"
@@ -196,7 +198,14 @@ class SqliteStore final : public Store {
   void save_allocation(const std::string& user, const std::string& pool, const Ipv6Prefix& block) override {
     std::lock_guard lock(mutex_);
     Query q(conn_, "save_allocation", kSaveAllocation);
-    q.bind(user).bind(pool).bind(block.to_string()).run();
+    q.bind(user).bind(pool).bind(block.to_string());
+    try {
+      q.run();
+    } catch (const StoreError& e) {
+      // Unknown user (foreign key) or a block owned by someone else (unique): say which.
+      throw StoreError(std::string(e.what()) + " (user '" + user + "', pool '" + pool + "', block " +
+                       block.to_string() + ")");
+    }
   }
 
   std::vector<AllocationRecord> load_allocations() override {

@@ -9,7 +9,9 @@
 
 namespace {
 
-bool clean(const std::string& s) { return s.find_first_of(std::string_view("\0\r\n", 3)) == std::string::npos; }
+bool clean(const std::string& s) {
+  return s.find_first_of(std::string_view("\0\r\n", 3)) == std::string::npos;
+}
 
 }  // namespace
 

@@ -204,12 +204,14 @@ TEST_CASE("allocations: upsert, find, reload, cascade on user deletion") {
   CHECK(raw_text(dir.db(), "SELECT block FROM allocations WHERE user = 'bob'") == "2001:db8:f101::/48");
 
   SECTION("a block already owned by another user is refused") {
-    CHECK_THROWS_AS(store->save_allocation("bob", "p48", prefix("2001:db8:f102::/48")), StoreError);
+    CHECK_THROWS_WITH(store->save_allocation("bob", "p48", prefix("2001:db8:f102::/48")),
+                      Catch::Contains("UNIQUE") && Catch::Contains("user 'bob', pool 'p48', block 2001:db8:f102::/48"));
     CHECK(store->find_allocation("bob", "p48") == prefix("2001:db8:f101::/48"));
   }
   SECTION("an allocation for an unknown user is refused") {
     CHECK_THROWS_WITH(store->save_allocation("nobody", "p48", prefix("2001:db8:f1ff::/48")),
-                      Catch::Contains("save_allocation") && Catch::Contains("FOREIGN KEY"));
+                      Catch::Contains("save_allocation") && Catch::Contains("FOREIGN KEY") &&
+                          Catch::Contains("user 'nobody'"));
   }
   SECTION("deleting a user deletes their allocations") {
     REQUIRE(store->delete_user("alice"));
@@ -379,12 +381,23 @@ TEST_CASE("reopening the file keeps everything; the file is owner-only") {
   CHECK(raw_text(dir.db(), "PRAGMA user_version") == "1");
 
   auto store = Store::open_sqlite(dir.db());
+  REQUIRE(stat((dir.db() + "-wal").c_str(), &st) == 0);  // SQLite copies the mode to the WAL
+  CHECK((st.st_mode & 0777) == 0600);
   auto alice = store->find_user("alice");
   REQUIRE(alice);
   check_same_credentials(alice->credentials, credentials(1));
   CHECK(store->find_allocation("alice", "p48") == prefix("2001:db8:f100::/48"));
   CHECK(store->load_tunnels() == std::vector<TunnelRecord>{udp_tunnel_with_prefix(7), anonymous_v6v4(8)});
   CHECK(store->load_quarantine() == std::vector<QuarantineRecord>{{"p64", prefix("2001:db8:e000:1::/64"), 1000}});
+}
+
+TEST_CASE("an in-memory store works, for tests of other modules") {
+  auto store = Store::open_sqlite(":memory:");
+  REQUIRE(store->add_user(user("alice", 1)));
+  store->save_allocation("alice", "p48", prefix("2001:db8:f100::/48"));
+  store->save_tunnel(udp_tunnel_with_prefix(1));
+  CHECK(store->find_allocation("alice", "p48") == prefix("2001:db8:f100::/48"));
+  CHECK(store->load_tunnels() == std::vector<TunnelRecord>{udp_tunnel_with_prefix(1)});
 }
 
 TEST_CASE("opening fails clearly: missing directory, not a database, newer schema") {
