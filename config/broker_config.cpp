@@ -30,7 +30,7 @@ class Parser {
     const std::span<const std::string_view> tokens(line.tokens);
     if (line.indented && state_.open_block == BlockKind::None) {
       fail(line.number, "indented line outside any block: only the lines under a 'tsp', "
-                        "'tunnel server' or 'tunnel broker' line may be indented");
+                        "'tunnel server', 'tunnel broker' or 'dataplane' line may be indented");
     }
     // A line that is not indented ends the open block.
     if (!line.indented) close_block();

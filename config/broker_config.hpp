@@ -61,6 +61,26 @@ struct BrokerConfig {
   int line = 0;
 };
 
+// The "dataplane" block: DPDK ports and the exception taps that carry the broker's addresses
+// (maps 1:1 onto tsp::dp::DataplaneConfig; the UDP port, tunnel MTU and table size come from
+// the tsp, tunnel server and limit statements). Without the block the broker runs the control
+// plane alone, on the host's own interfaces.
+struct DataplaneSection {
+  std::vector<std::string> eal_args;  // every 'eal' line's words, in order
+  std::string ipv4_port;              // DPDK device facing the IPv4 clients
+  std::string ipv6_port;              // DPDK device facing the IPv6 uplink
+  unsigned workers = 1;
+  Ipv4Addr ipv4_address;  // equals the tunnel server's ip address
+  uint8_t ipv4_prefix_len = 24;
+  std::optional<Ipv4Addr> ipv4_gateway;  // on-link, inside ipv4_address/ipv4_prefix_len
+  Ipv6Addr ipv6_address;
+  uint8_t ipv6_prefix_len = 64;
+  std::optional<Ipv6Addr> ipv6_gateway;  // link-local, or inside ipv6_address/ipv6_prefix_len
+  std::string ipv4_tap = "tsp-v4";
+  std::string ipv6_tap = "tsp-v6";
+  int line = 0;
+};
+
 struct StoreConfig {
   std::string sqlite_path = "tspbroker.db";  // relative to the working directory
 };
@@ -72,6 +92,7 @@ struct Config {
   std::vector<TunnelServerConfig> servers;
   BrokerConfig broker;
   StoreConfig store;
+  std::optional<DataplaneSection> dataplane;
   uint32_t max_tunnels = 100000;  // capacity of the tunnel table
   std::string log_level = "info";  // trace, debug, info, warning or error
 

@@ -1,6 +1,8 @@
 #include "config/config_grammar.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 #include <cstdint>
 
 #include "config/config_values.hpp"
@@ -226,6 +228,108 @@ void add_redirect_broker(ParseState& s, const StatementCall& c) {
   list.push_back(std::move(host));
 }
 
+// ---- dataplane block -------------------------------------------------------------------
+
+constexpr uint64_t max_workers = 127;        // DPDK's 128 lcores, less the main one
+constexpr size_t max_device_name = 63;       // RTE_ETH_NAME_MAX_LEN, less the NUL
+constexpr size_t max_interface_name = 15;    // Linux IFNAMSIZ, less the NUL
+
+DataplaneDraft& dataplane(ParseState& s) { return *s.dataplane; }
+
+void open_dataplane(ParseState& s, const StatementCall& c) {
+  DataplaneDraft draft;
+  draft.config.line = c.line;
+  s.dataplane = std::move(draft);
+  s.open_block = BlockKind::Dataplane;
+}
+
+void add_eal_args(ParseState& s, const StatementCall& c) {
+  for (auto word : c.args) dataplane(s).config.eal_args.emplace_back(word);
+}
+
+// DPDK device names: vdev names (net_af_packet0) or PCI addresses (0000:03:00.0).
+std::string parse_device_name(std::string_view text) {
+  const bool allowed = std::all_of(text.begin(), text.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.' || ch == ':';
+  });
+  if (!allowed || text.size() > max_device_name) {
+    throw ValueError("DPDK device name " + quote(text) + " must be at most 63 letters, digits, '_', '-', '.' or ':' "
+                     "(e.g. net_af_packet0 or 0000:03:00.0)");
+  }
+  return std::string(text);
+}
+
+void set_ipv4_port(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv4_port = parse_device_name(c.args[0]);
+  dataplane(s).ipv4_port_line = c.line;
+}
+
+void set_ipv6_port(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv6_port = parse_device_name(c.args[0]);
+  dataplane(s).ipv6_port_line = c.line;
+}
+
+void set_workers(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.workers = static_cast<unsigned>(parse_number(c.args[0], 1, max_workers, "workers"));
+}
+
+// "ADDRESS/LENGTH" of an interface: the address and its on-link prefix length.
+std::pair<std::string_view, std::string_view> split_interface_address(std::string_view text, std::string_view example) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) {
+    throw ValueError("address " + quote(text) + " needs its prefix length (e.g. " + std::string(example) + ")");
+  }
+  return {text.substr(0, slash), text.substr(slash + 1)};
+}
+
+void set_dp_ipv4_address(ParseState& s, const StatementCall& c) {
+  const auto [addr, len] = split_interface_address(c.args[0], "192.0.2.1/24");
+  auto& d = dataplane(s);
+  d.config.ipv4_address = parse_unicast_ipv4(addr);
+  d.config.ipv4_prefix_len = static_cast<uint8_t>(parse_number(len, 1, 32, "IPv4 prefix length"));
+  d.ipv4_address_line = c.line;
+}
+
+void set_dp_ipv6_address(ParseState& s, const StatementCall& c) {
+  const auto [addr, len] = split_interface_address(c.args[0], "2001:db8:ffff::1/64");
+  auto& d = dataplane(s);
+  d.config.ipv6_address = parse_unicast_ipv6(addr);
+  if (d.config.ipv6_address.bytes[0] == 0xFE && (d.config.ipv6_address.bytes[1] & 0xC0) == 0x80) {
+    throw ValueError(d.config.ipv6_address.to_string() + " is a link-local address: the broker's uplink address "
+                     "must be a global one");
+  }
+  d.config.ipv6_prefix_len = static_cast<uint8_t>(parse_number(len, 1, 128, "IPv6 prefix length"));
+  d.ipv6_address_line = c.line;
+}
+
+void set_dp_ipv4_gateway(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv4_gateway = parse_unicast_ipv4(c.args[0]);
+  dataplane(s).ipv4_gateway_line = c.line;
+}
+
+void set_dp_ipv6_gateway(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv6_gateway = parse_unicast_ipv6(c.args[0]);
+  dataplane(s).ipv6_gateway_line = c.line;
+}
+
+std::string parse_interface_name(std::string_view text) {
+  std::string name = parse_name(text, "tap interface name");
+  if (name.size() > max_interface_name) {
+    throw ValueError("tap interface name " + quote(text) + " is longer than 15 characters (Linux's limit)");
+  }
+  return name;
+}
+
+void set_ipv4_tap(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv4_tap = parse_interface_name(c.args[0]);
+  dataplane(s).ipv4_tap_line = c.line;
+}
+
+void set_ipv6_tap(ParseState& s, const StatementCall& c) {
+  dataplane(s).config.ipv6_tap = parse_interface_name(c.args[0]);
+  dataplane(s).ipv6_tap_line = c.line;
+}
+
 }  // namespace
 
 const StatementTable& top_level_statements() {
@@ -237,6 +341,7 @@ const StatementTable& top_level_statements() {
       {{"store", "sqlite"}, "PATH", 1, 1, false, set_store_sqlite},
       {{"limit", "tunnels"}, "COUNT", 1, 1, false, set_limit_tunnels},
       {{"log", "level"}, "LEVEL", 1, 1, false, set_log_level},
+      {{"dataplane"}, "", 0, 0, false, open_dataplane},
   }};
   return table;
 }
@@ -267,10 +372,23 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"set", "tunnel", "server"}, "NAME", 1, 1, false, set_broker_server},
       {{"redirect", "broker"}, "ADDRESS", 1, 1, true, add_redirect_broker},
   }};
+  static const StatementTable dataplane_table{"dataplane block", {
+      {{"eal"}, "ARGUMENT...", 1, unlimited, true, add_eal_args},
+      {{"port", "ipv4"}, "DEVICE", 1, 1, false, set_ipv4_port},
+      {{"port", "ipv6"}, "DEVICE", 1, 1, false, set_ipv6_port},
+      {{"workers"}, "COUNT", 1, 1, false, set_workers},
+      {{"ipv4", "address"}, "IPV4-ADDRESS/LENGTH", 1, 1, false, set_dp_ipv4_address},
+      {{"ipv4", "gateway"}, "IPV4-ADDRESS", 1, 1, false, set_dp_ipv4_gateway},
+      {{"ipv6", "address"}, "IPV6-ADDRESS/LENGTH", 1, 1, false, set_dp_ipv6_address},
+      {{"ipv6", "gateway"}, "IPV6-ADDRESS", 1, 1, false, set_dp_ipv6_gateway},
+      {{"tap", "ipv4"}, "INTERFACE", 1, 1, false, set_ipv4_tap},
+      {{"tap", "ipv6"}, "INTERFACE", 1, 1, false, set_ipv6_tap},
+  }};
   switch (kind) {
     case BlockKind::Tsp: return tsp_table;
     case BlockKind::TunnelServer: return server_table;
     case BlockKind::TunnelBroker: return broker_table;
+    case BlockKind::Dataplane: return dataplane_table;
     case BlockKind::None: break;
   }
   return top_level_statements();
@@ -281,6 +399,7 @@ std::string_view block_keyword(BlockKind kind) {
     case BlockKind::Tsp: return "tsp";
     case BlockKind::TunnelServer: return "tunnel server";
     case BlockKind::TunnelBroker: return "tunnel broker";
+    case BlockKind::Dataplane: return "dataplane";
     case BlockKind::None: break;
   }
   return "top level";

@@ -23,6 +23,7 @@ class Validator {
     for (auto& draft : s_.tsps) config.tsps.push_back(finish_tsp(draft));
     for (auto& draft : s_.servers) config.servers.push_back(finish_server(draft));
     config.broker = finish_broker(*s_.broker);
+    if (s_.dataplane) config.dataplane = finish_dataplane(*s_.dataplane, config.tunnel_server());
     config.store = s_.store;
     config.max_tunnels = s_.max_tunnels;
     config.log_level = s_.log_level;
@@ -140,6 +141,58 @@ class Validator {
     c.tsp = draft.tsp->name;
     c.tunnel_server = draft.tunnel_server->name;
     return c;
+  }
+
+  DataplaneSection finish_dataplane(const DataplaneDraft& draft, const TunnelServerConfig& server) const {
+    const DataplaneSection& c = draft.config;
+    const auto require = [&](bool present, std::string_view statement, std::string_view what) {
+      if (!present) {
+        fail(c.line, "the dataplane block has no '" + std::string(statement) + "' (add '  " + std::string(statement) +
+                         " " + std::string(what) + "' under it)");
+      }
+    };
+    require(draft.ipv4_port_line != 0, "port ipv4", "DEVICE");
+    require(draft.ipv6_port_line != 0, "port ipv6", "DEVICE");
+    require(draft.ipv4_address_line != 0, "ipv4 address", "IPV4-ADDRESS/LENGTH");
+    require(draft.ipv6_address_line != 0, "ipv6 address", "IPV6-ADDRESS/LENGTH");
+    if (c.ipv4_port == c.ipv6_port) {
+      fail(draft.ipv6_port_line, "port ipv6 " + quote(c.ipv6_port) + " is also the ipv4 port (line " +
+                                     std::to_string(draft.ipv4_port_line) + "): each side needs its own DPDK port");
+    }
+    if (c.ipv4_tap == c.ipv6_tap) {
+      fail(std::max(draft.ipv4_tap_line, draft.ipv6_tap_line),
+           "tap ipv4 and tap ipv6 are both " + quote(c.ipv4_tap) + ": each side needs its own tap interface");
+    }
+    // The taps carry the address tunnels end on, and the control plane's sockets bind to it.
+    if (!(c.ipv4_address == server.address)) {
+      fail(draft.ipv4_address_line, "dataplane ipv4 address " + c.ipv4_address.to_string() +
+                                        " differs from the ip address of tunnel server " + quote(server.name) + " (" +
+                                        server.address.to_string() + ", line " + std::to_string(server.line) +
+                                        "): they must be the same address");
+    }
+    if (c.ipv4_gateway) check_ipv4_gateway(*c.ipv4_gateway, draft.ipv4_gateway_line, c);
+    if (c.ipv6_gateway) check_ipv6_gateway(*c.ipv6_gateway, draft.ipv6_gateway_line, c);
+    return c;
+  }
+
+  // A next hop must be on the tap's subnet and not the broker itself.
+  void check_ipv4_gateway(Ipv4Addr gateway, int line, const DataplaneSection& c) const {
+    const uint32_t mask = c.ipv4_prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - c.ipv4_prefix_len);
+    const std::string subnet = c.ipv4_address.to_string() + "/" + std::to_string(c.ipv4_prefix_len);
+    if (gateway == c.ipv4_address) fail(line, "ipv4 gateway " + gateway.to_string() + " is the broker's own address");
+    if ((gateway.value & mask) != (c.ipv4_address.value & mask)) {
+      fail(line, "ipv4 gateway " + gateway.to_string() + " is not on the ipv4 address's subnet (" + subnet + ")");
+    }
+  }
+
+  void check_ipv6_gateway(const Ipv6Addr& gateway, int line, const DataplaneSection& c) const {
+    const bool link_local = gateway.bytes[0] == 0xFE && (gateway.bytes[1] & 0xC0) == 0x80;
+    const Ipv6Prefix subnet{c.ipv6_address.masked(c.ipv6_prefix_len), c.ipv6_prefix_len};
+    if (gateway == c.ipv6_address) fail(line, "ipv6 gateway " + gateway.to_string() + " is the broker's own address");
+    if (!link_local && !subnet.contains(gateway)) {
+      fail(line, "ipv6 gateway " + gateway.to_string() + " is neither link-local nor on the ipv6 address's subnet (" +
+                     subnet.to_string() + ")");
+    }
   }
 
   ParseState& s_;

@@ -11,7 +11,7 @@
 
 namespace tsp::config {
 
-enum class BlockKind { None, Tsp, TunnelServer, TunnelBroker };
+enum class BlockKind { None, Tsp, TunnelServer, TunnelBroker, Dataplane };
 
 // A name that refers to something defined elsewhere in the file, and where it was written.
 struct Reference {
@@ -41,12 +41,21 @@ struct BrokerDraft {
   std::optional<Reference> tunnel_server;
 };
 
+struct DataplaneDraft {
+  DataplaneSection config;
+  int ipv4_port_line = 0, ipv6_port_line = 0;
+  int ipv4_address_line = 0, ipv6_address_line = 0;
+  int ipv4_gateway_line = 0, ipv6_gateway_line = 0;
+  int ipv4_tap_line = 0, ipv6_tap_line = 0;
+};
+
 struct ParseState {
   std::string file;
   std::vector<PoolConfig> pools;
   std::vector<TspDraft> tsps;
   std::vector<TunnelServerDraft> servers;
   std::optional<BrokerDraft> broker;
+  std::optional<DataplaneDraft> dataplane;
   StoreConfig store;
   uint32_t max_tunnels = 100000;
   std::string log_level = "info";

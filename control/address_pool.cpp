@@ -44,16 +44,21 @@ std::optional<Ipv6Prefix> AddressPool::allocate(int64_t now) {
       return nth_subprefix(range_, block_len_, i);
     }
   }
-  // Fresh blocks are gone: reuse the oldest released block whose quarantine is over.
-  while (!released_order_.empty()) {
-    const uint64_t i = released_order_.front();
-    auto q = quarantine_.find(i);
+  // Fresh blocks are gone: reuse the oldest released block whose quarantine is over. Blocks
+  // released without quarantine (offers never accepted) may sit behind quarantined ones, so
+  // look past the front.
+  for (auto pos = released_order_.begin(); pos != released_order_.end();) {
+    auto q = quarantine_.find(*pos);
     if (q == quarantine_.end()) {  // stale: reclaimed or reserved since
-      released_order_.pop_front();
+      pos = released_order_.erase(pos);
       continue;
     }
-    if (q->second > now) return std::nullopt;  // the oldest is still quarantined
-    released_order_.pop_front();
+    if (q->second > now) {
+      ++pos;
+      continue;
+    }
+    const uint64_t i = *pos;
+    released_order_.erase(pos);
     quarantine_.erase(q);
     used_.insert(i);
     return nth_subprefix(range_, block_len_, i);

@@ -274,7 +274,7 @@ SessionOutput TspSession::on_create(const xml::TunnelRequest& req) {
                              xml::write_redirect_xml(result.redirect_to, env_.cfg.tunnel_server().lifetime)));
   }
   if (result.status != Status::Success) {
-    spdlog::info("{}: {} refused {}: {}", peer_.addr.to_string(), who, static_cast<int>(result.status), result.reason);
+    spdlog::info("{}: {} refused {}: {}", peer_.addr.to_string(), who, static_cast<int>(result.status), printable(result.reason, 160));
     return say_framed(result.status);
   }
   auto reply = say(frame_content(status_line(Status::Success) + xml::write_offer_xml(result.offer)));

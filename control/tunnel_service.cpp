@@ -76,7 +76,9 @@ std::optional<uint32_t> TunnelService::reserve_id_locked() {
   return next_id_++;
 }
 
-void TunnelService::free_id_locked(uint32_t id) { free_ids_.push_back(id); }
+void TunnelService::free_id_locked(uint32_t id) {
+  if (id != kNoSlot) free_ids_.push_back(id);
+}
 
 TunnelEntry TunnelService::entry_for(const store::TunnelRecord& r) const {
   TunnelEntry e{};
@@ -174,6 +176,10 @@ size_t TunnelService::load_from_store(int64_t now) {
       store_.delete_tunnel(rec.id);
       continue;
     }
+    // The stored stamp is the commit time (activity lives in the table only), and nobody saw
+    // traffic while the daemon was down: start a fresh idle period, or the first sweep after
+    // a restart would expire every tunnel older than keepalive_interval * keepalive_missed.
+    rec.last_seen = std::max(rec.last_seen, now);
     table_.stamp_last_seen(rec.id, static_cast<uint64_t>(rec.last_seen));
     index_locked(rec);
     used_ids.push_back(rec.id);
@@ -266,6 +272,9 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
     ++counters_.refused;
     return out;
   };
+  // The type first: a v4v6 request carries no IPv4 address, and its answer is 303, not 501.
+  if (req.type != "v6v4" && req.type != "v6udpv4" && req.type != "v6anyv4")
+    return refuse(Status::UnsupportedTunnelType, "tunnel type '" + req.type + "' is not offered");
   if (!req.client_ipv4) return refuse(Status::InvalidIpv4, "no client ipv4 address in the request");
   const auto declared = Ipv4Addr::parse(*req.client_ipv4);
   if (!declared) return refuse(Status::InvalidIpv4, "client ipv4 '" + *req.client_ipv4 + "' is not an address");
@@ -304,7 +313,8 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
     out.reason = "IPv4 " + rec.client_v4.to_string() + " already carries another user's v6v4 tunnel";
     return out;
   }
-  auto id = reserve_id_locked();
+  // A registered user's tunnel replaces their old one in its slot (commit): no slot of its own.
+  auto id = replace_id != UINT32_MAX ? std::optional<uint32_t>(kNoSlot) : reserve_id_locked();
   if (!id) {
     ++counters_.refused;
     out.status = cfg_.broker.redirect_brokers.empty() ? Status::NoMoreTunnels : Status::Redirect;
@@ -313,7 +323,7 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
     return out;
   }
   pending.reserved_id = *id;
-  rec.id = *id;
+  rec.id = replace_id != UINT32_MAX ? replace_id : *id;
 
   try {
     auto alloc = allocate_locked(who, req, pending, now);
@@ -378,6 +388,12 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
     pending.temporary_blocks.clear();
     return false;
   };
+  if (!replaced && pending.reserved_id == kNoSlot) {
+    // The user's old tunnel went away since the offer: a slot of its own is needed now.
+    auto id = reserve_id_locked();
+    if (!id) return give_up();
+    pending.reserved_id = *id;
+  }
   std::optional<uint32_t> evicted;  // another tunnel on the same outer key
   {
     auto probe = rec;

@@ -37,10 +37,12 @@ struct Peer {
 
 // A tunnel offered but not yet accepted. Owns its fresh (anonymous) allocations until commit
 // or abandon.
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
+
 struct PendingTunnel {
   store::TunnelRecord record;
   std::vector<std::pair<std::string, Ipv6Prefix>> temporary_blocks;  // returned on abandon
-  uint32_t reserved_id = 0;
+  uint32_t reserved_id = kNoSlot;  // kNoSlot: will take over the user's current tunnel's slot
 };
 
 struct PrepareResult {

@@ -7,7 +7,9 @@
 
 namespace tsp::auth::ascii {
 
-constexpr char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 inline std::string to_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](char c) { return to_lower(c); });

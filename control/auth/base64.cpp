@@ -21,8 +21,10 @@ constexpr auto kDecodeTable = make_decode_table();
 // The wire appends "\r\n" and gogoc's C strings add a NUL; neither belongs to the data.
 std::string_view strip_line_end(std::string_view text) {
   if (text.ends_with('\0')) text.remove_suffix(1);
-  if (text.ends_with("\r\n")) text.remove_suffix(2);
-  else if (text.ends_with('\n')) text.remove_suffix(1);
+  if (text.ends_with("\r\n"))
+    text.remove_suffix(2);
+  else if (text.ends_with('\n'))
+    text.remove_suffix(1);
   return text;
 }
 

@@ -23,9 +23,7 @@ std::array<uint8_t, N> evp_digest(const EVP_MD* md, const void* data, size_t siz
 
 }  // namespace
 
-Md5Digest md5(std::string_view data) {
-  return evp_digest<16>(EVP_md5(), data.data(), data.size());
-}
+Md5Digest md5(std::string_view data) { return evp_digest<16>(EVP_md5(), data.data(), data.size()); }
 
 Sha256Digest sha256(std::span<const uint8_t> data) {
   return evp_digest<32>(EVP_sha256(), data.data(), data.size());
@@ -44,13 +42,12 @@ Sha256Digest hmac_sha256(std::span<const uint8_t> key, std::string_view data) {
 
 Sha256Digest pbkdf2_sha256(std::string_view password, std::span<const uint8_t> salt,
                            uint32_t iterations) {
-  if (iterations == 0 || iterations > INT_MAX || password.size() > INT_MAX ||
-      salt.size() > INT_MAX)
+  if (iterations == 0 || iterations > INT_MAX || password.size() > INT_MAX || salt.size() > INT_MAX)
     throw std::invalid_argument("PBKDF2 parameters out of range");
   Sha256Digest out{};
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations),
-                        EVP_sha256(), static_cast<int>(out.size()), out.data()) != 1)
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                        static_cast<int>(out.size()), out.data()) != 1)
     throw std::runtime_error("OpenSSL PBKDF2 failed");
   return out;
 }

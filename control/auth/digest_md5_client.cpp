@@ -23,8 +23,8 @@ struct Challenge {
 
 bool is_bare_token(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
   });
 }
 
@@ -58,10 +58,14 @@ std::variant<Challenge, DigestClientError> parse_challenge(std::string_view text
     if (std::find(seen.begin(), seen.end(), d.name) != seen.end())
       return DigestClientError{"challenge repeats directive " + d.name};
     seen.push_back(d.name);
-    if (d.name == "nonce") nonce = std::move(d.value);
-    else if (d.name == "qop") qop = std::move(d.value);
-    else if (d.name == "algorithm") algorithm = std::move(d.value);
-    else if (d.name == "charset") c.charset = std::move(d.value);
+    if (d.name == "nonce")
+      nonce = std::move(d.value);
+    else if (d.name == "qop")
+      qop = std::move(d.value);
+    else if (d.name == "algorithm")
+      algorithm = std::move(d.value);
+    else if (d.name == "charset")
+      c.charset = std::move(d.value);
   }
   if (!realm) return DigestClientError{"challenge has no realm"};
   if (!nonce || nonce->empty()) return DigestClientError{"challenge has no nonce"};
@@ -87,10 +91,8 @@ struct Exchange {
 };
 
 std::variant<Exchange, DigestClientError> prepare(std::string_view challenge_decoded,
-                                                  std::string_view user,
-                                                  std::string_view password,
-                                                  std::string_view host,
-                                                  std::string_view cnonce) {
+                                                  std::string_view user, std::string_view password,
+                                                  std::string_view host, std::string_view cnonce) {
   if (user.empty()) return DigestClientError{"empty user name"};
   if (host.empty()) return DigestClientError{"empty digest-uri host"};
   if (cnonce.empty()) return DigestClientError{"empty cnonce"};
@@ -128,8 +130,8 @@ std::variant<std::string, DigestClientError> digest_md5_client_response(
 
 bool digest_md5_client_check_rspauth(std::string_view rspauth_decoded,
                                      std::string_view challenge_decoded, std::string_view user,
-                                     std::string_view password,
-                                     std::string_view digest_uri_host, std::string_view cnonce) {
+                                     std::string_view password, std::string_view digest_uri_host,
+                                     std::string_view cnonce) {
   auto prepared = prepare(challenge_decoded, user, password, digest_uri_host, cnonce);
   if (std::holds_alternative<DigestClientError>(prepared)) return false;
   const auto& ex = std::get<Exchange>(prepared);

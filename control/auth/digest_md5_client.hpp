@@ -27,7 +27,7 @@ std::variant<std::string, DigestClientError> digest_md5_client_response(
 // the exchange that digest_md5_client_response() built from the same arguments.
 bool digest_md5_client_check_rspauth(std::string_view rspauth_decoded,
                                      std::string_view challenge_decoded, std::string_view user,
-                                     std::string_view password,
-                                     std::string_view digest_uri_host, std::string_view cnonce);
+                                     std::string_view password, std::string_view digest_uri_host,
+                                     std::string_view cnonce);
 
 }  // namespace tsp::auth

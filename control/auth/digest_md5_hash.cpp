@@ -18,8 +18,7 @@ std::string kd_hex(const std::array<uint8_t, 16>& urp_md5, const DigestMd5Inputs
 
 }  // namespace
 
-std::string digest_md5_ha1_hex(const std::array<uint8_t, 16>& urp_md5,
-                               const DigestMd5Inputs& in) {
+std::string digest_md5_ha1_hex(const std::array<uint8_t, 16>& urp_md5, const DigestMd5Inputs& in) {
   // The first 16 bytes of A1 are the raw MD5, not its hex: this is what lets the store
   // keep MD5(user:realm:password) instead of the password.
   std::string a1(crypto::as_chars(urp_md5));

@@ -21,8 +21,7 @@ struct DigestMd5Inputs {
 
 // urp_md5 = MD5(user ":" realm ":" password), 16 raw bytes.
 // A1 = urp_md5 ":" nonce ":" cnonce [":" authzid];  HA1 = hex(MD5(A1)).
-std::string digest_md5_ha1_hex(const std::array<uint8_t, 16>& urp_md5,
-                               const DigestMd5Inputs& in);
+std::string digest_md5_ha1_hex(const std::array<uint8_t, 16>& urp_md5, const DigestMd5Inputs& in);
 
 // The client's "response" value: A2 = "AUTHENTICATE:" digest-uri;
 // hex(MD5(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" hex(MD5(A2)))). Lower-case hex.

@@ -88,7 +88,8 @@ std::string DigestMd5Server::check_fields(const DigestResponse& r) const {
   if (r.cnonce.empty()) return "cnonce missing";
   if (r.qop != "auth") return "qop must be auth";
   if (!r.digest_uri.starts_with("tsp/")) return "digest-uri does not start with tsp/";
-  if (r.response.size() != 32 || !std::all_of(r.response.begin(), r.response.end(), ascii::is_hex_digit))
+  if (r.response.size() != 32 ||
+      !std::all_of(r.response.begin(), r.response.end(), ascii::is_hex_digit))
     return "response is not 32 hex digits";
   return {};
 }
@@ -100,8 +101,8 @@ std::optional<std::string> DigestMd5Server::verify(const DigestResponse& respons
   spent_ = true;
   if (!check_fields(response).empty()) return std::nullopt;
 
-  const detail::DigestMd5Inputs in{nonce_,        response.cnonce,     response.nc,
-                                   response.qop,  response.digest_uri, response.authzid};
+  const detail::DigestMd5Inputs in{nonce_,       response.cnonce,     response.nc,
+                                   response.qop, response.digest_uri, response.authzid};
   const auto expected = detail::digest_md5_response_hex(urp_md5, in);
   if (!crypto::constant_time_equal(expected, ascii::to_lower(response.response)))
     return std::nullopt;

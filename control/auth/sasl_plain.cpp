@@ -7,8 +7,10 @@ namespace tsp::auth {
 namespace {
 
 std::string_view strip_line_end(std::string_view blob) {
-  if (blob.ends_with("\r\n")) blob.remove_suffix(2);
-  else if (blob.ends_with(std::string_view("\r\n\0", 3))) blob.remove_suffix(3);
+  if (blob.ends_with("\r\n"))
+    blob.remove_suffix(2);
+  else if (blob.ends_with(std::string_view("\r\n\0", 3)))
+    blob.remove_suffix(3);
   return blob;
 }
 

@@ -64,3 +64,13 @@ TEST_CASE("quarantine reloaded from the store blocks fresh allocation until it e
   CHECK_FALSE(pool.allocate(499));
   CHECK(pool.allocate(500) == P("2001:db8:1::/128"));
 }
+
+TEST_CASE("a block released without quarantine is not stuck behind a quarantined one") {
+  AddressPool pool("P", P("2001:db8:1::/127"), 128);
+  auto a = pool.allocate(0);
+  auto b = pool.allocate(0);
+  pool.release(*a, 3600);  // an expired tunnel's address
+  pool.release(*b, 10);    // an offer never accepted
+  CHECK(pool.allocate(10) == b);
+  CHECK_FALSE(pool.allocate(10));
+}

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "control/auth/make_credentials.hpp"
@@ -20,8 +19,7 @@ TEST_CASE("make_credentials stores MD5(user:realm:password) raw for DIGEST-MD5",
   CHECK(creds.digest_md5_urp == expected);
 }
 
-TEST_CASE("make_credentials derives SCRAM-SHA-256 keys as RFC 5802 says",
-          "[auth][credentials]") {
+TEST_CASE("make_credentials derives SCRAM-SHA-256 keys as RFC 5802 says", "[auth][credentials]") {
   const auto creds = make_credentials("user", "realm", "pencil");
   REQUIRE(creds.scram_salt.size() == 16);
   REQUIRE(creds.scram_iterations == 4096);
@@ -33,10 +31,10 @@ TEST_CASE("make_credentials derives SCRAM-SHA-256 keys as RFC 5802 says",
                             salted) == 1);
   unsigned char client_key[32], server_key[32], stored_key[32];
   unsigned int len = 0;
-  REQUIRE(HMAC(EVP_sha256(), salted, 32, reinterpret_cast<const unsigned char*>("Client Key"),
-               10, client_key, &len) != nullptr);
-  REQUIRE(HMAC(EVP_sha256(), salted, 32, reinterpret_cast<const unsigned char*>("Server Key"),
-               10, server_key, &len) != nullptr);
+  REQUIRE(HMAC(EVP_sha256(), salted, 32, reinterpret_cast<const unsigned char*>("Client Key"), 10,
+               client_key, &len) != nullptr);
+  REQUIRE(HMAC(EVP_sha256(), salted, 32, reinterpret_cast<const unsigned char*>("Server Key"), 10,
+               server_key, &len) != nullptr);
   REQUIRE(EVP_Digest(client_key, 32, stored_key, &len, EVP_sha256(), nullptr) == 1);
 
   CHECK(std::equal(creds.scram_stored_key.begin(), creds.scram_stored_key.end(), stored_key));

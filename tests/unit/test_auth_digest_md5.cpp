@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -45,9 +44,8 @@ std::string refusal(const DigestMd5Server& server, std::string_view text) {
   return std::holds_alternative<std::string>(result) ? std::get<std::string>(result) : "";
 }
 
-std::string client_ok(std::string_view challenge, std::string_view user,
-                      std::string_view password, std::string_view host = kHost,
-                      std::string_view cnonce = kCnonce) {
+std::string client_ok(std::string_view challenge, std::string_view user, std::string_view password,
+                      std::string_view host = kHost, std::string_view cnonce = kCnonce) {
   auto result = digest_md5_client_response(challenge, user, password, host, cnonce);
   if (auto* err = std::get_if<DigestClientError>(&result)) FAIL("client error: " << err->reason);
   return std::get<std::string>(result);
@@ -71,11 +69,10 @@ std::string gogoc_response_with(std::string_view name, std::string_view replacem
 
 }  // namespace
 
-TEST_CASE("DIGEST-MD5 hash core reproduces the RFC 2831 section 4 example",
-          "[auth][digest]") {
+TEST_CASE("DIGEST-MD5 hash core reproduces the RFC 2831 section 4 example", "[auth][digest]") {
   const auto creds = make_credentials("chris", "elwood.innosoft.com", "secret");
-  const detail::DigestMd5Inputs in{"OA6MG9tEQGm2hh", "OA6MHXh6VqTrRk", "00000001", "auth",
-                                   "imap/elwood.innosoft.com", ""};
+  const detail::DigestMd5Inputs in{"OA6MG9tEQGm2hh", "OA6MHXh6VqTrRk",           "00000001",
+                                   "auth",           "imap/elwood.innosoft.com", ""};
   CHECK(detail::digest_md5_response_hex(creds.digest_md5_urp, in) ==
         "d388dad90d4bbd760a152321f2143af7");
   CHECK(detail::digest_md5_rspauth_hex(creds.digest_md5_urp, in) ==
@@ -83,8 +80,8 @@ TEST_CASE("DIGEST-MD5 hash core reproduces the RFC 2831 section 4 example",
 }
 
 TEST_CASE("DIGEST-MD5 hash core appends authzid to A1", "[auth][digest]") {
-  const detail::DigestMd5Inputs in{"OA6MG9tEQGm2hh", "OA6MHXh6VqTrRk", "00000001", "auth",
-                                   "imap/elwood.innosoft.com", "admin"};
+  const detail::DigestMd5Inputs in{"OA6MG9tEQGm2hh", "OA6MHXh6VqTrRk",           "00000001",
+                                   "auth",           "imap/elwood.innosoft.com", "admin"};
   const auto u = urp("chris", "elwood.innosoft.com", "secret");
   CHECK(detail::digest_md5_response_hex(u, in) == "23e90c577367d8f917efa6ba0cb7eebc");
   CHECK(detail::digest_md5_rspauth_hex(u, in) == "9a3915030cc8922097cd627a25ee2b9e");
@@ -92,12 +89,12 @@ TEST_CASE("DIGEST-MD5 hash core appends authzid to A1", "[auth][digest]") {
 
 TEST_CASE("DIGEST-MD5 server refuses the RFC example's imap digest-uri", "[auth][digest]") {
   const DigestMd5Server server("elwood.innosoft.com", "OA6MG9tEQGm2hh");
-  const auto reason = refusal(
-      server,
-      "charset=utf-8,username=\"chris\",realm=\"elwood.innosoft.com\","
-      "nonce=\"OA6MG9tEQGm2hh\",nc=00000001,cnonce=\"OA6MHXh6VqTrRk\","
-      "digest-uri=\"imap/elwood.innosoft.com\",response=d388dad90d4bbd760a152321f2143af7,"
-      "qop=auth");
+  const auto reason =
+      refusal(server,
+              "charset=utf-8,username=\"chris\",realm=\"elwood.innosoft.com\","
+              "nonce=\"OA6MG9tEQGm2hh\",nc=00000001,cnonce=\"OA6MHXh6VqTrRk\","
+              "digest-uri=\"imap/elwood.innosoft.com\",response=d388dad90d4bbd760a152321f2143af7,"
+              "qop=auth");
   CHECK(reason.find("tsp/") != std::string::npos);
 }
 
@@ -138,8 +135,8 @@ TEST_CASE("DIGEST-MD5 full gogoc-shaped exchange", "[auth][digest]") {
   CHECK(server.spent());
 
   CHECK(digest_md5_client_check_rspauth(*rspauth, *challenge, kUser, kPassword, kHost, kCnonce));
-  CHECK_FALSE(digest_md5_client_check_rspauth(*rspauth, *challenge, kUser, "wrong", kHost,
-                                              kCnonce));
+  CHECK_FALSE(
+      digest_md5_client_check_rspauth(*rspauth, *challenge, kUser, "wrong", kHost, kCnonce));
   CHECK_FALSE(digest_md5_client_check_rspauth("rspauth=00000000000000000000000000000000",
                                               *challenge, kUser, kPassword, kHost, kCnonce));
 }
@@ -177,10 +174,9 @@ TEST_CASE("DIGEST-MD5 wrong nonce, realm or nc is refused", "[auth][digest]") {
   const DigestMd5Server server(kRealm, kNonce);
   CHECK(refusal(server, gogoc_response_with("nonce", "nonce=\"00112233445566778899aabbccddeeff\""))
             .find("nonce") != std::string::npos);
-  CHECK(refusal(server, gogoc_response_with("realm", "realm=\"evil.example\""))
-            .find("realm") != std::string::npos);
-  CHECK(refusal(server, gogoc_response_with("nc", "nc=00000002")).find("nc") !=
+  CHECK(refusal(server, gogoc_response_with("realm", "realm=\"evil.example\"")).find("realm") !=
         std::string::npos);
+  CHECK(refusal(server, gogoc_response_with("nc", "nc=00000002")).find("nc") != std::string::npos);
   CHECK_FALSE(refusal(server, gogoc_response_with("nc", "nc=1")).empty());
 
   // verify() re-checks, so a hand-built response cannot skip parse_response().
@@ -205,9 +201,9 @@ TEST_CASE("DIGEST-MD5 response checks", "[auth][digest]") {
   CHECK_FALSE(refusal(server, gogoc_response_with("digest-uri", "digest-uri=\"imap/x\"")).empty());
   CHECK_FALSE(refusal(server, gogoc_response_with("digest-uri", "digest-uri=\"TSP/x\"")).empty());
   CHECK_FALSE(refusal(server, gogoc_response_with("response", "response=48215f82")).empty());
-  CHECK_FALSE(refusal(server,
-                      gogoc_response_with("response", "response=g8215f82f1c342db8f7b7cc9f7cbec89"))
-                  .empty());
+  CHECK_FALSE(
+      refusal(server, gogoc_response_with("response", "response=g8215f82f1c342db8f7b7cc9f7cbec89"))
+          .empty());
   CHECK_FALSE(refusal(server, std::string(kGogocResponse) + ",authzid=\"\"").empty());
   CHECK_FALSE(refusal(server, "").empty());
   CHECK_FALSE(refusal(server, "garbage").empty());
@@ -221,15 +217,14 @@ TEST_CASE("DIGEST-MD5 refuses any repeated directive", "[auth][digest]") {
   CHECK_FALSE(refusal(server, std::string(kGogocResponse) + ",maxbuf=1,maxbuf=2").empty());
 }
 
-TEST_CASE("DIGEST-MD5 response syntax is read liberally where RFC 2831 allows",
-          "[auth][digest]") {
+TEST_CASE("DIGEST-MD5 response syntax is read liberally where RFC 2831 allows", "[auth][digest]") {
   DigestMd5Server server(kRealm, kNonce);
   // Upper-case keys and hex, spaces, quoted nc, no realm, no qop, unknown directives.
-  const auto response = parse_ok(
-      server,
-      "USERNAME = \"alice\" , Nonce=\"3f2a9c0d4b5e6f708192a3b4c5d6e7f8\", nc=\"00000001\","
-      " cnonce=\"1700000000\", maxbuf=65536, Digest-URI=\"tsp/127.0.0.1:3653\","
-      " RESPONSE=48215F82F1C342DB8F7B7CC9F7CBEC89, future-extension=\"x,y\"");
+  const auto response =
+      parse_ok(server,
+               "USERNAME = \"alice\" , Nonce=\"3f2a9c0d4b5e6f708192a3b4c5d6e7f8\", nc=\"00000001\","
+               " cnonce=\"1700000000\", maxbuf=65536, Digest-URI=\"tsp/127.0.0.1:3653\","
+               " RESPONSE=48215F82F1C342DB8F7B7CC9F7CBEC89, future-extension=\"x,y\"");
   CHECK(response.realm == kRealm);
   CHECK(response.qop == "auth");
   CHECK(response.response == "48215f82f1c342db8f7b7cc9f7cbec89");
@@ -305,9 +300,9 @@ TEST_CASE("DIGEST-MD5 client against the RFC 2831 challenge", "[auth][digest]") 
 
 TEST_CASE("DIGEST-MD5 client accepts what RFC 2831 servers may send", "[auth][digest]") {
   // A qop list, several realms (first wins), no charset (left out of the response).
-  const auto text = client_ok(
-      "nonce=\"abc\",realm=\"first\",realm=\"second\",qop=\"auth,auth-int\",stale=false",
-      "u", "p", "h", "c");
+  const auto text =
+      client_ok("nonce=\"abc\",realm=\"first\",realm=\"second\",qop=\"auth,auth-int\",stale=false",
+                "u", "p", "h", "c");
   CHECK(text.starts_with("username=\"u\",realm=\"first\",nonce=\"abc\",nc=00000001,"));
   CHECK(text.ends_with(",qop=auth"));
   // [TSPS]-style charset spelling is echoed as is.
@@ -326,14 +321,14 @@ TEST_CASE("DIGEST-MD5 client reports bad challenges and arguments", "[auth][dige
     return std::holds_alternative<DigestClientError>(r) &&
            !std::get<DigestClientError>(r).reason.empty();
   };
-  CHECK(fails("nonce=\"x\",qop=auth"));                      // no realm
-  CHECK(fails("realm=\"r\",qop=auth"));                      // no nonce
-  CHECK(fails("realm=\"r\",nonce=\"\""));                    // empty nonce
-  CHECK(fails("realm=\"r\",nonce=\"x\",qop=auth-int"));      // auth not offered
-  CHECK(fails("realm=\"r\",nonce=\"x\",algorithm=md5"));     // not md5-sess
-  CHECK(fails("realm=\"r\",nonce=\"x\",nonce=\"y\""));       // repeated nonce
-  CHECK(fails("realm=\"r\",nonce=\"x\",charset=\"a,b\""));   // charset not a token
-  CHECK(fails("realm=\"r\",nonce=\"x"));                     // unterminated quote
+  CHECK(fails("nonce=\"x\",qop=auth"));                     // no realm
+  CHECK(fails("realm=\"r\",qop=auth"));                     // no nonce
+  CHECK(fails("realm=\"r\",nonce=\"\""));                   // empty nonce
+  CHECK(fails("realm=\"r\",nonce=\"x\",qop=auth-int"));     // auth not offered
+  CHECK(fails("realm=\"r\",nonce=\"x\",algorithm=md5"));    // not md5-sess
+  CHECK(fails("realm=\"r\",nonce=\"x\",nonce=\"y\""));      // repeated nonce
+  CHECK(fails("realm=\"r\",nonce=\"x\",charset=\"a,b\""));  // charset not a token
+  CHECK(fails("realm=\"r\",nonce=\"x"));                    // unterminated quote
   CHECK(fails("200 Success"));
   CHECK(fails(""));
   CHECK(fails(good, ""));
@@ -356,6 +351,6 @@ TEST_CASE("DIGEST-MD5 client refuses malformed rspauth lines", "[auth][digest]")
   CHECK_FALSE(ok("rspauth=935f4f4a639f62e8d0e2e07c77b3ec1"));
   CHECK_FALSE(ok(std::string(kGogocRspauth) + "," + kGogocRspauth));
   CHECK_FALSE(ok("response=935f4f4a639f62e8d0e2e07c77b3ec10"));
-  CHECK_FALSE(digest_md5_client_check_rspauth(kGogocRspauth, "garbage", kUser, kPassword, kHost,
-                                              kCnonce));
+  CHECK_FALSE(
+      digest_md5_client_check_rspauth(kGogocRspauth, "garbage", kUser, kPassword, kHost, kCnonce));
 }

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <variant>
 #include <vector>
@@ -59,19 +58,19 @@ TEST_CASE("directives: duplicates are reported, not judged", "[auth][directives]
 }
 
 TEST_CASE("directives: malformed lists are refused with a reason", "[auth][directives]") {
-  CHECK(refused("a"));                 // no '='
-  CHECK(refused("a="));                // empty token
-  CHECK(refused("=b"));                // no name
-  CHECK(refused("a=b c=d"));           // missing comma
-  CHECK(refused("a=\"open"));          // unterminated quote
-  CHECK(refused("a=\"x\\"));           // escape at the end
-  CHECK(refused("a=\"x\"y"));          // junk after quoted string
-  CHECK(refused("a=b\r\n"));           // CR/LF are not LWS here
-  CHECK(refused("a=\"x\ny\""));        // control character in quotes
-  CHECK(refused("a=\"x\\\ny\""));      // escaped control character
-  CHECK(refused("a=\"x\0y\""s));       // NUL
-  CHECK(refused("a=x\xff"));           // 8-bit byte in a token
-  CHECK(refused("a/b=c"));             // separator in a name
+  CHECK(refused("a"));             // no '='
+  CHECK(refused("a="));            // empty token
+  CHECK(refused("=b"));            // no name
+  CHECK(refused("a=b c=d"));       // missing comma
+  CHECK(refused("a=\"open"));      // unterminated quote
+  CHECK(refused("a=\"x\\"));       // escape at the end
+  CHECK(refused("a=\"x\"y"));      // junk after quoted string
+  CHECK(refused("a=b\r\n"));       // CR/LF are not LWS here
+  CHECK(refused("a=\"x\ny\""));    // control character in quotes
+  CHECK(refused("a=\"x\\\ny\""));  // escaped control character
+  CHECK(refused("a=\"x\0y\""s));   // NUL
+  CHECK(refused("a=x\xff"));       // 8-bit byte in a token
+  CHECK(refused("a/b=c"));         // separator in a name
   CHECK(refused(std::string(tsp::auth::kMaxDirectiveText + 1, ',')));
   const auto err = std::get<std::string>(parse_directives("a=b c=d"));
   CHECK(err.find("byte 4") != std::string::npos);

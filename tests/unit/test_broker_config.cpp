@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -662,4 +663,180 @@ TEST_CASE("a file that is not text is refused at the line where it stops being t
   check_error(with_tsp(std::string("  realm a\0b", 11)), 6, {"invalid control character (byte 0x00)", "plain text"});
   check_error(with_top("log level info\rlog level debug"), 12, {"byte 0x0d"});
   check_error(std::string(17 * 1024 * 1024, '#'), 0, {"larger than 16 MiB"});
+}
+
+// ---- the dataplane block -------------------------------------------------------------------
+
+namespace {
+
+// The minimal config with a dataplane block from line 12 on, the block's lines given.
+std::string with_dataplane(const std::vector<std::string>& block_lines) {
+  std::string text = minimal() + "dataplane\n";
+  for (const auto& l : block_lines) text += l + "\n";
+  return text;
+}
+
+// The four statements a dataplane block needs (lines 13..16).
+std::vector<std::string> required_dataplane_lines() {
+  return {
+      "  port ipv4 net_af_packet0",
+      "  port ipv6 net_af_packet1",
+      "  ipv4 address 192.0.2.1/24",
+      "  ipv6 address 2001:db8:ffff::1/64",
+  };
+}
+
+std::string with_dataplane_plus(std::string_view extra) {
+  return with_dataplane(required_dataplane_lines()) + std::string(extra) + "\n";  // line 17
+}
+
+}  // namespace
+
+TEST_CASE("without a dataplane block the broker has no dataplane") {
+  CHECK_FALSE(parse(minimal()).dataplane);
+}
+
+TEST_CASE("a dataplane block with the brief's example statements") {
+  const auto c = parse(with_dataplane({
+      "  eal --no-huge -m 256 --vdev net_af_packet0,iface=veth-b4",  // 13
+      "  eal --vdev net_af_packet1,iface=veth-b6",
+      "  port ipv4 net_af_packet0",
+      "  port ipv6 net_af_packet1",
+      "  workers 2",
+      "  ipv4 address 192.0.2.1/24",
+      "  ipv4 gateway 192.0.2.254",
+      "  ipv6 address 2001:db8:ffff::1/64",
+      "  ipv6 gateway 2001:db8:ffff::fffe",
+      "  tap ipv4 b-v4",
+      "  tap ipv6 b-v6",
+  }));
+  REQUIRE(c.dataplane);
+  const auto& d = *c.dataplane;
+  CHECK(d.line == 12);
+  CHECK(d.eal_args == std::vector<std::string>{"--no-huge", "-m", "256", "--vdev", "net_af_packet0,iface=veth-b4",
+                                               "--vdev", "net_af_packet1,iface=veth-b6"});
+  CHECK(d.ipv4_port == "net_af_packet0");
+  CHECK(d.ipv6_port == "net_af_packet1");
+  CHECK(d.workers == 2);
+  CHECK(d.ipv4_address == v4("192.0.2.1"));
+  CHECK(d.ipv4_prefix_len == 24);
+  CHECK(d.ipv4_gateway == v4("192.0.2.254"));
+  CHECK(d.ipv6_address == v6("2001:db8:ffff::1"));
+  CHECK(d.ipv6_prefix_len == 64);
+  CHECK(d.ipv6_gateway == v6("2001:db8:ffff::fffe"));
+  CHECK(d.ipv4_tap == "b-v4");
+  CHECK(d.ipv6_tap == "b-v6");
+}
+
+TEST_CASE("dataplane defaults: no EAL arguments, one worker, no gateways, taps tsp-v4 and tsp-v6") {
+  const auto c = parse(with_dataplane(required_dataplane_lines()));
+  REQUIRE(c.dataplane);
+  const auto& d = *c.dataplane;
+  CHECK(d.eal_args.empty());
+  CHECK(d.workers == 1);
+  CHECK_FALSE(d.ipv4_gateway);
+  CHECK_FALSE(d.ipv6_gateway);
+  CHECK(d.ipv4_tap == "tsp-v4");
+  CHECK(d.ipv6_tap == "tsp-v6");
+  // PCI addresses are device names too; a link-local IPv6 gateway is on-link by definition.
+  const auto pci = parse(with_dataplane({"  port ipv4 0000:03:00.0", "  port ipv6 0000:03:00.1",
+                                         "  ipv4 address 192.0.2.1/32", "  ipv6 address 2001:db8::1/128",
+                                         "  ipv6 gateway fe80::1"}));
+  CHECK(pci.dataplane->ipv4_port == "0000:03:00.0");
+  CHECK(pci.dataplane->ipv4_prefix_len == 32);
+  CHECK(pci.dataplane->ipv6_gateway == v6("fe80::1"));
+}
+
+TEST_CASE("a dataplane block needs both ports and both addresses") {
+  check_error(with_dataplane({"  port ipv6 p1", "  ipv4 address 192.0.2.1/24", "  ipv6 address 2001:db8::1/64"}), 12,
+              {"the dataplane block has no 'port ipv4'", "port ipv4 DEVICE"});
+  check_error(with_dataplane({"  port ipv4 p0", "  ipv4 address 192.0.2.1/24", "  ipv6 address 2001:db8::1/64"}), 12,
+              {"no 'port ipv6'"});
+  check_error(with_dataplane({"  port ipv4 p0", "  port ipv6 p1", "  ipv6 address 2001:db8::1/64"}), 12,
+              {"no 'ipv4 address'", "IPV4-ADDRESS/LENGTH"});
+  check_error(with_dataplane({"  port ipv4 p0", "  port ipv6 p1", "  ipv4 address 192.0.2.1/24"}), 12,
+              {"no 'ipv6 address'"});
+  check_error(minimal() + "dataplane\n", 12, {"no 'port ipv4'"});
+}
+
+TEST_CASE("dataplane ports and taps differ, and names fit DPDK and Linux") {
+  check_error(with_dataplane({"  port ipv4 p0", "  port ipv6 p0", "  ipv4 address 192.0.2.1/24",
+                              "  ipv6 address 2001:db8::1/64"}),
+              14, {"port ipv6 'p0' is also the ipv4 port (line 13)"});
+  check_error(with_dataplane_plus("  tap ipv6 tsp-v4"), 17, {"tap ipv4 and tap ipv6 are both 'tsp-v4'"});
+  check_error(with_dataplane_plus("  tap ipv4 tsp-v6"), 17, {"both 'tsp-v6'"});
+  check_error(with_dataplane_plus("  tap ipv4 a-name-of-16-chars"), 17, {"longer than 15 characters"});
+  check_error(with_dataplane_plus("  tap ipv4 bad/name"), 17, {"tap interface name 'bad/name'"});
+  check_error(with_dataplane({"  port ipv4 net_ring0,nodeaction=x"}), 13, {"DPDK device name", "e.g. net_af_packet0"});
+  check_error(with_dataplane({"  port ipv4 " + std::string(64, 'p')}), 13, {"at most 63"});
+}
+
+TEST_CASE("dataplane addresses carry their prefix length and the tunnel server's address") {
+  check_error(with_dataplane({"  ipv4 address 192.0.2.1"}), 13, {"needs its prefix length (e.g. 192.0.2.1/24)"});
+  check_error(with_dataplane({"  ipv4 address 192.0.2.1/33"}), 13, {"IPv4 prefix length '33' is out of range (1..32)"});
+  check_error(with_dataplane({"  ipv4 address 192.0.2.1/0"}), 13, {"out of range"});
+  check_error(with_dataplane({"  ipv4 address 224.0.0.1/24"}), 13, {"not a unicast IPv4 address"});
+  check_error(with_dataplane({"  ipv6 address 2001:db8::1"}), 13, {"needs its prefix length (e.g. 2001:db8:ffff::1/64)"});
+  check_error(with_dataplane({"  ipv6 address 2001:db8::1/129"}), 13, {"out of range (1..128)"});
+  check_error(with_dataplane({"  ipv6 address fe80::1/64"}), 13, {"link-local", "global"});
+  check_error(with_dataplane({"  ipv6 address ff02::1/64"}), 13, {"not a unicast IPv6 address"});
+  check_error(with_dataplane({"  port ipv4 p0", "  port ipv6 p1", "  ipv4 address 192.0.2.9/24",
+                              "  ipv6 address 2001:db8::1/64"}),
+              15, {"dataplane ipv4 address 192.0.2.9 differs from the ip address of tunnel server 'TS_Main'",
+                   "192.0.2.1, line 6"});
+}
+
+TEST_CASE("dataplane gateways are on the tap's subnet") {
+  check_error(with_dataplane_plus("  ipv4 gateway 198.51.100.1"), 17,
+              {"ipv4 gateway 198.51.100.1 is not on the ipv4 address's subnet (192.0.2.1/24)"});
+  check_error(with_dataplane_plus("  ipv4 gateway 192.0.2.1"), 17, {"the broker's own address"});
+  check_error(with_dataplane_plus("  ipv4 gateway 0.0.0.0"), 17, {"not a unicast IPv4 address"});
+  check_error(with_dataplane_plus("  ipv6 gateway 2001:db8:eeee::1"), 17,
+              {"neither link-local nor on the ipv6 address's subnet (2001:db8:ffff::/64)"});
+  check_error(with_dataplane_plus("  ipv6 gateway 2001:db8:ffff::1"), 17, {"the broker's own address"});
+  CHECK(parse(with_dataplane_plus("  ipv4 gateway 192.0.2.254")).dataplane->ipv4_gateway == v4("192.0.2.254"));
+}
+
+TEST_CASE("dataplane statements: workers range, repetition and placement") {
+  check_error(with_dataplane_plus("  workers 0"), 17, {"workers '0' is out of range (1..127)"});
+  check_error(with_dataplane_plus("  workers 128"), 17, {"out of range (1..127)"});
+  CHECK(parse(with_dataplane_plus("  workers 127")).dataplane->workers == 127);
+  check_error(with_dataplane_plus("  port ipv4 p9"), 17, {"'port ipv4' may appear only once per block (already at line 13)"});
+  check_error(with_dataplane_plus("  eal"), 17, {"missing argument for 'eal'", "eal ARGUMENT..."});
+  check_error(with_dataplane_plus("dataplane"), 17, {"'dataplane' may appear only once (already at line 12)"});
+  check_error(with_dataplane_plus("  frobnicate"), 17, {"unknown statement 'frobnicate'", "dataplane block accepts"});
+  check_error(with_top("port ipv4 p0"), 12, {"'port ipv4' belongs inside a 'dataplane' block"});
+  check_error(with_tsp("  workers 2"), 6, {"'workers' belongs in a 'dataplane' block, not in a 'tsp' block"});
+  check_error(with_dataplane({"  ip address 192.0.2.1"}), 13, {"belongs in a 'tsp' or 'tunnel server' block"});
+  check_error(with_dataplane({"  dataplane"}), 13, {"'dataplane' is a top-level statement"});
+}
+
+TEST_CASE("config/tspbrokerd.conf's commented dataplane example parses as documented") {
+  // The example's statements are the file's only lines commented out with '#'.
+  const std::string path = std::string(TSP_SOURCE_DIR) + "/config/tspbrokerd.conf";
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::string text, line;
+  size_t uncommented = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '#') {
+      line.erase(0, 1);
+      ++uncommented;
+    }
+    text += line + "\n";
+  }
+  CHECK(uncommented >= 10);
+  const auto c = parse(text);
+  REQUIRE(c.dataplane);
+  CHECK(c.dataplane->ipv4_address == c.tunnel_server().address);
+  CHECK(c.dataplane->ipv4_port == "net_af_packet0");
+  CHECK(c.dataplane->ipv6_port == "net_af_packet1");
+  CHECK(c.dataplane->workers == 1);
+  CHECK(c.dataplane->ipv4_gateway == v4("192.0.2.254"));
+  CHECK(c.dataplane->ipv6_gateway == v6("2001:db8:ffff::fffe"));
+  CHECK(c.dataplane->ipv4_tap == "tsp-v4");
+  CHECK(c.dataplane->ipv6_tap == "tsp-v6");
+  CHECK_FALSE(c.dataplane->eal_args.empty());
+  // As shipped (commented out), the example runs without a dataplane.
+  CHECK_FALSE(load_config_file(path).dataplane);
 }

@@ -1,0 +1,44 @@
+// Internet checksums over DPDK's raw-sum helpers. All 16-bit words are taken in memory order:
+// one's-complement sums do not care, as long as every word is treated the same way.
+#pragma once
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tsp::dp {
+
+// The header checksum of an IPv4 header (ihl words) is valid.
+inline bool ipv4_header_checksum_ok(const rte_ipv4_hdr* ip) noexcept {
+  return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
+}
+
+inline void set_ipv4_header_checksum(rte_ipv4_hdr* ip) noexcept {
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+// The one's-complement sum of the pseudo-header (addresses, `ip->payload_len`, next header)
+// and `len` bytes at `l4`; 0xFFFF when a received message's checksum is right.
+inline uint16_t ipv6_l4_sum(const rte_ipv6_hdr* ip, const void* l4, size_t len) noexcept {
+  return __rte_raw_cksum_reduce(__rte_raw_cksum(l4, len, rte_ipv6_phdr_cksum(ip, 0)));
+}
+
+// Fills in the checksum of the ICMPv6 message of `len` bytes at `icmp`, which follows `ip`
+// directly (its checksum field is overwritten).
+inline void set_icmpv6_checksum(const rte_ipv6_hdr* ip, rte_icmp_hdr* icmp, size_t len) noexcept {
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = static_cast<uint16_t>(~ipv6_l4_sum(ip, icmp, len));
+}
+
+// RFC 1624 incremental update: one 16-bit word of the covered data changes.
+inline uint16_t checksum_replace16(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept {
+  uint32_t sum = static_cast<uint16_t>(~checksum) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+}  // namespace tsp::dp

@@ -1,0 +1,66 @@
+// The dataplane's door for the control plane: no DPDK type appears here, so control/ can hold
+// a Dataplane without including DPDK headers (and tspbrokerd without a `dataplane` block runs
+// the control plane alone).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/drop_reasons.hpp"
+#include "shared/net_types.hpp"
+
+namespace tsp {
+class TunnelTable;
+}
+
+namespace tsp::dp {
+
+// What the `dataplane` block of the broker configuration says.
+struct DataplaneConfig {
+  std::vector<std::string> eal_args;     // e.g. {"--no-huge", "-m", "256", "--vdev", "net_af_packet0,iface=veth0"}
+  std::string ipv4_port;                 // DPDK device name facing the clients (IPv4 side)
+  std::string ipv6_port;                 // DPDK device name facing the IPv6 uplink
+  unsigned workers = 1;                  // poll-mode worker lcores (one RX/TX queue pair per port each)
+  Ipv4Addr ipv4_address;                 // broker IPv4 on the client side (the tunnel server address)
+  uint8_t ipv4_prefix_len = 24;          // on-link subnet of the IPv4 side
+  std::optional<Ipv4Addr> ipv4_gateway;  // next hop for off-link clients
+  Ipv6Addr ipv6_address;                 // broker IPv6 on the uplink
+  uint8_t ipv6_prefix_len = 64;
+  std::optional<Ipv6Addr> ipv6_gateway;  // next hop for the IPv6 Internet
+  std::string ipv4_tap = "tsp-v4";       // kernel exception interfaces (net_tap)
+  std::string ipv6_tap = "tsp-v6";
+  uint16_t udp_port = 3653;              // TSP/v6udpv4 port on ipv4_address
+  uint16_t tunnel_mtu = 1280;            // inner MTU (>= 1280)
+  uint32_t max_tunnels = 100000;         // per-tunnel counter arrays
+};
+
+// Summed over workers when read.
+struct DataplaneStats {
+  struct Worker {
+    unsigned lcore = 0;
+    uint64_t rx = 0, tx = 0, decap = 0, encap = 0, exception = 0, keepalive_replies = 0, icmp_errors = 0;
+    uint64_t drops[kDropReasonCount] = {};
+  };
+  std::vector<Worker> workers;
+};
+
+struct TunnelStats {
+  uint64_t packets_in = 0, bytes_in = 0;    // decapsulated (from the client)
+  uint64_t packets_out = 0, bytes_out = 0;  // encapsulated (to the client)
+};
+
+class Dataplane {
+ public:
+  virtual ~Dataplane() = default;
+  // Initialises EAL, the ports, the exception taps (addresses and routes configured in the
+  // kernel) and launches the workers. Throws std::runtime_error with a clear reason.
+  static std::unique_ptr<Dataplane> start(const DataplaneConfig& cfg, const TunnelTable& table);
+  virtual void stop() = 0;  // idempotent; the destructor calls it
+  virtual DataplaneStats stats() const = 0;
+  virtual TunnelStats tunnel_stats(uint32_t tunnel_id) const = 0;
+};
+
+}  // namespace tsp::dp

@@ -1,0 +1,73 @@
+// The per-packet work of a poll-mode worker, independent of how packets are polled: the poll
+// loop (worker.cpp) receives bursts and hands each packet here with the port it came from; the
+// verdict says where it goes. Fast path: no allocation other than mempool buffers, no lock, no
+// log. Everything a worker writes (counters, staging) is its own.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "dataplane/dataplane.hpp"
+#include "dataplane/drop_reasons.hpp"
+#include "dataplane/neighbor_table.hpp"
+#include "dataplane/worker_counters.hpp"
+#include "shared/tunnel_table.hpp"
+
+namespace tsp::dp {
+
+enum class Side : uint8_t { Ipv4 = 0, Ipv6 = 1 };  // which NIC port a packet arrived on / leaves by
+
+// Addresses and ports of one broker instance, fixed while workers run.
+struct PortAddrs {
+  uint16_t port_id = 0;      // the NIC port of this side
+  uint16_t tap_port_id = 0;  // its exception port (net_tap), same MAC as the NIC port
+  rte_ether_addr mac{};
+};
+
+// RFC 4443 §2.4(f): ICMPv6 errors are rate limited. Per worker, per second of `now`.
+struct IcmpErrorBudget {
+  uint32_t per_second = 1000;
+  uint64_t second = 0;  // the `now` the count below belongs to
+  uint32_t used = 0;
+};
+
+struct PipelineContext {
+  const DataplaneConfig* cfg = nullptr;  // broker addresses, gateways, MTU, UDP port
+  const TunnelTable* table = nullptr;    // RCU readers: the worker is registered and online
+  NeighborTable* neighbors = nullptr;    // shared by workers, lock-free
+  WorkerCounters* counters = nullptr;    // this worker's own
+  rte_mempool* pool = nullptr;           // for packets the pipeline creates (ARP/NS requests)
+  PortAddrs side[2];
+  uint64_t now = 0;  // unix seconds, refreshed once per poll loop (last-seen stamps)
+  // Worker-private state the pipeline itself updates.
+  uint16_t next_ipv4_id = 0;  // identification of the outer IPv4 headers it builds
+  IcmpErrorBudget icmp_budget;
+};
+
+struct Verdict {
+  enum class Kind : uint8_t { Transmit, Exception, Drop } kind = Kind::Drop;
+  Side out = Side::Ipv4;  // Transmit: leave by this side's NIC port; Exception: into this side's tap
+  DropReason reason = DropReason::malformed_ethernet;  // Drop: why (the caller frees the mbuf)
+};
+
+// A packet the pipeline built besides the one it was given (an ARP request or neighbor
+// solicitation for an unresolved next hop); the poll loop transmits it on `out`.
+struct ExtraPacket {
+  rte_mbuf* m = nullptr;
+  Side out = Side::Ipv4;
+};
+struct ExtraPackets {
+  static constexpr unsigned kMax = 8;
+  ExtraPacket pkt[kMax];
+  unsigned n = 0;
+};
+
+// A frame received on the NIC port of `from`. The mbuf is rewritten in place (decap, encap,
+// ICMPv6 errors and echo replies are built in the same buffer); on Drop the caller frees it.
+// Counts everything but rx, tx and the caller's own tx_full/no_mbuf drops (worker_counters.hpp):
+// a Drop verdict's reason is already counted. The caller transmits `extra` even on Drop.
+Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra);
+
+}  // namespace tsp::dp

@@ -1,0 +1,715 @@
+// The TSP session state machine without sockets: what a gogoc client sends, byte for byte, and
+// what it must get back (tsp-protocol.md §1-§7). UDP and TCP differ only where the spec says.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "control/auth/base64.hpp"
+#include "control/auth/digest_md5_client.hpp"
+#include "tests/unit/control_test_support.hpp"
+
+using namespace tsp;
+using namespace tsp::test;
+using namespace std::string_literals;
+
+namespace {
+
+constexpr std::string_view kFullCapability =
+    "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS\r\n";
+constexpr std::string_view kSuccess = "200 Success\r\n";
+constexpr std::string_view kAuthFailed = "300 Authentication failed\r\n";
+
+// The client's private address behind a NAT, and the NAT's public one (§3.5 (a)).
+constexpr const char* kPrivateV4 = "192.168.1.10";
+constexpr const char* kPublicV4 = "198.51.100.7";
+
+Peer peer_for(bool udp, const char* addr = kPublicV4) { return udp ? udp_peer(addr) : tcp_peer(addr); }
+
+std::string with_nul(std::string_view line) { return std::string(line) + '\0'; }
+
+// Raw request XML, for what write_request_xml refuses to produce.
+std::string raw_create(std::string_view type, std::string_view client_inner) {
+  return "<tunnel action=\"create\" type=\"" + std::string(type) + "\" proxy=\"no\">\r\n <client>\r\n" +
+         std::string(client_inner) + " </client>\r\n</tunnel>\r\n";
+}
+
+std::string decoded(const std::string& base64_line) {
+  auto text = auth::base64_decode(base64_line);
+  REQUIRE(text.has_value());
+  return *text;
+}
+
+// Starts a DIGEST-MD5 exchange; returns the decoded challenge.
+std::string digest_challenge(TestClient& client) {
+  const auto line = client.exchange(client.peer().udp ? with_nul("AUTHENTICATE DIGEST-MD5\r\n")
+                                                      : "AUTHENTICATE DIGEST-MD5\r\n"s);
+  REQUIRE(line.size() > 2);
+  CHECK(line.substr(line.size() - 2) == "\r\n");
+  // gogoc atoi()s every reply first: starting with realm= keeps digits out of the front (§2.4).
+  CHECK(line.substr(0, 4) == "cmVh");
+  return decoded(line);
+}
+
+// The base64 response line gogoc would send for `challenge`.
+std::string digest_response_line(std::string_view challenge, const std::string& user, const std::string& password,
+                                 const std::string& cnonce = "1700000000") {
+  auto response = auth::digest_md5_client_response(challenge, user, password, "192.0.2.1:3653", cnonce);
+  REQUIRE(std::holds_alternative<std::string>(response));
+  return auth::base64_encode(std::get<std::string>(response)) + "\r\n";
+}
+
+}  // namespace
+
+// ---- Version and capability (§1.6, §1.7) ---------------------------------------------------
+
+TEST_CASE("every version gogoc knows gets the exact CAPABILITY line", "[session][version]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  const std::string version = GENERATE(as<std::string>{}, "2.0.2", "2.0.1", "2.0.0", "1.0.1");
+  INFO((udp ? "udp " : "tcp ") << version);
+  TestClient client(fx, peer_for(udp));
+  CHECK(client.exchange("VERSION=" + version + "\r\n") == kFullCapability);
+  CHECK(client.session().state_name() == "expect-auth");
+}
+
+TEST_CASE("CAPABILITY follows the configured transports and mechanism order", "[session][version]") {
+  ConfigText text;
+  text.udp = false;  // no UDP listener: v6udpv4 cannot be offered
+  text.auth = "anonymous digest-md5";
+  BrokerFixture fx(text);
+  TestClient client(fx, tcp_peer(kPublicV4));
+  CHECK(client.exchange("VERSION=2.0.2\r\n") == "CAPABILITY TUNNEL=V6V4 AUTH=ANONYMOUS AUTH=DIGEST-MD5\r\n");
+}
+
+TEST_CASE("unsupported versions get 302 and the session keeps waiting for VERSION", "[session][version]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  const std::string version = GENERATE(as<std::string>{}, "3.0.0", "abc", "", "2.0", "2.1.0", "1.0.1x");
+  INFO((udp ? "udp " : "tcp ") << "VERSION=" << version);
+  TestClient client(fx, peer_for(udp));
+  CHECK(client.exchange("VERSION=" + version + "\r\n") == "302 Unsupported client version\r\n");
+  CHECK(client.session().state_name() == "expect-version");
+  // gogoc's fallback: the next older version (on a new socket; the session copes either way).
+  CHECK(client.exchange("VERSION=2.0.1\r\n") == kFullCapability);
+}
+
+TEST_CASE("a message before VERSION gets 500 and closes the session", "[session][version]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  SECTION("an AUTHENTICATE line") {
+    const auto out = client.send(with_nul("AUTHENTICATE ANONYMOUS\r\n"));
+    REQUIRE(out.replies.size() == 1);
+    CHECK(out.replies[0].payload == "500 Invalid request format\r\n");
+    CHECK(out.close);
+  }
+  SECTION("a framed create request") {
+    const auto out = client.send(client_framed(xml::write_request_xml(host_request(kPublicV4))));
+    REQUIRE(out.replies.size() == 1);
+    CHECK(out.replies[0].payload == "500 Invalid request format\r\n");
+    CHECK(out.close);
+  }
+}
+
+TEST_CASE("ECHO REQUEST gets 200 in every state and changes nothing", "[session][echo]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp, "203.0.113.20"));
+  // gogoc's broker-distance probe is 12 bytes without CRLF (§6); accept it with one as well.
+  const std::string probe = GENERATE("ECHO REQUEST"s, "ECHO REQUEST\r\n"s);
+  auto echo_in_state = [&](std::string_view state) {
+    INFO("state " << state);
+    CHECK(client.session().state_name() == state);
+    CHECK(client.exchange(probe) == kSuccess);
+    CHECK(client.session().state_name() == state);
+  };
+  echo_in_state("expect-version");
+  client.hello();
+  echo_in_state("expect-auth");
+  client.login_anonymous();
+  echo_in_state("authenticated");
+  client.create_ok(host_request("203.0.113.20"));
+  echo_in_state("offered");
+  client.accept();
+  echo_in_state("established");
+}
+
+// ---- Authentication (§2) -----------------------------------------------------------------
+
+TEST_CASE("ANONYMOUS authenticates with 200 over UDP and TCP", "[session][auth]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  CHECK(client.exchange(udp ? with_nul("AUTHENTICATE ANONYMOUS\r\n") : "AUTHENTICATE ANONYMOUS\r\n"s) == kSuccess);
+  CHECK(client.session().state_name() == "authenticated");
+}
+
+TEST_CASE("PLAIN: UDP acknowledges with an empty reply, TCP stays silent, then 200 or 300", "[session][auth][plain]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  fx.add_user("mallory", "s3cret", false);
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+
+  auto start_plain = [&] {
+    const auto ack = client.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+    if (udp) {
+      REQUIRE(ack.replies.size() == 1);
+      CHECK(ack.replies[0].payload.empty());  // header-only datagram (§2.3)
+    } else {
+      CHECK(ack.replies.empty());
+    }
+    CHECK_FALSE(ack.close);
+  };
+
+  SECTION("gogoc's blob: empty authzid, two NULs") {
+    start_plain();
+    CHECK(client.exchange("\0alice\0s3cret\r\n"s) == kSuccess);
+    CHECK(client.session().state_name() == "authenticated");
+  }
+  SECTION("one NUL: the TCP splitter took the first as the line's terminator") {
+    start_plain();
+    CHECK(client.exchange("alice\0s3cret\r\n"s) == kSuccess);
+    CHECK(client.session().state_name() == "authenticated");
+  }
+  SECTION("authzid equal to the user") {
+    start_plain();
+    CHECK(client.exchange("alice\0alice\0s3cret\r\n"s) == kSuccess);
+  }
+  SECTION("refusals go back to expecting AUTHENTICATE") {
+    const std::string bad = GENERATE("\0alice\0wrong\r\n"s,     // wrong password
+                                     "\0mallory\0s3cret\r\n"s,  // disabled user
+                                     "\0nobody\0s3cret\r\n"s,   // unknown user
+                                     "\0alice\0\r\n"s,          // empty password
+                                     "bob\0alice\0s3cret\r\n"s,  // authzid of somebody else
+                                     "alice s3cret\r\n"s);      // no NUL at all
+    start_plain();
+    CHECK(client.exchange(bad) == kAuthFailed);
+    CHECK(client.session().state_name() == "expect-auth");
+    start_plain();
+    CHECK(client.exchange("\0alice\0s3cret\r\n"s) == kSuccess);
+  }
+}
+
+TEST_CASE("DIGEST-MD5 over UDP: challenge, rspauth, then 200 to the header-only read", "[session][auth][digest]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  TestClient client(fx, udp_peer(kPublicV4));
+  client.hello();
+
+  const auto challenge = digest_challenge(client);
+  // §2.4 step 2: exactly this text, no spaces, realm first.
+  const std::string head = "realm=\""s + kRealm + "\",nonce=\"";
+  const std::string tail = "\",qop=auth,algorithm=md5-sess,charset=utf-8";
+  REQUIRE(challenge.size() > head.size() + tail.size());
+  CHECK(challenge.substr(0, head.size()) == head);
+  CHECK(challenge.substr(challenge.size() - tail.size()) == tail);
+  const auto nonce = challenge.substr(head.size(), challenge.size() - head.size() - tail.size());
+  CHECK(nonce.size() >= 16);
+  CHECK(nonce.find_first_of("\",\\ ") == std::string::npos);
+  CHECK(client.session().state_name() == "digest-response");
+
+  const auto out = client.send(digest_response_line(challenge, "bob", "pa55word"));
+  REQUIRE(out.replies.size() == 1);
+  CHECK_FALSE(out.close);
+  const auto& rspauth_line = out.replies[0].payload;
+  REQUIRE(rspauth_line.size() > 2);
+  CHECK(rspauth_line.substr(rspauth_line.size() - 2) == "\r\n");
+  CHECK(auth::digest_md5_client_check_rspauth(decoded(rspauth_line), challenge, "bob", "pa55word", "192.0.2.1:3653",
+                                              "1700000000"));
+  CHECK(client.session().state_name() == "digest-final");
+
+  CHECK(client.exchange("") == kSuccess);  // the client's header-only datagram
+  CHECK(client.session().state_name() == "authenticated");
+}
+
+TEST_CASE("DIGEST-MD5 over TCP pushes the final 200 as a second, delayed reply", "[session][auth][digest]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  TestClient client(fx, tcp_peer(kPublicV4));
+  client.hello();
+  const auto challenge = digest_challenge(client);
+  const auto out = client.send(digest_response_line(challenge, "bob", "pa55word"));
+  REQUIRE(out.replies.size() == 2);
+  CHECK_FALSE(out.close);
+  CHECK(auth::digest_md5_client_check_rspauth(decoded(out.replies[0].payload), challenge, "bob", "pa55word",
+                                              "192.0.2.1:3653", "1700000000"));
+  CHECK(out.replies[1].payload == kSuccess);
+  // Its own segment: gogoc reads with a single recv() (§1.4, §2.4 step 6).
+  CHECK(out.replies[1].delay > std::chrono::milliseconds(0));
+  CHECK(client.session().state_name() == "authenticated");
+}
+
+TEST_CASE("DIGEST-MD5 refusals answer 300 and expect AUTHENTICATE again", "[session][auth][digest]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  fx.add_user("carol", "pa55word", false);
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  const auto challenge = digest_challenge(client);
+
+  SECTION("wrong password") { CHECK(client.exchange(digest_response_line(challenge, "bob", "wrong")) == kAuthFailed); }
+  SECTION("unknown user") { CHECK(client.exchange(digest_response_line(challenge, "dave", "pa55word")) == kAuthFailed); }
+  SECTION("disabled user") {
+    CHECK(client.exchange(digest_response_line(challenge, "carol", "pa55word")) == kAuthFailed);
+  }
+  SECTION("not base64") { CHECK(client.exchange("this is not base64!\r\n") == kAuthFailed); }
+  SECTION("base64 of garbage") { CHECK(client.exchange(auth::base64_encode("hello") + "\r\n") == kAuthFailed); }
+
+  CHECK(client.session().state_name() == "expect-auth");
+  // Not authenticated: a create request is no AUTHENTICATE line.
+  CHECK(client.exchange(client_framed(xml::write_request_xml(host_request(kPublicV4)))) ==
+        "500 Invalid request format\r\n");
+  client.login_digest("bob", "pa55word");
+}
+
+TEST_CASE("a DIGEST-MD5 nonce is single use: a replayed response fails on a new challenge", "[session][auth][digest]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+
+  TestClient victim(fx, peer_for(udp));
+  victim.hello();
+  const auto first_challenge = digest_challenge(victim);
+  const auto recorded = digest_response_line(first_challenge, "bob", "pa55word");
+  const auto out = victim.send(recorded);
+  REQUIRE(out.replies.size() == (udp ? 1u : 2u));
+  REQUIRE(out.replies[0].payload != kAuthFailed);
+
+  SECTION("replayed in the same session after a new VERSION") {
+    victim.hello();
+    const auto second_challenge = digest_challenge(victim);
+    CHECK(second_challenge != first_challenge);
+    CHECK(victim.exchange(recorded) == kAuthFailed);
+    CHECK(victim.session().state_name() == "expect-auth");
+  }
+  SECTION("replayed by an eavesdropper in its own session") {
+    TestClient attacker(fx, peer_for(udp, "203.0.113.66"));
+    attacker.hello();
+    const auto attacker_challenge = digest_challenge(attacker);
+    CHECK(attacker_challenge != first_challenge);
+    CHECK(attacker.exchange(recorded) == kAuthFailed);
+  }
+}
+
+TEST_CASE("unknown or unlisted mechanisms get 300", "[session][auth]") {
+  SECTION("unknown mechanisms") {
+    BrokerFixture fx;
+    TestClient client(fx, udp_peer(kPublicV4));
+    client.hello();
+    const std::string mech = GENERATE(as<std::string>{}, "FOO", "PASSDSS-3DES-1", "SCRAM-SHA-256", "");
+    CHECK(client.exchange(with_nul("AUTHENTICATE " + mech + "\r\n")) == kAuthFailed);
+    CHECK(client.session().state_name() == "expect-auth");
+    client.login_anonymous();
+  }
+  SECTION("a mechanism the broker does not list in `authentication`") {
+    ConfigText text;
+    text.auth = "anonymous";
+    BrokerFixture fx(text);
+    fx.add_user("alice", "s3cret");
+    TestClient client(fx, udp_peer(kPublicV4));
+    CHECK(client.exchange("VERSION=2.0.2\r\n") == "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=ANONYMOUS\r\n");
+    CHECK(client.exchange(with_nul("AUTHENTICATE PLAIN\r\n")) == kAuthFailed);
+    CHECK(client.exchange(with_nul("AUTHENTICATE DIGEST-MD5\r\n")) == kAuthFailed);
+    CHECK(client.session().state_name() == "expect-auth");
+    client.login_anonymous();
+  }
+  SECTION("ANONYMOUS when only registered users are served") {
+    ConfigText text;
+    text.auth = "digest-md5 plain";
+    BrokerFixture fx(text);
+    TestClient client(fx, udp_peer(kPublicV4));
+    CHECK(client.exchange("VERSION=2.0.2\r\n") == "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=DIGEST-MD5 AUTH=PLAIN\r\n");
+    CHECK(client.exchange(with_nul("AUTHENTICATE ANONYMOUS\r\n")) == kAuthFailed);
+  }
+}
+
+// ---- Tunnel request and offer (§3) ---------------------------------------------------------
+
+TEST_CASE("the anonymous NAT offer is byte for byte the one of §3.5 (a)", "[session][offer]") {
+  BrokerFixture fx;
+  TestClient client(fx, udp_peer(kPublicV4, 40001));
+  client.hello();
+  client.login_anonymous();
+  const auto reply = client.create(host_request(kPrivateV4));
+  const std::string body =
+      "200 Success\r\n"
+      "<tunnel action=\"info\" type=\"v6udpv4\" lifetime=\"604800\">\r\n"
+      " <server>\r\n"
+      "  <address type=\"ipv4\">192.0.2.1</address>\r\n"
+      "  <address type=\"ipv6\">2001:0db8:f001:0001:0000:0000:0000:0001</address>\r\n"
+      " </server>\r\n"
+      " <client>\r\n"
+      "  <address type=\"ipv4\">198.51.100.7</address>\r\n"
+      "  <address type=\"ipv6\">2001:0db8:f001:0001:0000:0000:0000:0002</address>\r\n"
+      "  <dns_server>\r\n"
+      "   <address type=\"ipv6\">2001:0db8:0000:0000:0000:0000:0000:0053</address>\r\n"
+      "  </dns_server>\r\n"
+      "  <keepalive interval=\"30\">\r\n"
+      "   <address type=\"ipv6\">2001:0db8:f001:0001:0000:0000:0000:0001</address>\r\n"
+      "  </keepalive>\r\n"
+      " </client>\r\n"
+      "</tunnel>\r\n";
+  // Content-length counts everything after the first line: status line plus XML (§3.1).
+  CHECK(reply == "Content-length: " + std::to_string(body.size()) + "\r\n" + body);
+  CHECK(client.session().state_name() == "offered");
+}
+
+TEST_CASE("a host without NAT gets a v6v4 offer to its observed address", "[session][offer]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  const std::string type = GENERATE(as<std::string>{}, "v6anyv4", "v6v4");
+  INFO((udp ? "udp " : "tcp ") << type);
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  client.login_anonymous();
+  const auto offer = client.create_ok(host_request(kPublicV4, type));
+  CHECK(offer.type == "v6v4");
+  CHECK(offer.client_v4 == v4(kPublicV4));
+  CHECK(offer.server_v4 == v4(kServerV4));
+  CHECK(offer.server_v6 == v6(kServerV6));
+  CHECK(offer.client_v6 == v6("2001:db8:f001:1::2"));
+  CHECK(offer.dns_server == v6(kDnsServer));
+  CHECK(offer.keepalive_interval == 30u);
+  CHECK(offer.keepalive_address == v6(kServerV6));
+  CHECK_FALSE(offer.prefix.has_value());
+  CHECK(offer.lifetime == 604800u);
+}
+
+TEST_CASE("an explicit v6udpv4 request over UDP is honoured without NAT", "[session][offer]") {
+  BrokerFixture fx;
+  TestClient client(fx, udp_peer(kPublicV4, 41000));
+  client.hello();
+  client.login_anonymous();
+  CHECK(client.create_ok(host_request(kPublicV4, "v6udpv4")).type == "v6udpv4");
+}
+
+TEST_CASE("a proxy request gets v6v4 to the declared address, not the observed one", "[session][offer]") {
+  BrokerFixture fx;
+  TestClient client(fx, tcp_peer(kPublicV4));
+  client.hello();
+  client.login_anonymous();
+  auto spec = host_request("203.0.113.77", "v6anyv4");
+  spec.proxy = true;
+  spec.keepalive_interval.reset();  // gogoc refuses proxy_client with keepalive (§3.2)
+  const auto offer = client.create_ok(spec);
+  CHECK(offer.type == "v6v4");
+  CHECK(offer.client_v4 == v4("203.0.113.77"));
+  client.accept();
+  CHECK(decap_proto41_lookup(fx.table(), v4("203.0.113.77")).has_value());
+  CHECK_FALSE(decap_proto41_lookup(fx.table(), v4(kPublicV4)).has_value());
+}
+
+TEST_CASE("routers get a /64 or /48 from the matching pool, written fully expanded", "[session][offer][router]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  client.login_digest("bob", "pa55word");
+
+  struct Case {
+    unsigned asked;
+    const char* expected;
+    const char* expanded;
+  };
+  const auto c = GENERATE(Case{64, "2001:db8:f200::/64", "2001:0db8:f200:0000:0000:0000:0000:0000"},
+                          Case{48, "2001:db8:f100::/48", "2001:0db8:f100:0000:0000:0000:0000:0000"},
+                          Case{0, "2001:db8:f100::/48", "2001:0db8:f100:0000:0000:0000:0000:0000"});  // 0 = default
+  INFO("asked /" << c.asked);
+  const auto reply = client.create(router_request(kPublicV4, c.asked));
+  const auto framed = split_framed_reply(reply);
+  CHECK(framed.status_line == kSuccess);
+  const unsigned len = c.asked == 0 ? 48 : c.asked;
+  CHECK(framed.xml.find("  <router>\r\n   <prefix length=\"" + std::to_string(len) + "\">" + c.expanded +
+                        "</prefix>\r\n  </router>\r\n") != std::string::npos);
+  const auto offer = parse_offer_reply(reply);
+  REQUIRE(offer.prefix.has_value());
+  CHECK(*offer.prefix == prefix(c.expected));
+  CHECK(offer.type == "v6v4");
+}
+
+TEST_CASE("refused create requests get the framed status of §4", "[session][offer][refusal]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+
+  auto refused = [&](const std::string& message, std::string_view status) {
+    INFO("request: " << message);
+    CHECK(client.exchange(message) == framed_reply(status));
+    CHECK(client.session().state_name() == "authenticated");
+  };
+  auto request = [](const xml::RequestSpec& spec) { return client_framed(xml::write_request_xml(spec)); };
+
+  SECTION("522: an anonymous client asks for a prefix") {
+    client.login_anonymous();
+    refused(request(router_request(kPublicV4, 64)), "522 Prefix requested by anonymous client\r\n");
+  }
+  SECTION("520: a router without prefix length") {
+    client.login_digest("bob", "pa55word");
+    refused(client_framed(raw_create("v6anyv4",
+                                     "  <address type=\"ipv4\">198.51.100.7</address>\r\n  <router>\r\n  </router>\r\n")),
+            "520 Missing prefix length\r\n");
+  }
+  SECTION("518: a prefix length no pool hands out") {
+    client.login_digest("bob", "pa55word");
+    const unsigned length = GENERATE(56u, 32u, 128u);
+    refused(request(router_request(kPublicV4, length)), "518 Unsupported prefix length\r\n");
+  }
+  SECTION("501: a client IPv4 that is not an address, or none") {
+    client.login_anonymous();
+    refused(request(host_request("300.1.2.3")), "501 Invalid IPv4 address\r\n");
+    refused(request(host_request("example.net")), "501 Invalid IPv4 address\r\n");
+    refused(client_framed(raw_create("v6anyv4", "  <keepalive interval=\"30\"/>\r\n")), "501 Invalid IPv4 address\r\n");
+  }
+  SECTION("303: tunnel types this session cannot carry") {
+    client.login_anonymous();
+    // IPv4-in-IPv6 is not offered at all.
+    refused(client_framed(raw_create("v4v6", "  <address type=\"ipv6\">2001:db8:1::10</address>\r\n"
+                                             "  <address type=\"ipv4\">198.51.100.7</address>\r\n")),
+            "303 Unsupported tunnel type\r\n");
+    // Protocol 41 does not cross the NAT (§7).
+    refused(request(host_request(kPrivateV4, "v6v4")), "303 Unsupported tunnel type\r\n");
+    if (!udp) {
+      // IPv6 in UDP needs the UDP session's mapping (§5.4).
+      refused(request(host_request(kPublicV4, "v6udpv4")), "303 Unsupported tunnel type\r\n");
+      refused(request(host_request(kPrivateV4, "v6anyv4")), "303 Unsupported tunnel type\r\n");
+    }
+  }
+  SECTION("500: bad XML, a wrong Content-length, or no framing at all") {
+    client.login_anonymous();
+    const auto xml_text = xml::write_request_xml(host_request(kPublicV4));
+    refused(client_framed("<tunnel action=\"create\" type=\"v6anyv4\"><client>\r\n"), "500 Invalid request format\r\n");
+    refused(client_framed("not xml at all\r\n"), "500 Invalid request format\r\n");
+    refused(client_framed("<tunnel action=\"explode\" type=\"v6anyv4\"></tunnel>\r\n"), "500 Invalid request format\r\n");
+    refused("Content-length: " + std::to_string(xml_text.size() + 5) + "\r\n" + xml_text, "500 Invalid request format\r\n");
+    refused("Content-length: " + std::to_string(xml_text.size() - 5) + "\r\n" + xml_text, "500 Invalid request format\r\n");
+    refused("Content-length: lots\r\n" + xml_text, "500 Invalid request format\r\n");
+    refused(xml_text, "500 Invalid request format\r\n");
+  }
+  // After any refusal the session still serves a good request.
+  CHECK(split_framed_reply(client.create(host_request(kPublicV4))).status_line == kSuccess);
+}
+
+TEST_CASE("a second create while an offer is pending gets 521", "[session][offer]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  client.login_anonymous();
+  const auto offer = client.create_ok(host_request(kPublicV4));
+  CHECK(client.create(host_request(kPublicV4)) == framed_reply("521 Request already in progress\r\n"));
+  CHECK(client.session().state_name() == "offered");
+  client.accept();  // the first offer still stands
+  const auto entry = encap_lookup(fx.table(), *offer.client_v6);
+  REQUIRE(entry.has_value());
+  CHECK(fx.service().live_tunnels() == 1);
+}
+
+TEST_CASE("accept publishes the tunnel to the dataplane table and the store", "[session][accept]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+
+  SECTION("anonymous v6udpv4 behind NAT over UDP: one empty reply, decap by address and port") {
+    TestClient client(fx, udp_peer(kPublicV4, 40001));
+    client.hello();
+    client.login_anonymous();
+    const auto offer = client.create_ok(host_request(kPrivateV4));
+    REQUIRE(offer.type == "v6udpv4");
+    CHECK(fx.table().size() == 0);  // nothing forwards before the accept
+    client.accept();                // REQUIREs the single empty reply
+    const auto entry = encap_lookup(fx.table(), *offer.client_v6);
+    REQUIRE(entry.has_value());
+    CHECK(entry->mode == TunnelMode::V6UDPV4);
+    CHECK(entry->client_v4 == v4(kPublicV4));
+    CHECK(entry->client_port == 40001);
+    CHECK(entry->server_v4 == v4(kServerV4));
+    CHECK(entry->server_port == 3653);
+    CHECK(entry->server_v6 == v6(kServerV6));
+    CHECK(entry->mtu == 1280);
+    CHECK_FALSE(entry->has_prefix());
+    const auto decap = decap_udp_lookup(fx.table(), v4(kPublicV4), 40001);
+    REQUIRE(decap.has_value());
+    CHECK(decap->id == entry->id);
+    CHECK_FALSE(decap_udp_lookup(fx.table(), v4(kPublicV4), 40002).has_value());
+    CHECK_FALSE(decap_proto41_lookup(fx.table(), v4(kPublicV4)).has_value());
+    const auto rows = fx.store().load_tunnels();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].anonymous);
+    CHECK(rows[0].client_v6 == *offer.client_v6);
+    CHECK(rows[0].transport == "udp");
+  }
+  SECTION("registered v6v4 router over TCP: no reply, encap by /128 and by prefix, proto-41 decap") {
+    TestClient client(fx, tcp_peer(kPublicV4));
+    client.hello();
+    client.login_digest("bob", "pa55word");
+    const auto offer = client.create_ok(router_request(kPublicV4, 64));
+    REQUIRE(offer.type == "v6v4");
+    REQUIRE(offer.prefix.has_value());
+    client.accept();  // REQUIREs that nothing is sent
+    const auto by_host = encap_lookup(fx.table(), *offer.client_v6);
+    REQUIRE(by_host.has_value());
+    CHECK(by_host->mode == TunnelMode::V6V4);
+    CHECK(by_host->client_v4 == v4(kPublicV4));
+    CHECK(by_host->prefix_len == 64);
+    CHECK(by_host->prefix == offer.prefix->addr);
+    Ipv6Addr inside = offer.prefix->addr;
+    inside.bytes[15] = 0x42;
+    const auto by_prefix = encap_lookup(fx.table(), inside);
+    REQUIRE(by_prefix.has_value());
+    CHECK(by_prefix->id == by_host->id);
+    const auto decap = decap_proto41_lookup(fx.table(), v4(kPublicV4));
+    REQUIRE(decap.has_value());
+    CHECK(decap->id == by_host->id);
+    const auto rows = fx.store().load_tunnels();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].user == "bob");
+    CHECK(rows[0].transport == "tcp");
+  }
+}
+
+TEST_CASE("reject returns the offer's allocations", "[session][reject]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  client.login_anonymous();
+  const auto* endpoints = fx.service().pool("P_Endpoints");
+  REQUIRE(endpoints != nullptr);
+  const auto used_before = endpoints->used();
+  client.create_ok(host_request(kPublicV4));
+  CHECK(endpoints->used() == used_before + 1);
+
+  const auto out = client.send(kRejectMessage);
+  if (udp) {
+    REQUIRE(out.replies.size() == 1);
+    CHECK(out.replies[0].payload.empty());
+  } else {
+    CHECK(out.replies.empty());
+  }
+  CHECK(endpoints->used() == used_before);
+  CHECK(fx.table().size() == 0);
+  CHECK(fx.store().load_tunnels().empty());
+  CHECK(client.session().state_name() == "authenticated");
+  // The client may ask again.
+  client.create_ok(host_request(kPublicV4));
+  client.accept();
+  CHECK(fx.table().size() == 1);
+}
+
+TEST_CASE("a session that ends with an offer pending gives the address back", "[session][reject]") {
+  ConfigText text;
+  text.endpoints = "2001:db8:f001:1::/126";  // ::0 anycast, ::1 server, ::2 and ::3 for clients
+  BrokerFixture fx(text);
+  TestClient first(fx, udp_peer("198.51.100.1"));
+  first.hello();
+  first.login_anonymous();
+  CHECK(first.create_ok(host_request("198.51.100.1")).client_v6 == v6("2001:db8:f001:1::2"));
+
+  TestClient second(fx, udp_peer("198.51.100.2"));
+  CHECK(second.anonymous_tunnel(host_request("198.51.100.2")).client_v6 == v6("2001:db8:f001:1::3"));
+
+  first.disconnect();  // e.g. the TCP connection closed, or the UDP session timed out
+  CHECK(fx.service().pool("P_Endpoints")->used() == 1);
+  TestClient third(fx, udp_peer("198.51.100.3"));
+  CHECK(third.anonymous_tunnel(host_request("198.51.100.3")).client_v6 == v6("2001:db8:f001:1::2"));
+  CHECK(fx.table().size() == 2);
+}
+
+TEST_CASE("a TSP 1.0.1 client's tunnel is live right after the offer", "[session][version]") {
+  BrokerFixture fx;
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.hello("1.0.1");
+  client.login_anonymous();
+  const auto offer = client.create_ok(host_request(kPublicV4));  // 1.0.1 sends no accept (§1.6)
+  CHECK(client.session().tunnel_established());
+  const auto entry = encap_lookup(fx.table(), *offer.client_v6);
+  REQUIRE(entry.has_value());
+  CHECK(decap_proto41_lookup(fx.table(), v4(kPublicV4)).has_value());
+  CHECK(fx.store().load_tunnels().size() == 1);
+}
+
+TEST_CASE("an established session stays silent to empty datagrams", "[session][established]") {
+  BrokerFixture fx;
+  TestClient client(fx, udp_peer(kPublicV4));
+  client.anonymous_tunnel(host_request(kPublicV4));
+  const auto out = client.send("");
+  CHECK(out.replies.empty());
+  CHECK_FALSE(out.close);
+  CHECK(client.session().tunnel_established());
+}
+
+TEST_CASE("delete removes the caller's tunnel; info is not offered (310)", "[session][delete]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  const auto offer = client.digest_tunnel("bob", "pa55word", router_request(kPublicV4, 48));
+  REQUIRE(fx.table().size() == 1);
+  CHECK(client.exchange(client_framed("<tunnel action=\"info\" type=\"v6anyv4\"></tunnel>\r\n")) ==
+        framed_reply("310 Server side error\r\n"));
+  CHECK(client.exchange(client_framed("<tunnel action=\"delete\"></tunnel>\r\n")) == framed_reply("200 Success\r\n"));
+  CHECK(fx.table().size() == 0);
+  CHECK_FALSE(encap_lookup(fx.table(), *offer.client_v6).has_value());
+  CHECK(fx.store().load_tunnels().empty());
+  CHECK(client.exchange(client_framed("<tunnel action=\"delete\"></tunnel>\r\n")) ==
+        framed_reply("310 Server side error\r\n"));
+}
+
+// ---- Redirection (§6) ---------------------------------------------------------------------
+
+TEST_CASE("a full broker redirects the next client with 1200 and its broker list", "[session][redirect]") {
+  ConfigText text;
+  text.endpoints = "2001:db8:f001:1::/126";  // room for two clients
+  text.redirect_brokers = {"192.0.2.9"};
+  BrokerFixture fx(text);
+  TestClient first(fx, udp_peer("198.51.100.1"));
+  first.anonymous_tunnel(host_request("198.51.100.1"));
+  TestClient second(fx, tcp_peer("198.51.100.2"));
+  second.anonymous_tunnel(host_request("198.51.100.2"));
+
+  const bool udp = GENERATE(true, false);
+  TestClient third(fx, peer_for(udp, "198.51.100.3"));
+  third.hello();
+  third.login_anonymous();
+  const std::string body =
+      "1200 Redirection\r\n"
+      "<tunnel action=\"info\" type=\"v6anyv4\" lifetime=\"604800\">\r\n"
+      " <broker>\r\n"
+      "  <address type=\"ipv4\">192.0.2.9</address>\r\n"
+      " </broker>\r\n"
+      "</tunnel>\r\n";
+  CHECK(third.create(host_request("198.51.100.3")) == "Content-length: " + std::to_string(body.size()) + "\r\n" + body);
+  CHECK_FALSE(third.session().tunnel_established());
+  CHECK(fx.table().size() == 2);
+  const auto parsed = parse_offer_reply(third.create(host_request("198.51.100.3")));
+  CHECK(parsed.brokers == std::vector<std::string>{"192.0.2.9"});
+}
+
+TEST_CASE("without redirect brokers an exhausted pool answers 301", "[session][capacity]") {
+  ConfigText text;
+  text.endpoints = "2001:db8:f001:1::/126";
+  BrokerFixture fx(text);
+  TestClient first(fx, udp_peer("198.51.100.1"));
+  first.anonymous_tunnel(host_request("198.51.100.1"));
+  TestClient second(fx, udp_peer("198.51.100.2"));
+  second.anonymous_tunnel(host_request("198.51.100.2"));
+  TestClient third(fx, udp_peer("198.51.100.3"));
+  third.hello();
+  third.login_anonymous();
+  CHECK(third.create(host_request("198.51.100.3")) == framed_reply("301 No more tunnels available\r\n"));
+  CHECK(third.session().state_name() == "authenticated");
+}

@@ -1,0 +1,415 @@
+// The tunnel service on its own: allocation, replacement, conflicts, expiry, capacity and the
+// reload after a restart, checked against the dataplane table, the pools and the store.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/unit/control_test_support.hpp"
+
+using namespace tsp;
+using namespace tsp::test;
+
+namespace {
+
+constexpr const char* kPrivateV4 = "192.168.1.10";
+constexpr const char* kPublicV4 = "198.51.100.7";
+
+const Identity kAnonymous{};
+
+// What the XML parser makes of a gogoc create request.
+xml::TunnelRequest request(const std::string& type, const std::string& declared_v4,
+                           std::optional<unsigned> prefix_length = std::nullopt) {
+  xml::TunnelRequest r;
+  r.action = xml::TunnelAction::Create;
+  r.type = type;
+  r.client_ipv4 = declared_v4;
+  r.keepalive_interval = 30;
+  if (prefix_length) {
+    r.router = true;
+    r.prefix_length = prefix_length;
+  }
+  return r;
+}
+
+std::optional<store::TunnelRecord> live_record(TunnelService& service, const Ipv6Addr& client_v6) {
+  for (const auto& rec : service.tunnels())
+    if (rec.client_v6 == client_v6) return rec;
+  return std::nullopt;
+}
+
+// prepare + commit at the fixture's time, both REQUIREd to succeed; returns the live record.
+store::TunnelRecord open_tunnel(BrokerFixture& fx, const Identity& who, const xml::TunnelRequest& req,
+                                const Peer& peer) {
+  auto result = fx.service().prepare(who, req, peer, fx.now());
+  INFO("prepare: " << static_cast<int>(result.status) << " " << result.reason);
+  REQUIRE(result.status == Status::Success);
+  REQUIRE(result.pending.has_value());
+  REQUIRE(fx.service().commit(*result.pending, fx.now()));
+  auto rec = live_record(fx.service(), result.offer.client_v6);
+  REQUIRE(rec.has_value());
+  return *rec;
+}
+
+Status prepare_status(BrokerFixture& fx, const Identity& who, const xml::TunnelRequest& req, const Peer& peer) {
+  auto result = fx.service().prepare(who, req, peer, fx.now());
+  if (result.pending) fx.service().abandon(*result.pending, fx.now());
+  return result.status;
+}
+
+Ipv6Prefix host_block(const Ipv6Addr& a) { return Ipv6Prefix{a, 128}; }
+
+bool quarantine_row(BrokerFixture& fx, const std::string& pool, const Ipv6Prefix& block, int64_t until) {
+  const auto rows = fx.store().load_quarantine();
+  return std::find(rows.begin(), rows.end(), store::QuarantineRecord{pool, block, until}) != rows.end();
+}
+
+// The same record without the activity stamp (the table, not the record, tracks activity).
+store::TunnelRecord without_last_seen(store::TunnelRecord r) {
+  r.last_seen = 0;
+  return r;
+}
+
+}  // namespace
+
+// ---- Registered users --------------------------------------------------------------------
+
+TEST_CASE("a registered user keeps its /128 and prefix when reconnecting from another IPv4", "[service][user]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  const Identity alice{"alice"};
+  const auto first = open_tunnel(fx, alice, request("v6v4", kPublicV4, 48), tcp_peer(kPublicV4));
+  REQUIRE(first.prefix.has_value());
+  fx.advance(100);
+
+  SECTION("v6v4 from a new public address") {
+    const auto second = open_tunnel(fx, alice, request("v6v4", "203.0.113.9", 48), tcp_peer("203.0.113.9"));
+    CHECK(second.client_v6 == first.client_v6);
+    CHECK(second.prefix == first.prefix);
+    CHECK(second.id == first.id);  // the dataplane switches over in one publication
+    CHECK(second.client_v4 == v4("203.0.113.9"));
+    const auto decap = decap_proto41_lookup(fx.table(), v4("203.0.113.9"));
+    REQUIRE(decap.has_value());
+    CHECK(decap->id == second.id);
+  }
+  SECTION("v6udpv4 through a NAT") {
+    const auto second = open_tunnel(fx, alice, request("v6anyv4", kPrivateV4, 48), udp_peer("203.0.113.9", 40100));
+    CHECK(second.mode == store::TunnelModeRec::V6UDPV4);
+    CHECK(second.client_v6 == first.client_v6);
+    CHECK(second.prefix == first.prefix);
+    const auto decap = decap_udp_lookup(fx.table(), v4("203.0.113.9"), 40100);
+    REQUIRE(decap.has_value());
+    CHECK(decap->id == second.id);
+  }
+  // One tunnel for the user, everywhere; the old outer key is gone.
+  CHECK(fx.service().live_tunnels() == 1);
+  CHECK(fx.table().size() == 1);
+  CHECK_FALSE(decap_proto41_lookup(fx.table(), v4(kPublicV4)).has_value());
+  const auto by_host = encap_lookup(fx.table(), first.client_v6);
+  REQUIRE(by_host.has_value());
+  CHECK(by_host->client_v4 == v4("203.0.113.9"));
+  const auto rows = fx.store().load_tunnels();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].client_v4 == v4("203.0.113.9"));
+  CHECK(fx.service().counters().replaced == 1);
+  CHECK(fx.store().find_allocation("alice", "P_Endpoints") == host_block(first.client_v6));
+  CHECK(fx.store().find_allocation("alice", "P_Sites48") == first.prefix);
+}
+
+TEST_CASE("a registered user gets the same addresses back after deleting its tunnel", "[service][user]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  fx.add_user("bob", "s3cret");
+  const Identity alice{"alice"};
+  const auto first = open_tunnel(fx, alice, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
+  REQUIRE(fx.service().remove_for(alice, tcp_peer(kPublicV4), fx.now()));
+  CHECK(fx.table().size() == 0);
+  // Somebody else asks in between: alice's blocks stay hers.
+  const auto bob = open_tunnel(fx, Identity{"bob"}, request("v6v4", "203.0.113.5", 64), tcp_peer("203.0.113.5"));
+  CHECK(bob.client_v6 != first.client_v6);
+  CHECK(bob.prefix != first.prefix);
+  const auto again = open_tunnel(fx, alice, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
+  CHECK(again.client_v6 == first.client_v6);
+  CHECK(again.prefix == first.prefix);
+}
+
+// ---- Anonymous clients -------------------------------------------------------------------
+
+TEST_CASE("an anonymous client gets a fresh address; the old one is quarantined after expiry", "[service][anonymous]") {
+  ConfigText text;
+  text.endpoints = "2001:db8:f001:1::/126";  // ::2 and ::3 for clients
+  BrokerFixture fx(text);
+  const int64_t t0 = fx.now();
+  const auto old_tunnel = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  CHECK(old_tunnel.client_v6 == v6("2001:db8:f001:1::2"));
+  fx.advance(60);
+  // The NAT gave the reconnecting box a new port: a new session, not the same tunnel.
+  const auto fresh = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40002));
+  CHECK(fresh.client_v6 == v6("2001:db8:f001:1::3"));
+  CHECK(fx.service().live_tunnels() == 2);
+  CHECK(encap_lookup(fx.table(), old_tunnel.client_v6).has_value());
+
+  // Only the new tunnel carries keepalives.
+  fx.advance(40);
+  fx.table().stamp_last_seen(fresh.id, static_cast<uint64_t>(fx.now()));
+  CHECK(fx.service().expire_idle(fx.now()) == 1);
+  CHECK(fx.now() - t0 == 100);
+
+  const auto* endpoints = fx.service().pool("P_Endpoints");
+  REQUIRE(endpoints != nullptr);
+  CHECK(endpoints->quarantined() == 1);
+  CHECK_FALSE(endpoints->in_use(host_block(old_tunnel.client_v6)));
+  CHECK(quarantine_row(fx, "P_Endpoints", host_block(old_tunnel.client_v6), fx.now() + kQuarantineSeconds));
+  CHECK_FALSE(encap_lookup(fx.table(), old_tunnel.client_v6).has_value());
+  CHECK_FALSE(decap_udp_lookup(fx.table(), v4(kPublicV4), 40001).has_value());
+  CHECK(encap_lookup(fx.table(), fresh.client_v6).has_value());
+
+  // Nobody gets the old address while traffic for it may still be in flight...
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", "203.0.113.30"), udp_peer("203.0.113.30")) ==
+        Status::NoMoreTunnels);
+  // ...and once the quarantine is over, the next client does.
+  fx.advance(kQuarantineSeconds);
+  fx.table().stamp_last_seen(fresh.id, static_cast<uint64_t>(fx.now()));
+  const auto newcomer = open_tunnel(fx, kAnonymous, request("v6anyv4", "203.0.113.30"), udp_peer("203.0.113.30"));
+  CHECK(newcomer.client_v6 == old_tunnel.client_v6);
+}
+
+TEST_CASE("an anonymous v6v4 box reconnecting from the same IPv4 replaces its old tunnel", "[service][anonymous]") {
+  BrokerFixture fx;
+  const auto old_tunnel = open_tunnel(fx, kAnonymous, request("v6v4", kPublicV4), tcp_peer(kPublicV4, 50001));
+  fx.advance(10);
+  const auto fresh = open_tunnel(fx, kAnonymous, request("v6v4", kPublicV4), tcp_peer(kPublicV4, 50002));
+  CHECK(fresh.client_v6 != old_tunnel.client_v6);
+  CHECK(fx.service().live_tunnels() == 1);
+  CHECK(fx.table().size() == 1);
+  const auto decap = decap_proto41_lookup(fx.table(), v4(kPublicV4));
+  REQUIRE(decap.has_value());
+  CHECK(decap->client_v6 == fresh.client_v6);
+  CHECK_FALSE(encap_lookup(fx.table(), old_tunnel.client_v6).has_value());
+  CHECK(fx.service().pool("P_Endpoints")->quarantined() == 1);
+  CHECK(quarantine_row(fx, "P_Endpoints", host_block(old_tunnel.client_v6), fx.now() + kQuarantineSeconds));
+  const auto rows = fx.store().load_tunnels();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].client_v6 == fresh.client_v6);
+}
+
+// ---- Conflicts ---------------------------------------------------------------------------
+
+TEST_CASE("506: another user's v6v4 tunnel already comes from that IPv4", "[service][conflict]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  fx.add_user("bob", "s3cret");
+  const auto alice = open_tunnel(fx, Identity{"alice"}, request("v6v4", "192.0.2.50"), tcp_peer("192.0.2.50"));
+
+  CHECK(prepare_status(fx, Identity{"bob"}, request("v6v4", "192.0.2.50"), tcp_peer("192.0.2.50")) ==
+        Status::Ipv4AlreadyUsed);
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", "192.0.2.50"), udp_peer("192.0.2.50")) ==
+        Status::Ipv4AlreadyUsed);
+  // The refusal comes before anything is allocated to bob.
+  CHECK_FALSE(fx.store().find_allocation("bob", "P_Endpoints").has_value());
+
+  SECTION("the session frames it for the client") {
+    TestClient client(fx, tcp_peer("192.0.2.50"));
+    client.hello();
+    client.login_plain("bob", "s3cret");
+    CHECK(client.create(host_request("192.0.2.50", "v6v4")) ==
+          framed_reply("506 IPv4 address already used by another tunnel\r\n"));
+  }
+  SECTION("IPv6 in UDP from behind the same address is another key") {
+    const auto bob = open_tunnel(fx, Identity{"bob"}, request("v6udpv4", "10.0.0.2"), udp_peer("192.0.2.50", 40500));
+    CHECK(bob.mode == store::TunnelModeRec::V6UDPV4);
+    CHECK(fx.service().live_tunnels() == 2);
+  }
+  // Alice's tunnel is untouched.
+  const auto decap = decap_proto41_lookup(fx.table(), v4("192.0.2.50"));
+  REQUIRE(decap.has_value());
+  CHECK(decap->client_v6 == alice.client_v6);
+}
+
+// ---- Expiry ------------------------------------------------------------------------------
+
+TEST_CASE("tunnels silent for keepalive_interval * keepalive_missed expire", "[service][expiry]") {
+  ConfigText text;
+  text.keepalive_interval = 20;
+  text.keepalive_missed = 4;  // 80 s
+  BrokerFixture fx(text);
+  fx.add_user("alice", "s3cret");
+  const auto tunnel = open_tunnel(fx, Identity{"alice"}, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
+  REQUIRE(tunnel.keepalive_interval == 20u);
+
+  SECTION("silence: kept at the limit, removed just past it") {
+    fx.advance(80);
+    CHECK(fx.service().expire_idle(fx.now()) == 0);
+    CHECK(fx.table().size() == 1);
+    fx.advance(1);
+    CHECK(fx.service().expire_idle(fx.now()) == 1);
+    CHECK(fx.table().size() == 0);
+    CHECK_FALSE(encap_lookup(fx.table(), tunnel.client_v6).has_value());
+    CHECK_FALSE(decap_proto41_lookup(fx.table(), v4(kPublicV4)).has_value());
+    CHECK(fx.store().load_tunnels().empty());
+    CHECK(fx.service().live_tunnels() == 0);
+    CHECK(fx.service().counters().expired == 1);
+    // A registered user's blocks stay reserved for the next login.
+    CHECK(fx.service().pool("P_Endpoints")->in_use(host_block(tunnel.client_v6)));
+    CHECK(fx.store().find_allocation("alice", "P_Endpoints") == host_block(tunnel.client_v6));
+  }
+  SECTION("traffic stamped by the dataplane keeps it alive") {
+    fx.advance(60);
+    fx.table().stamp_last_seen(tunnel.id, static_cast<uint64_t>(fx.now()));
+    fx.advance(60);  // 120 s after the commit, 60 s after the last packet
+    CHECK(fx.service().expire_idle(fx.now()) == 0);
+    CHECK(fx.table().size() == 1);
+    CHECK(fx.store().load_tunnels().size() == 1);
+    fx.advance(21);  // 81 s after the last packet
+    CHECK(fx.service().expire_idle(fx.now()) == 1);
+    CHECK(fx.table().size() == 0);
+    CHECK(fx.store().load_tunnels().empty());
+  }
+}
+
+TEST_CASE("control-only UDP activity keeps a v6udpv4 tunnel alive", "[service][expiry]") {
+  BrokerFixture fx;
+  const auto tunnel = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  REQUIRE(tunnel.mode == store::TunnelModeRec::V6UDPV4);
+  fx.advance(80);
+  fx.service().note_udp_activity(v4(kPublicV4), 40002, fx.now());  // another mapping: no effect
+  fx.advance(20);
+  CHECK(fx.service().expire_idle(fx.now()) == 1);
+
+  const auto second = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40003));
+  fx.advance(80);
+  fx.service().note_udp_activity(v4(kPublicV4), 40003, fx.now());
+  fx.advance(20);
+  CHECK(fx.service().expire_idle(fx.now()) == 0);
+  CHECK(encap_lookup(fx.table(), second.client_v6).has_value());
+}
+
+// ---- Reload after a restart --------------------------------------------------------------
+
+TEST_CASE("a restarted broker reloads tunnels, allocations and quarantine from the store", "[service][reload]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  const auto anon = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  const auto alice = open_tunnel(fx, Identity{"alice"}, request("v6v4", "203.0.113.9", 48), tcp_peer("203.0.113.9"));
+  const auto gone = open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.50"), tcp_peer("203.0.113.50"));
+  CHECK(anon.client_v6 == v6("2001:db8:f001:1::2"));
+  CHECK(alice.client_v6 == v6("2001:db8:f001:1::3"));
+  CHECK(gone.client_v6 == v6("2001:db8:f001:1::4"));
+  // `gone` falls silent and expires; the others keep talking.
+  fx.advance(91);
+  fx.table().stamp_last_seen(anon.id, static_cast<uint64_t>(fx.now()));
+  fx.table().stamp_last_seen(alice.id, static_cast<uint64_t>(fx.now()));
+  REQUIRE(fx.service().expire_idle(fx.now()) == 1);
+
+  const auto before = fx.service().tunnels();
+  const auto endpoints_used = fx.service().pool("P_Endpoints")->used();
+  const auto sites_used = fx.service().pool("P_Sites48")->used();
+
+  fx.advance(5);
+  CHECK(fx.restart() == 2);
+
+  const auto after = fx.service().tunnels();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) CHECK(without_last_seen(after[i]) == without_last_seen(before[i]));
+  CHECK(fx.table().size() == 2);
+  const auto anon_entry = decap_udp_lookup(fx.table(), v4(kPublicV4), 40001);
+  REQUIRE(anon_entry.has_value());
+  CHECK(anon_entry->id == anon.id);
+  CHECK(anon_entry->client_v6 == anon.client_v6);
+  const auto alice_entry = encap_lookup(fx.table(), *Ipv6Addr::parse("2001:db8:f100::77"));
+  REQUIRE(alice_entry.has_value());
+  CHECK(alice_entry->id == alice.id);
+  CHECK(alice_entry->client_v4 == v4("203.0.113.9"));
+
+  const auto* endpoints = fx.service().pool("P_Endpoints");
+  CHECK(endpoints->used() == endpoints_used);
+  CHECK(endpoints->in_use(host_block(anon.client_v6)));
+  CHECK(endpoints->in_use(host_block(alice.client_v6)));
+  CHECK(endpoints->quarantined() == 1);  // gone's address
+  CHECK(fx.service().pool("P_Sites48")->used() == sites_used);
+
+  // The next anonymous client gets none of the addresses in use or in quarantine.
+  const auto next = open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.60"), tcp_peer("203.0.113.60"));
+  CHECK(next.client_v6 == v6("2001:db8:f001:1::5"));
+  CHECK(next.id != anon.id);
+  CHECK(next.id != alice.id);
+  // Alice comes back to the same addresses and the same slot.
+  const auto alice_again = open_tunnel(fx, Identity{"alice"}, request("v6v4", "203.0.113.10", 48), tcp_peer("203.0.113.10"));
+  CHECK(alice_again.client_v6 == alice.client_v6);
+  CHECK(alice_again.prefix == alice.prefix);
+  CHECK(alice_again.id == alice.id);
+  CHECK(fx.table().size() == 3);
+}
+
+TEST_CASE("reloaded tunnels get a fresh idle period: the broker saw no traffic while down", "[service][reload][expiry]") {
+  BrokerFixture fx;
+  const auto tunnel = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  // A day of keepalives, seen by the dataplane only.
+  for (int i = 0; i < 24 * 60; ++i) {
+    fx.advance(60);
+    fx.table().stamp_last_seen(tunnel.id, static_cast<uint64_t>(fx.now()));
+  }
+  CHECK(fx.service().expire_idle(fx.now()) == 0);
+  fx.advance(10);  // the restart
+  REQUIRE(fx.restart() == 1);
+  fx.advance(1);  // the daemon's first expiry sweep
+  CHECK(fx.service().expire_idle(fx.now()) == 0);
+  CHECK(decap_udp_lookup(fx.table(), v4(kPublicV4), 40001).has_value());
+  // Silent from then on, it expires like any other.
+  fx.advance(90);
+  CHECK(fx.service().expire_idle(fx.now()) == 1);
+}
+
+// ---- Capacity ----------------------------------------------------------------------------
+
+TEST_CASE("an exhausted endpoints pool or a full table answers 301", "[service][capacity]") {
+  SECTION("endpoints pool") {
+    ConfigText text;
+    text.endpoints = "2001:db8:f001:1::/126";
+    BrokerFixture fx(text);
+    open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.1"), tcp_peer("203.0.113.1"));
+    open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.2"), tcp_peer("203.0.113.2"));
+    CHECK(prepare_status(fx, kAnonymous, request("v6v4", "203.0.113.3"), tcp_peer("203.0.113.3")) ==
+          Status::NoMoreTunnels);
+    fx.add_user("alice", "s3cret");
+    CHECK(prepare_status(fx, Identity{"alice"}, request("v6v4", "203.0.113.4"), tcp_peer("203.0.113.4")) ==
+          Status::NoMoreTunnels);
+    CHECK(fx.table().size() == 2);
+  }
+  SECTION("limit tunnels 2") {
+    ConfigText text;
+    text.limit_tunnels = 2;
+    BrokerFixture fx(text);
+    open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.1"), tcp_peer("203.0.113.1"));
+    // A pending offer holds a slot until it is accepted or abandoned.
+    auto pending = fx.service().prepare(kAnonymous, request("v6v4", "203.0.113.2"), tcp_peer("203.0.113.2"), fx.now());
+    REQUIRE(pending.status == Status::Success);
+    CHECK(prepare_status(fx, kAnonymous, request("v6v4", "203.0.113.3"), tcp_peer("203.0.113.3")) ==
+          Status::NoMoreTunnels);
+    fx.service().abandon(*pending.pending, fx.now());
+    open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.3"), tcp_peer("203.0.113.3"));
+    CHECK(prepare_status(fx, kAnonymous, request("v6v4", "203.0.113.4"), tcp_peer("203.0.113.4")) ==
+          Status::NoMoreTunnels);
+    CHECK(fx.table().size() == 2);
+    // The session frames it.
+    TestClient client(fx, udp_peer("203.0.113.5"));
+    client.hello();
+    client.login_anonymous();
+    CHECK(client.create(host_request("203.0.113.5")) == framed_reply("301 No more tunnels available\r\n"));
+  }
+}
+
+// The replacement takes over the user's slot, so a full table must not refuse the reconnect.
+TEST_CASE("a registered user may reconnect while the table is full", "[service][capacity]") {
+  ConfigText text;
+  text.limit_tunnels = 2;
+  BrokerFixture fx(text);
+  fx.add_user("alice", "s3cret");
+  const auto first = open_tunnel(fx, Identity{"alice"}, request("v6v4", kPublicV4), tcp_peer(kPublicV4));
+  open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.1"), tcp_peer("203.0.113.1"));
+  const auto second = open_tunnel(fx, Identity{"alice"}, request("v6v4", "203.0.113.9"), tcp_peer("203.0.113.9"));
+  CHECK(second.id == first.id);
+  CHECK(fx.table().size() == 2);
+}
