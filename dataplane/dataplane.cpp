@@ -172,11 +172,10 @@ void DpdkDataplane::stop() {
   for (unsigned lcore : launched_) rte_eal_wait_lcore(lcore);
   launched_.clear();
   if (ports_) {
-    const DataplaneStats s = stats();
-    for (const auto& w : s.workers) {
-      spdlog::info("dataplane: worker on lcore {} stops: rx {} tx {} decap {} encap {} exception {}", w.lcore, w.rx,
-                   w.tx, w.decap, w.encap, w.exception);
-    }
+    std::string lcore_list;
+    for (unsigned lcore : lcores_) lcore_list += " " + std::to_string(lcore);
+    spdlog::info("dataplane: workers on lcore(s){} stopped; closing ports {} and {}, removing taps {} and {}",
+                 lcore_list, cfg_.ipv4_port, cfg_.ipv6_port, cfg_.ipv4_tap, cfg_.ipv6_tap);
   }
   workers_.clear();
   kernel_.reset();  // the rules; addresses and routes go with the taps

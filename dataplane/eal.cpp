@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -59,8 +60,12 @@ Eal::Eal(std::vector<std::string> args) : args_(std::move(args)) {
       throw std::runtime_error("DPDK EAL was initialised in this process by someone else (rte_eal_init "
                                "runs once per process)");
     }
+    const auto has = [&](const char* arg) { return std::find(args_.begin(), args_.end(), arg) != args_.end(); };
+    const std::string hint = has("--no-huge") && has("--in-memory")
+                                 ? "; --in-memory needs hugepages: with --no-huge use --no-shconf"
+                                 : "";
     throw std::runtime_error("DPDK EAL initialisation failed with arguments" + joined(args_) + ": " +
-                             rte_strerror(err) + " (EAL's log above says why)");
+                             rte_strerror(err) + " (EAL's log above says why" + hint + ")");
   }
   if (parsed + 1 < argc) {
     // rte_eal_init stops at the first word that is not an EAL option.

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "dataplane/worker.hpp"
+
 namespace tsp::dp {
 
 namespace {
@@ -20,7 +22,7 @@ constexpr uint16_t kTxDescriptors = 1024;
 constexpr unsigned kMempoolCache = 256;
 // Frames a worker may hold besides the descriptors: staged for transmission, one burst being
 // processed, the packets the pipeline builds.
-constexpr unsigned kInFlightPerWorker = 4 * 64 + 32 + 8;
+constexpr unsigned kInFlightPerWorker = 4 * kStagedPerOutput + kRxBurst + ExtraPackets::kMax;
 constexpr unsigned kSpareMbufs = 1024;
 // Outer headers the IPv4 side adds to a tunnel's inner packet (IPv4 + UDP), and what a
 // frame carries besides its IP packet (Ethernet header, one VLAN tag, FCS).

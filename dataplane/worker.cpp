@@ -14,7 +14,7 @@ namespace {
 
 // Frames waiting for one output queue: sent when full and once at the end of every burst.
 struct Staged {
-  static constexpr unsigned kCapacity = 64;
+  static constexpr unsigned kCapacity = kStagedPerOutput;
   rte_mbuf* pkts[kCapacity];
   unsigned n = 0;
 };

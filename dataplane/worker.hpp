@@ -37,6 +37,7 @@ struct Worker {
 };
 
 inline constexpr uint16_t kRxBurst = 32;
+inline constexpr unsigned kStagedPerOutput = 64;  // frames held per output before a transmit
 inline constexpr unsigned kIdleSleepMicroseconds = 80;
 
 // Entry point for rte_eal_remote_launch (`arg` is a Worker*): registers the lcore as an RCU

@@ -460,3 +460,39 @@ TEST_CASE("the protocol-41 relay talks only to its server", "[root]") {
   ::close(server);
   ::close(spoofer);
 }
+
+TEST_CASE("the protocol-41 relay survives a server without protocol 41", "[root]") {
+  enter_private_netns();
+  // Nothing listens for protocol 41 on 127.0.0.4: its kernel answers "protocol unreachable",
+  // which the connected raw socket reports once (ENOPROTOOPT). The relay counts it and goes on.
+  Proto41Relay relay(v4("127.0.0.1"), v4("127.0.0.4"));
+  FakeTun tun;
+  RunningRelay running(tun.relay_end(), relay, RelayOptions{});
+  send_all(tun.kernel_end(), ipv6_packet("2001:db8:f001:1::2", "2001:db8:ffff::fffe", 100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  // The server comes up; the relay still carries packets both ways.
+  const int server = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kProtocolIpv6InIpv4);
+  REQUIRE(server >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(v4("127.0.0.4").value);
+  REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  a.sin_addr.s_addr = htonl(v4("127.0.0.1").value);
+  REQUIRE(::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const Packet out = ipv6_packet("2001:db8:f001:1::2", "2001:db8:ffff::fffe", 200);
+  send_all(tun.kernel_end(), out);
+  const auto at_server = receive_within(server);
+  REQUIRE(at_server);
+  CHECK(at_server->size() == 20 + out.size());
+  const Packet in = ipv6_packet("2001:db8:ffff::fffe", "2001:db8:f001:1::2", 300);
+  send_all(server, in);
+  const auto delivered = receive_within(tun.kernel_end());
+  REQUIRE(delivered);
+  CHECK(*delivered == in);
+
+  const RelayCounters& c = running.stop();
+  CHECK(c.receive_errors + c.send_errors >= 1);
+  CHECK(c.from_tunnel_packets == 1);
+  ::close(server);
+}

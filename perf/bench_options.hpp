@@ -1,0 +1,32 @@
+// What dp_bench measures and how long: parsed from the command line once, read-only after.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "perf/scenario.hpp"
+
+namespace tsp::perf {
+
+struct BenchOptions {
+  std::vector<uint32_t> tunnels{1000, 1000000};  // one table per count, measured in turn
+  std::vector<Scenario> scenarios{kScenarios.begin(), kScenarios.end()};
+  uint64_t packets = 262144;          // per timed loop (one variant, one scenario, one round)
+  unsigned rounds = 21;               // medians are taken over these
+  std::optional<uint32_t> templates;  // prebuilt frames per scenario; default: templates_for()
+  uint32_t payload = 64;              // UDP payload bytes of the inner IPv6 packet
+  std::optional<unsigned> cpu;        // the core to pin to; default: the first one allowed
+  uint64_t seed = 1;                  // tunnels and templates are reproducible from it
+};
+
+// Frames per scenario for a table of `tunnels`: --templates if given, else 8192, or 65536 above
+// 65536 tunnels, so that one pass over the ring hits more distinct tunnels than the caches
+// hold (with 8192, a million-tunnel table would be measured warm).
+uint32_t templates_for(const BenchOptions& opts, uint32_t tunnels);
+
+// Fills `out` from argv. Returns an exit code when the program should stop now (--help: 0,
+// bad arguments: CLI11's code, after printing why), nullopt to go on.
+std::optional<int> parse_bench_options(int argc, char** argv, BenchOptions& out);
+
+}  // namespace tsp::perf

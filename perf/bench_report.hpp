@@ -1,0 +1,18 @@
+// What dp_bench prints on stdout: a header saying what was measured where, one table row per
+// scenario and tunnel count, and a last line with the ratios that matter.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "perf/bench_options.hpp"
+#include "perf/bench_runner.hpp"
+
+namespace tsp::perf {
+
+void print_header(const BenchOptions& opts, unsigned cpu, uint64_t tsc_hz);
+void print_rows(const BenchOptions& opts, const std::vector<ScenarioFigures>& rows, uint64_t tsc_hz);
+// "key ratios (ours/bare): decap-41 2.10/2.45 ... (tunnels 1000/1000000); geomean 2.31"
+void print_key_ratios(const BenchOptions& opts, const std::vector<ScenarioFigures>& all);
+
+}  // namespace tsp::perf
