@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,6 +84,18 @@ std::optional<Packet> receive_within(int fd, int timeout_ms = 2000) {
 }
 
 void send_all(int fd, const Packet& p) { REQUIRE(::send(fd, p.data(), p.size(), 0) == static_cast<ssize_t>(p.size())); }
+
+// Waits until the peer of the AF_UNIX socket `fd` has read everything sent on it (the relay has
+// taken every packet the test wrote into the fake TUN device).
+void wait_until_consumed(int fd) {
+  for (int i = 0; i < 400; ++i) {
+    int unread = 0;
+    REQUIRE(::ioctl(fd, SIOCOUTQ, &unread) == 0);
+    if (unread == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL("the relay did not read the fake TUN device within 2 s");
+}
 
 // The two ends of a fake TUN device: the relay gets [0], the test plays the kernel on [1].
 struct FakeTun {
@@ -304,7 +318,7 @@ TEST_CASE("the UDP relay carries packets both ways over the session socket") {
 
   const Ipv6Addr me = v6("2001:db8:f001:1::2"), broker = v6("2001:db8:f001:1::1");
   RelayOptions options;
-  options.keepalive = KeepaliveSettings{me, broker, std::chrono::seconds(3600), 7};
+  options.keepalive = KeepaliveSettings{me, broker, std::chrono::seconds(3600), 7, std::chrono::hours(1)};
   RunningRelay running(tun.relay_end(), relay, options);
 
   // The first keepalive goes out at once.
@@ -330,6 +344,7 @@ TEST_CASE("the UDP relay carries packets both ways over the session socket") {
   // Link-local and non-IPv6 TUN packets stay home.
   send_all(tun.kernel_end(), ipv6_packet("fe80::1", "ff02::2"));
   send_all(tun.kernel_end(), Packet{0x45, 0, 0, 20, 0, 0, 0, 0});
+  wait_until_consumed(tun.kernel_end());
   CHECK_FALSE(receive_within(server, 200));
 
   // tunnel -> TUN: data yes, control no, garbage no.
@@ -358,6 +373,38 @@ TEST_CASE("the UDP relay carries packets both ways over the session socket") {
   ::close(server);
 }
 
+TEST_CASE("unanswered keepalives are retried until one is answered") {
+  const int server = udp_socket_bound("127.0.0.1");
+  const int client = udp_socket_bound("127.0.0.1");
+  connect_to(client, local_address_of(server));
+  connect_to(server, local_address_of(client));
+  UdpRelay relay{UniqueFd(client)};
+  FakeTun tun;
+  const Ipv6Addr me = v6("2001:db8:f001:1::2"), broker = v6("2001:db8:f001:1::1");
+  RelayOptions options;
+  options.keepalive = KeepaliveSettings{me, broker, std::chrono::seconds(3600), 7, std::chrono::milliseconds(100)};
+  RunningRelay running(tun.relay_end(), relay, options);
+
+  const auto first = receive_within(server);
+  const auto second = receive_within(server, 1000);  // no answer: again after 100 ms, not an hour
+  REQUIRE(first);
+  REQUIRE(second);
+  uint16_t sequence = 0;
+  std::memcpy(&sequence, &(*second)[46], 2);
+  CHECK(sequence == 1);
+  Packet reply = *second;
+  std::copy(broker.bytes.begin(), broker.bytes.end(), reply.begin() + 8);
+  std::copy(me.bytes.begin(), me.bytes.end(), reply.begin() + 24);
+  reply[40] = 129;
+  send_all(server, reply);
+  // Answered: the next one is an interval (an hour) away.
+  CHECK_FALSE(receive_within(server, 400));
+  const RelayCounters& c = running.stop();
+  CHECK(c.keepalives_sent == 2);
+  CHECK(c.keepalive_replies == 1);
+  ::close(server);
+}
+
 TEST_CASE("the UDP relay survives an ICMP port unreachable") {
   // A server that went away: the next send fails with ECONNREFUSED, then the socket works on.
   const int gone = udp_socket_bound("127.0.0.1");
@@ -370,11 +417,34 @@ TEST_CASE("the UDP relay survives an ICMP port unreachable") {
   RunningRelay running(tun.relay_end(), relay, RelayOptions{});
   for (int i = 0; i < 3; ++i) {
     send_all(tun.kernel_end(), ipv6_packet("2001:db8::2", "2001:db8::99"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wait_until_consumed(tun.kernel_end());
   }
   const RelayCounters& c = running.stop();
   CHECK(c.to_tunnel_packets + c.send_errors == 3);
   CHECK(c.receive_errors + c.send_errors >= 1);
+}
+
+TEST_CASE("the relay counts what the kernel dropped for a full socket buffer") {
+  const int server = udp_socket_bound("127.0.0.1");
+  const int client = udp_socket_bound("127.0.0.1");
+  connect_to(client, local_address_of(server));
+  connect_to(server, local_address_of(client));
+  UdpRelay relay{UniqueFd(client)};
+  // Before the relay runs, far more than the receive buffer holds: the kernel drops the rest.
+  constexpr int kSent = 3000;
+  const Packet in = ipv6_packet("2001:db8:ffff::fffe", "2001:db8:f001:1::2", 1200);
+  for (int i = 0; i < kSent; ++i) send_all(server, in);
+
+  FakeTun tun;
+  RunningRelay running(tun.relay_end(), relay, RelayOptions{});
+  int on_tun = 0;
+  while (receive_within(tun.kernel_end(), 300)) ++on_tun;
+  const RelayCounters& c = running.stop();
+  CHECK(c.socket_drops > 0);
+  CHECK(c.from_tunnel_packets == static_cast<uint64_t>(on_tun));
+  // Every datagram is accounted for: delivered, refused by the (fake) TUN, or dropped unread.
+  CHECK(c.from_tunnel_packets + c.tun_write_errors + c.socket_drops == kSent);
+  ::close(server);
 }
 
 TEST_CASE("the UDP relay refuses a socket that is not connected") {
@@ -394,6 +464,9 @@ TEST_CASE("a TUN device configured over rtnetlink talks to the kernel", "[root]"
   const Ipv6Addr local = v6("2001:db8:f001:1::2"), remote = v6("2001:db8:ffff::fffe");
   netlink.add_ipv6_address(tun.ifindex(), local, 128);
   netlink.add_ipv6_route(tun.ifindex(), *Ipv6Prefix::parse("2001:db8:ffff::/64"));
+  // add_ipv6_address returns once the kernel takes the address as its own.
+  CHECK(netlink.routes_locally(local));
+  CHECK_FALSE(netlink.routes_locally(remote));
   // The kernel's own answer names the object: adding the same address twice is an error.
   CHECK_THROWS_WITH(netlink.add_ipv6_address(tun.ifindex(), local, 128), Catch::Contains("2001:db8:f001:1::2/128"));
   CHECK_THROWS_AS(netlink.add_ipv6_route(999999, *Ipv6Prefix::parse("2001:db8:1::/48")), std::system_error);
@@ -469,9 +542,10 @@ TEST_CASE("the protocol-41 relay survives a server without protocol 41", "[root]
   FakeTun tun;
   RunningRelay running(tun.relay_end(), relay, RelayOptions{});
   send_all(tun.kernel_end(), ipv6_packet("2001:db8:f001:1::2", "2001:db8:ffff::fffe", 100));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  wait_until_consumed(tun.kernel_end());
 
-  // The server comes up; the relay still carries packets both ways.
+  // The server comes up; the relay still carries packets both ways. (A packet sent while the
+  // error is still pending is lost with it: send until one arrives.)
   const int server = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, kProtocolIpv6InIpv4);
   REQUIRE(server >= 0);
   sockaddr_in a{};
@@ -481,8 +555,11 @@ TEST_CASE("the protocol-41 relay survives a server without protocol 41", "[root]
   a.sin_addr.s_addr = htonl(v4("127.0.0.1").value);
   REQUIRE(::connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   const Packet out = ipv6_packet("2001:db8:f001:1::2", "2001:db8:ffff::fffe", 200);
-  send_all(tun.kernel_end(), out);
-  const auto at_server = receive_within(server);
+  std::optional<Packet> at_server;
+  for (int attempt = 0; attempt < 10 && !at_server; ++attempt) {
+    send_all(tun.kernel_end(), out);
+    at_server = receive_within(server, 300);
+  }
   REQUIRE(at_server);
   CHECK(at_server->size() == 20 + out.size());
   const Packet in = ipv6_packet("2001:db8:ffff::fffe", "2001:db8:f001:1::2", 300);

@@ -49,6 +49,7 @@ Proto41Relay::Proto41Relay(Ipv4Addr local, Ipv4Addr server)
       throw_errno(error, "bind raw protocol-41 socket to " + local.to_string());
     }
   }
+  enlarge_receive_buffer(fd_.get());
   // connect() makes the kernel deliver only datagrams from the server to this socket.
   const sockaddr_in sa = socket_address(server);
   if (::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {

@@ -23,6 +23,7 @@ namespace tsp::tunnel {
   X(control_messages, "TSP control messages on the v6udpv4 socket (not data)")                     \
   X(send_errors, "packets lost to a transient socket error (ICMP error, full buffer)")             \
   X(receive_errors, "transient errors reported by the tunnel socket")                              \
+  X(socket_drops, "datagrams the kernel dropped at the tunnel socket (receive buffer full)")       \
   X(tun_write_errors, "packets the TUN device refused")
 
 struct RelayCounters {

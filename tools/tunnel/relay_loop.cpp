@@ -35,7 +35,8 @@ RelayLoop::RelayLoop(int tun_fd, TunnelSocket& tunnel, RelayOptions options)
   set_nonblocking(tunnel_.fd(), "tunnel socket");
   if (options_.keepalive) {
     const KeepaliveSettings& k = *options_.keepalive;
-    if (k.interval.count() <= 0) throw std::invalid_argument("keepalive interval must be positive (leave keepalive unset for none)");
+    if (k.interval.count() <= 0 || k.unanswered_retry.count() <= 0)
+      throw std::invalid_argument("keepalive intervals must be positive (leave keepalive unset for none)");
     pinger_.emplace(k.client, k.server, k.identifier);
   }
 }
@@ -59,6 +60,7 @@ void RelayLoop::run(const std::atomic<bool>& stop) {
     if (fds[0].revents & (POLLIN | POLLHUP)) drain_tun();
     if (fds[1].revents & (POLLIN | POLLERR)) drain_tunnel();
   }
+  counters_.socket_drops = socket_drops(tunnel_.fd());
 }
 
 void RelayLoop::send_keepalive_if_due(std::chrono::steady_clock::time_point now) {
@@ -66,7 +68,10 @@ void RelayLoop::send_keepalive_if_due(std::chrono::steady_clock::time_point now)
   const std::vector<uint8_t> request = pinger_->next_request(std::chrono::system_clock::now());
   ++counters_.keepalives_sent;
   if (!tunnel_.send_packet(request)) ++counters_.send_errors;
-  next_keepalive_ = now + options_.keepalive->interval;
+  const KeepaliveSettings& k = *options_.keepalive;
+  const bool answered = counters_.keepalive_replies > 0;
+  next_keepalive_ = now + (answered ? std::chrono::duration_cast<std::chrono::milliseconds>(k.interval)
+                                    : std::min<std::chrono::milliseconds>(k.unanswered_retry, k.interval));
 }
 
 void RelayLoop::send_to_tunnel(Bytes packet) {
@@ -102,6 +107,7 @@ void RelayLoop::drain_tunnel() {
     const InboundDatagram d = tunnel_.receive(buffer_);
     switch (d.kind) {
       case Inbound::would_block:
+        counters_.socket_drops = socket_drops(tunnel_.fd());
         return;
       case Inbound::not_from_server:
         ++counters_.dropped_not_from_server;
@@ -120,7 +126,9 @@ void RelayLoop::drain_tunnel() {
         break;
       case Inbound::packet:
         if (pinger_ && pinger_->is_reply(d.packet)) {
-          ++counters_.keepalive_replies;  // ours: the kernel has no socket waiting for it
+          // Ours: the kernel has no socket waiting for it. The first answer ends the retries.
+          if (counters_.keepalive_replies++ == 0)
+            next_keepalive_ = std::chrono::steady_clock::now() + options_.keepalive->interval;
           break;
         }
         if (::write(tun_fd_, d.packet.data(), d.packet.size()) == static_cast<ssize_t>(d.packet.size())) {

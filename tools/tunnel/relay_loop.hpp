@@ -18,6 +18,10 @@ struct KeepaliveSettings {
   Ipv6Addr server;                 // the offer's keepalive address
   std::chrono::seconds interval{30};  // must be positive
   uint16_t identifier = 0;         // gogoc uses its PID
+  // Until one keepalive is answered, they go out this often (at most every interval): the
+  // first ones may race the broker's publication of the tunnel or its ARP for us, and an
+  // answer is what says the tunnel works.
+  std::chrono::milliseconds unanswered_retry{1000};
 };
 
 struct RelayOptions {

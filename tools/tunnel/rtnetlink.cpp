@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 namespace tsp::tunnel {
 namespace {
@@ -41,11 +43,12 @@ class Request {
     const auto length = static_cast<uint16_t>(bytes_.size() - start);
     std::memcpy(bytes_.data() + start + offsetof(rtattr, rta_len), &length, sizeof length);
   }
-  std::vector<uint8_t> finish(uint32_t sequence) {
+  // `ack`: ask for an acknowledgement (changes); a query gets its answer instead.
+  std::vector<uint8_t> finish(uint32_t sequence, bool ack = true) {
     nlmsghdr header{};
     header.nlmsg_len = static_cast<uint32_t>(bytes_.size());
     header.nlmsg_type = type_;
-    header.nlmsg_flags = static_cast<uint16_t>(flags_ | NLM_F_REQUEST | NLM_F_ACK);
+    header.nlmsg_flags = static_cast<uint16_t>(flags_ | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
     header.nlmsg_seq = sequence;
     std::memcpy(bytes_.data(), &header, sizeof header);
     return std::move(bytes_);
@@ -124,8 +127,16 @@ void RtNetlink::add_ipv6_address(unsigned ifindex, const Ipv6Addr& address, unsi
   r.attribute(IFA_LOCAL, address.bytes.data(), address.bytes.size());
   r.attribute(IFA_ADDRESS, address.bytes.data(), address.bytes.size());
   std::vector<uint8_t> message = r.finish(++sequence_);
-  transact(message, "add address " + address.to_string() + "/" + std::to_string(prefix_len) + " on " +
-                        interface_label(ifindex));
+  const std::string what =
+      "add address " + address.to_string() + "/" + std::to_string(prefix_len) + " on " + interface_label(ifindex);
+  transact(message, what);
+  // The kernel acknowledges at once but installs the address's local route from a work queue
+  // a moment later; until then packets to it are dropped as not ours.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (routes_locally(address)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw std::system_error(ETIMEDOUT, std::generic_category(), what + ": the address did not become local within 2 s");
 }
 
 void RtNetlink::add_ipv6_route(unsigned ifindex, const Ipv6Prefix& destination) {
@@ -145,7 +156,7 @@ void RtNetlink::add_ipv6_route(unsigned ifindex, const Ipv6Prefix& destination) 
   transact(message, "add route " + destination.to_string() + " dev " + interface_label(ifindex));
 }
 
-void RtNetlink::transact(std::vector<uint8_t>& message, const std::string& what) {
+std::vector<uint8_t> RtNetlink::transact(std::vector<uint8_t>& message, const std::string& what) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd_.get(), message.data(), message.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
@@ -167,17 +178,40 @@ void RtNetlink::transact(std::vector<uint8_t>& message, const std::string& what)
       nlmsghdr header;
       std::memcpy(&header, reply.data() + offset, sizeof header);
       if (header.nlmsg_len < sizeof header || offset + header.nlmsg_len > static_cast<size_t>(n)) break;
-      if (header.nlmsg_type == NLMSG_ERROR && header.nlmsg_seq == sequence_) {
+      if (header.nlmsg_seq == sequence_) {
+        if (header.nlmsg_type != NLMSG_ERROR)  // the answer to a query
+          return std::vector<uint8_t>(reply.begin() + static_cast<std::ptrdiff_t>(offset),
+                                      reply.begin() + static_cast<std::ptrdiff_t>(offset + header.nlmsg_len));
         nlmsgerr error;
         if (header.nlmsg_len < NLMSG_LENGTH(sizeof error))
           throw std::system_error(EPROTO, std::generic_category(), what + ": short rtnetlink answer");
         std::memcpy(&error, reply.data() + offset + NLMSG_HDRLEN, sizeof error);
-        if (error.error == 0) return;
+        if (error.error == 0) return {};
         throw std::system_error(-error.error, std::generic_category(), what);
       }
       offset += NLMSG_ALIGN(header.nlmsg_len);
     }
   }
+}
+
+bool RtNetlink::routes_locally(const Ipv6Addr& address) {
+  Request r(RTM_GETROUTE, 0);
+  rtmsg route{};
+  route.rtm_family = AF_INET6;
+  route.rtm_dst_len = 128;
+  r.append_struct(route);
+  r.attribute(RTA_DST, address.bytes.data(), address.bytes.size());
+  std::vector<uint8_t> message = r.finish(++sequence_, false);
+  std::vector<uint8_t> answer;
+  try {
+    answer = transact(message, "route lookup " + address.to_string());
+  } catch (const std::system_error&) {
+    return false;  // no route at all yet
+  }
+  if (answer.size() < NLMSG_HDRLEN + sizeof(rtmsg)) return false;
+  rtmsg found;
+  std::memcpy(&found, answer.data() + NLMSG_HDRLEN, sizeof found);
+  return found.rtm_type == RTN_LOCAL;
 }
 
 }  // namespace tsp::tunnel

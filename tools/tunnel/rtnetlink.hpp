@@ -21,15 +21,19 @@ class RtNetlink {
   void configure_tunnel_link(unsigned ifindex, unsigned mtu);
   // Brings a link up as it is (e.g. `lo` in a fresh network namespace).
   void set_link_up(unsigned ifindex);
-  // Adds `address/prefix_len` without duplicate address detection (usable at once).
+  // Adds `address/prefix_len` without duplicate address detection, and returns once the
+  // kernel delivers packets for it (at most 2 s later).
   void add_ipv6_address(unsigned ifindex, const Ipv6Addr& address, unsigned prefix_len);
+  // True when a route lookup for `address` gives a local route.
+  bool routes_locally(const Ipv6Addr& address);
   // Adds a route to `destination` out of the interface (no gateway: a point-to-point link).
   void add_ipv6_route(unsigned ifindex, const Ipv6Prefix& destination);
 
  private:
-  // Sends one request and waits for its acknowledgement; throws std::system_error with `what`
-  // and the kernel's error.
-  void transact(std::vector<uint8_t>& message, const std::string& what);
+  // Sends one request and waits for its acknowledgement (empty result) or, for a query, its
+  // answer (the whole netlink message); throws std::system_error with `what` and the kernel's
+  // error.
+  std::vector<uint8_t> transact(std::vector<uint8_t>& message, const std::string& what);
 
   UniqueFd fd_;
   uint32_t sequence_ = 0;

@@ -1,5 +1,8 @@
 #include "tools/tunnel/tunnel_socket.hpp"
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 
 namespace tsp::tunnel {
@@ -28,6 +31,20 @@ bool is_transient_socket_error(int error) {
     default:
       return false;
   }
+}
+
+void enlarge_receive_buffer(int fd) {
+  // A failure only costs performance: the relay works with the default buffer.
+  const int buffer_bytes = 1 << 20;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+}
+
+uint64_t socket_drops(int fd) {
+  uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t length = sizeof meminfo;
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &length) != 0 || length <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+    return 0;
+  return meminfo[SK_MEMINFO_DROPS];
 }
 
 }  // namespace tsp::tunnel

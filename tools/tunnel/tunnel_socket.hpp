@@ -38,6 +38,14 @@ class TunnelSocket {
   virtual InboundDatagram receive(std::span<uint8_t> buffer) = 0;
 };
 
+// A larger receive buffer for a tunnel socket (best effort, within net.core.rmem_max), so that
+// a burst waits in the kernel instead of being dropped while the relay is busy.
+void enlarge_receive_buffer(int fd);
+
+// Datagrams the kernel dropped at this socket so far, mostly for a full receive buffer
+// (SO_MEMINFO's drop count); 0 when the kernel does not say.
+uint64_t socket_drops(int fd);
+
 // Shared by both relays: errors of a connected socket that an ICMP message caused, after which
 // the socket still works.
 bool is_transient_socket_error(int error);

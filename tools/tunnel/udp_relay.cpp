@@ -26,6 +26,7 @@ UdpRelay::UdpRelay(UniqueFd session_socket) : fd_(std::move(session_socket)) {
   if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&server_), &len) != 0)
     throw_errno("the v6udpv4 relay needs the connected TSP UDP socket (getpeername)");
   if (server_.sin_family != AF_INET) throw std::system_error(EAFNOSUPPORT, std::generic_category(), "v6udpv4 over IPv6");
+  enlarge_receive_buffer(fd_.get());
   const int flags = ::fcntl(fd_.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK) != 0) throw_errno("O_NONBLOCK on the UDP socket");
 }

@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# The broker's DPDK dataplane carrying real traffic, in network namespaces.
+#
+#  ns tspt-cli                  ns tspt-sw               ns tspt-brk                                    ns tspt-v6
+#  c0 192.0.2.10/24 ── sw-c ──┐                          tspbrokerd: DPDK workers + control plane
+#     192.0.2.11/24           ├── br0 ── sw-b ────────── b4 port ipv4        port ipv6 b6 ──────────── i0 2001:db8:ffff::fffe/64
+#  tsp[abc]0: TUN, client end │                             (af_packet)      (af_packet)                route 2001:db8:f000::/36
+#   relayed in user space     │                          tsp-v4 192.0.2.1/24 tsp-v6 2001:db8:ffff::1/64    via 2001:db8:ffff::1
+#  ns tspt-spoof              │                          (taps: the exception path)                     UDP listener :7777
+#  s0 192.0.2.66/24 ── sw-s ──┘
+#
+#  Tunnels (pools: endpoints 2001:db8:f001:1::/64 /128, prefixes 2001:db8:f100::/40 /48 and
+#  2001:db8:f200::/48 /64; tunnel server 192.0.2.1 / 2001:db8:f001:1::1):
+#   A  alice, DIGEST-MD5 over UDP, v6v4 host /128, from 192.0.2.10  (raw protocol-41 socket)
+#   B  anonymous, v6anyv4 declaring 10.0.0.5 over UDP: NAT seen, v6udpv4 /128 (the TSP socket)
+#   C  bob, over TCP, v6v4 router /48, from 192.0.2.11
+#  Each: ping both ways (to the /128, and for C to the /48's first address); A and B: 1 MiB over
+#  TCP both ways, compared by sha256. Forged from tspt-spoof: protocol 41 with the client's IPv4
+#  and a foreign inner source (-> inner_source_spoofed), protocol 41 from 192.0.2.66 with the
+#  client's inner source (-> no_tunnel), v6udpv4 from the right address but a wrong port
+#  (-> no_tunnel) and from the right address and port with a foreign inner source
+#  (-> inner_source_spoofed); none may reach tspt-v6's listener. At the end the daemon's
+#  "dataplane counters:" line (logged on SIGTERM) must account for every packet.
+#
+# Needs root. Env: TSPBROKERD, TSPCTL, TSP_TUNNEL_CLIENT (binaries), NETNS_HELPERS (this folder).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+helpers=${NETNS_HELPERS:-$here}
+NS_CLI=tspt-cli NS_SW=tspt-sw NS_BRK=tspt-brk NS_V6=tspt-v6 NS_SPOOF=tspt-spoof
+ALL_NS="$NS_CLI $NS_SW $NS_BRK $NS_V6 $NS_SPOOF"
+BROKER_V4=192.0.2.1 CLIENT_V4=192.0.2.10 CLIENT2_V4=192.0.2.11 SPOOF_V4=192.0.2.66
+V6_HOST=2001:db8:ffff::fffe FOREIGN_V6=2001:db8:f001:1::dead LISTEN_PORT=7777
+
+say() { printf '== %s\n' "$*"; }
+fail() {
+  printf 'FAIL: %s\n' "$*" >&2
+  for log in "$work"/*.log "$work"/*.out; do
+    [ -s "$log" ] || continue
+    printf -- '---- %s (last 40 lines)\n' "${log##*/}" >&2
+    tail -n 40 "$log" >&2
+  done
+  exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "dataplane_e2e: needs root (network namespaces, DPDK, raw sockets); CI runs as root" >&2; exit 1; }
+for var in TSPBROKERD TSPCTL TSP_TUNNEL_CLIENT; do
+  [ -x "${!var:-}" ] || { echo "dataplane_e2e: \$$var must name the built binary" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/tspt-netns.XXXXXX)
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Foreground only. Background jobs call `ip netns exec` directly, so that $! is the process
+# itself (ip execs it) and not a subshell that a kill would leave the process behind.
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Waits up to $2 seconds for a line matching $3 in file $1, failing early if process $4 died.
+wait_for_line() {
+  local file=$1 seconds=$2 pattern=$3 pid=${4:-}
+  local deadline=$((SECONDS + seconds))
+  until grep -q -- "$pattern" "$file" 2>/dev/null; do
+    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || fail "process $pid exited before printing '$pattern' in ${file##*/}"
+    [ $SECONDS -lt $deadline ] || fail "no '$pattern' in ${file##*/} after ${seconds}s"
+    sleep 0.2
+  done
+}
+
+# ---- topology ---------------------------------------------------------------------------------
+build_topology() {
+  for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; ip netns add "$ns"; done
+  for ns in $ALL_NS; do in_ns "$ns" ip link set lo up; done
+
+  in_ns $NS_SW ip link add name br0 type bridge
+  ip -n $NS_CLI link add name c0 type veth peer name sw-c netns $NS_SW
+  ip -n $NS_SPOOF link add name s0 type veth peer name sw-s netns $NS_SW
+  ip -n $NS_BRK link add name b4 type veth peer name sw-b netns $NS_SW
+  ip -n $NS_BRK link add name b6 type veth peer name i0 netns $NS_V6
+
+  # Only the TUN interfaces and the IPv6 side speak IPv6: no router solicitations or MLD from
+  # the IPv4 links, which the dataplane would have to count as foreign frames.
+  in_ns $NS_SW sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  in_ns $NS_SPOOF sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  in_ns $NS_CLI sysctl -qw net.ipv6.conf.c0.disable_ipv6=1
+  # b4/b6 belong to DPDK (af_packet reads every frame before the kernel stack does). Keep the
+  # broker namespace's kernel from answering on them for the addresses of its taps: no ARP,
+  # strict reverse-path filtering (the client subnet is routed via tsp-v4, not b4), no IPv6.
+  in_ns $NS_BRK sysctl -qw net.ipv6.conf.b4.disable_ipv6=1 net.ipv6.conf.b6.disable_ipv6=1 \
+    net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.b4.rp_filter=1 net.ipv4.conf.b6.rp_filter=1
+  in_ns $NS_BRK ip link set b4 arp off
+  in_ns $NS_BRK ip link set b6 arp off
+
+  for port in sw-c sw-s sw-b; do in_ns $NS_SW ip link set "$port" master br0; done
+  in_ns $NS_CLI python3 "$helpers/offloads_off.py" c0
+  in_ns $NS_SPOOF python3 "$helpers/offloads_off.py" s0
+  in_ns $NS_SW python3 "$helpers/offloads_off.py" sw-c sw-s sw-b
+  in_ns $NS_BRK python3 "$helpers/offloads_off.py" b4 b6
+  in_ns $NS_V6 python3 "$helpers/offloads_off.py" i0
+  for port in br0 sw-c sw-s sw-b; do in_ns $NS_SW ip link set "$port" up; done
+
+  in_ns $NS_CLI ip addr add $CLIENT_V4/24 dev c0
+  in_ns $NS_CLI ip addr add $CLIENT2_V4/24 dev c0
+  in_ns $NS_CLI ip link set c0 up
+  in_ns $NS_SPOOF ip addr add $SPOOF_V4/24 dev s0
+  in_ns $NS_SPOOF ip link set s0 up
+  in_ns $NS_BRK ip link set b4 up
+  in_ns $NS_BRK ip link set b6 up
+  in_ns $NS_V6 ip -6 addr add $V6_HOST/64 dev i0 nodad
+  in_ns $NS_V6 ip link set i0 up
+  in_ns $NS_V6 ip -6 route add 2001:db8:f000::/36 via 2001:db8:ffff::1 dev i0
+}
+
+# ---- broker -------------------------------------------------------------------------------------
+write_config() {
+  cat >"$work/broker.conf" <<EOF
+ipv6 local pool P_Interco 2001:db8:f001:1::/64 128
+ipv6 local pool P_Sites48 2001:db8:f100::/40 48
+ipv6 local pool P_Sites64 2001:db8:f200::/48 64
+tsp TSP_Main
+  ip address $BROKER_V4
+  transport udp 3653
+  transport tcp 3653
+  authentication digest-md5 plain anonymous
+  ! Keepalives every 5 s so that each client's are answered during its few seconds; tunnels
+  ! never expire during the test.
+  keepalive interval 5
+  keepalive missed 100
+tunnel server TS_Main
+  ip address $BROKER_V4
+  ipv6 pool endpoints P_Interco
+  ipv6 pool prefix P_Sites48
+  ipv6 pool prefix P_Sites64
+tunnel broker TB_Main
+  set tsp TSP_Main
+  set tunnel server TS_Main
+store sqlite $work/tspbroker.db
+log level info
+dataplane
+  eal --no-huge -m 256 --no-pci --no-shconf -l 0-1 --vdev net_af_packet0,iface=b4 --vdev net_af_packet1,iface=b6
+  port ipv4 net_af_packet0
+  port ipv6 net_af_packet1
+  workers 1
+  ipv4 address $BROKER_V4/24
+  ipv6 address 2001:db8:ffff::1/64
+  ipv6 gateway $V6_HOST
+EOF
+}
+
+start_broker() {
+  "$TSPBROKERD" --check-config --config "$work/broker.conf" >"$work/check-config.log" 2>&1 ||
+    fail "tspbrokerd rejects the test configuration"
+  echo alice-secret | "$TSPCTL" --config "$work/broker.conf" user add alice >"$work/tspctl.log" 2>&1 ||
+    fail "tspctl user add alice"
+  echo bob-secret | "$TSPCTL" --config "$work/broker.conf" user add bob >>"$work/tspctl.log" 2>&1 ||
+    fail "tspctl user add bob"
+  ip netns exec $NS_BRK "$TSPBROKERD" --config "$work/broker.conf" >"$work/broker.log" 2>&1 &
+  broker_pid=$!
+  pids+=("$broker_pid")
+  local deadline=$((SECONDS + 90))
+  until in_ns $NS_BRK ss -Hlun 'sport = :3653' 2>/dev/null | grep -q . &&
+        in_ns $NS_BRK ip link show tsp-v4 >/dev/null 2>&1; do
+    kill -0 "$broker_pid" 2>/dev/null || fail "tspbrokerd exited during start-up"
+    [ $SECONDS -lt $deadline ] || fail "tspbrokerd not listening on UDP 3653 with tsp-v4 up after 90s"
+    sleep 0.5
+  done
+}
+
+# Reads the dataplane counters the daemon logs when it stops into the array dp (keys rx, tx,
+# decap, encap, keepalive_replies, drop.REASON, ...), summed over workers. Two layouts are read:
+#   dataplane counters: rx=1 tx=2 ... drop.no_tunnel=3 ...
+#   dataplane worker lcore 1: rx 1 tx 2 ... keepalive replies 4 icmp errors 0, drops: no_tunnel=3 ...
+declare -A dp
+add_counter() { dp[$1]=$(( ${dp[$1]:-0} + $2 )); }
+read_dataplane_counters() {
+  local line pair body
+  line=$(grep -o 'dataplane counters: .*' "$work/broker.log" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    echo "$line"
+    for pair in ${line#dataplane counters: }; do
+      if [[ $pair =~ ^([a-z_.]+)=([0-9]+)$ ]]; then add_counter "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; fi
+    done
+  else
+    grep -q 'dataplane worker lcore [0-9]*: ' "$work/broker.log" ||
+      fail "tspbrokerd logged no dataplane counters when it stopped"
+    while read -r line; do
+      echo "$line"
+      body=${line#*: }
+      local counts=${body%%, drops:*} drops=${body#*, drops:}
+      counts=${counts//keepalive replies/keepalive_replies}
+      counts=${counts//icmp errors/icmp_errors}
+      set -- $counts
+      while [ $# -ge 2 ]; do add_counter "$1" "$2"; shift 2; done
+      for pair in $drops; do
+        if [[ $pair =~ ^([a-z_]+)=([0-9]+)$ ]]; then add_counter "drop.${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; fi
+      done
+    done < <(grep -o 'dataplane worker lcore [0-9]*: .*' "$work/broker.log")
+  fi
+  for key in rx tx decap encap keepalive_replies; do
+    [ -n "${dp[$key]:-}" ] || fail "the dataplane counters have no $key"
+  done
+}
+
+# ---- clients ------------------------------------------------------------------------------------
+# start_client NAME TUN ARGS...: negotiates in tspt-cli and waits for its TUN to be ready.
+start_client() {
+  local name=$1 tun=$2; shift 2
+  ip netns exec $NS_CLI "$TSP_TUNNEL_CLIENT" --server $BROKER_V4 --tun "$tun" "$@" >"$work/$name.out" 2>"$work/$name.log" &
+  local pid=$!
+  pids+=("$pid")
+  eval "${name}_pid=$pid"
+  wait_for_line "$work/$name.out" 30 '^ready=1$' "$pid"
+}
+
+# value NAME KEY: a key=value line the client printed.
+value() { sed -n "s/^$2=//p" "$work/$1.out" | tail -n 1; }
+
+stop_client() {
+  local pid_var="${1}_pid"
+  kill -TERM "${!pid_var}"
+  wait "${!pid_var}" || fail "client $1 exited with status $? after SIGTERM"
+  grep -q '^relay.to_tunnel_packets=' "$work/$1.out" || fail "client $1 printed no relay counters"
+}
+
+# Sum of relay counter $1 over the given clients.
+relay_sum() {
+  local key=$1 total=0 name; shift
+  for name in "$@"; do total=$((total + $(value "$name" "relay.$key"))); done
+  echo "$total"
+}
+
+# ---- traffic ------------------------------------------------------------------------------------
+ping_both_ways() {  # ping_both_ways CLIENT_ADDRESS LABEL
+  local addr=$1 label=$2
+  # The first packets may wait for ARP/ND on the broker's side: warm up, then insist.
+  in_ns $NS_CLI python3 "$helpers/ping6.py" "$addr" $V6_HOST 3 1 >/dev/null || fail "$label: no ping reply at all from $V6_HOST"
+  in_ns $NS_CLI python3 "$helpers/ping6.py" "$addr" $V6_HOST 5 || fail "$label: ping6 $addr -> $V6_HOST lost packets"
+  in_ns $NS_V6 python3 "$helpers/ping6.py" $V6_HOST "$addr" 5 || fail "$label: ping6 $V6_HOST -> $addr lost packets"
+}
+
+tcp_both_ways() {  # tcp_both_ways CLIENT_ADDRESS LABEL
+  local addr=$1 label=$2 want
+  want=$(sha256sum <"$work/payload.bin")
+  ip netns exec $NS_V6 python3 "$helpers/tcp_transfer.py" receive $V6_HOST 5001 "$work/$label-up.bin" >"$work/$label-up-rx.out" 2>&1 &
+  local rx=$!
+  pids+=("$rx")
+  wait_for_line "$work/$label-up-rx.out" 10 listening "$rx"
+  in_ns $NS_CLI python3 "$helpers/tcp_transfer.py" send "$addr" $V6_HOST 5001 "$work/payload.bin" >/dev/null ||
+    fail "$label: TCP upload from $addr failed"
+  wait "$rx" || fail "$label: TCP receiver in $NS_V6 failed"
+  [ "$(sha256sum <"$work/$label-up.bin")" = "$want" ] || fail "$label: the 1 MiB uploaded arrived altered"
+
+  ip netns exec $NS_CLI python3 "$helpers/tcp_transfer.py" receive "$addr" 5002 "$work/$label-down.bin" >"$work/$label-down-rx.out" 2>&1 &
+  rx=$!
+  pids+=("$rx")
+  wait_for_line "$work/$label-down-rx.out" 10 listening "$rx"
+  in_ns $NS_V6 python3 "$helpers/tcp_transfer.py" send $V6_HOST "$addr" 5002 "$work/payload.bin" >/dev/null ||
+    fail "$label: TCP download to $addr failed"
+  wait "$rx" || fail "$label: TCP receiver in $NS_CLI failed"
+  [ "$(sha256sum <"$work/$label-down.bin")" = "$want" ] || fail "$label: the 1 MiB downloaded arrived altered"
+}
+
+forge() { in_ns $NS_SPOOF python3 "$helpers/forge.py" "$@" >/dev/null || fail "forge.py $*"; }
+
+# ---- the test -----------------------------------------------------------------------------------
+say "topology"
+build_topology
+head -c 1048576 /dev/urandom >"$work/payload.bin"
+write_config
+say "tspbrokerd with DPDK af_packet ports in $NS_BRK"
+start_broker
+
+ip netns exec $NS_V6 python3 "$helpers/udp_listener.py" :: $LISTEN_PORT >"$work/listener.out" 2>&1 &
+listener_pid=$!
+pids+=("$listener_pid")
+wait_for_line "$work/listener.out" 10 listening "$listener_pid"
+
+say "A: alice, v6v4 host tunnel (protocol 41 from $CLIENT_V4)"
+start_client a tspa0 --mode v6v4 --user alice --password alice-secret --bind $CLIENT_V4
+[ "$(value a type)" = v6v4 ] || fail "A: offered $(value a type), asked for v6v4"
+a_v6=$(value a client_ipv6)
+ping_both_ways "$a_v6" A
+tcp_both_ways "$a_v6" A
+in_ns $NS_CLI python3 "$helpers/udp_send.py" "$a_v6" $V6_HOST $LISTEN_PORT honest-A
+say "A: forged protocol 41"
+forge proto41 $CLIENT_V4 $BROKER_V4 $FOREIGN_V6 $V6_HOST $LISTEN_PORT 5 forged-inner-41
+forge proto41 $SPOOF_V4 $BROKER_V4 "$a_v6" $V6_HOST $LISTEN_PORT 5 forged-outer-41
+stop_client a
+
+say "B: anonymous v6anyv4 declaring 10.0.0.5 (NAT): v6udpv4"
+start_client b tspb0 --mode v6anyv4 --declare 10.0.0.5 --bind $CLIENT_V4
+[ "$(value b type)" = v6udpv4 ] || fail "B: offered $(value b type); a declared address behind NAT must get v6udpv4"
+b_v6=$(value b client_ipv6)
+b_port=$(value b local_port)
+ping_both_ways "$b_v6" B
+tcp_both_ways "$b_v6" B
+in_ns $NS_CLI python3 "$helpers/udp_send.py" "$b_v6" $V6_HOST $LISTEN_PORT honest-B
+say "B: forged v6udpv4"
+wrong_port=$((b_port == 65535 ? 65534 : b_port + 1))
+forge udp $CLIENT_V4 $wrong_port $BROKER_V4 3653 "$b_v6" $V6_HOST $LISTEN_PORT 5 forged-port-udp
+forge udp $CLIENT_V4 "$b_port" $BROKER_V4 3653 $FOREIGN_V6 $V6_HOST $LISTEN_PORT 5 forged-inner-udp
+stop_client b
+
+say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4"
+start_client c tspc0 --mode v6v4 --tcp --user bob --password bob-secret --router --prefixlen 48 --bind $CLIENT2_V4
+[ "$(value c type)" = v6v4 ] || fail "C: offered $(value c type), asked for v6v4"
+[ "$(value c prefix_length)" = 48 ] || fail "C: asked for a /48, got '$(value c prefix)'"
+ping_both_ways "$(value c client_ipv6)" C
+ping_both_ways "$(value c prefix_address)" "C /48"
+stop_client c
+
+sleep 0.5  # let the last forged packets be processed before the listener's verdict
+kill "$listener_pid"
+wait "$listener_pid" 2>/dev/null || true
+say "what reached the listener in $NS_V6:"
+cat "$work/listener.out"
+grep -q 'payload=honest-A' "$work/listener.out" || fail "the listener missed A's honest datagram: its verdict would mean nothing"
+grep -q 'payload=honest-B' "$work/listener.out" || fail "the listener missed B's honest datagram"
+! grep -q 'payload=forged' "$work/listener.out" || fail "forged packets went through the broker: $(grep forged "$work/listener.out" | head -3)"
+
+say "stopping tspbrokerd"
+kill -TERM "$broker_pid"
+wait "$broker_pid" || fail "tspbrokerd exited with status $? on SIGTERM"
+read_dataplane_counters
+for name in a b c; do
+  echo "client $name: $(grep '^relay\.' "$work/$name.out" | sed 's/^relay\.//' | tr '\n' ' ')"
+done
+
+# The counters account for every packet. Each one a client sent was decapsulated and forwarded,
+# or dropped while the uplink's neighbour was being resolved (the first ones); nothing else was
+# decapsulated. Each one a client got was encapsulated, and each one encapsulated reached a
+# client's relay unless its socket buffer overflowed (counted by the relay; TCP resent it).
+sent=$(relay_sum to_tunnel_packets a b c)
+received=$(relay_sum from_tunnel_packets a b c)
+lost_at_client=$(( $(relay_sum socket_drops a b c) + $(relay_sum tun_write_errors a b c) ))
+unresolved=${dp[drop.neighbor_unresolved]:-0}
+[ "$unresolved" -le 6 ] || fail "drop.neighbor_unresolved=$unresolved: more than the first packets to 3 next hops"
+[ "${dp[decap]}" -le "$sent" ] && [ "$sent" -le $((dp[decap] + unresolved)) ] ||
+  fail "decap=${dp[decap]} (+$unresolved waiting for ARP/ND) but the clients sent $sent packets"
+[ $((dp[encap] + unresolved)) -ge "$received" ] && [ "${dp[encap]}" -le $((received + lost_at_client + unresolved)) ] ||
+  fail "encap=${dp[encap]} but the clients received $received packets and lost $lost_at_client"
+for name in a b c; do
+  [ "$(value $name relay.keepalive_replies)" -ge 1 ] || fail "client $name: no keepalive answered"
+  [ "$(value $name relay.dropped_not_from_server)" -eq 0 ] || fail "client $name: received packets not from the server"
+  [ "$(value $name relay.send_errors)" -eq 0 ] || fail "client $name: send errors on its tunnel socket"
+done
+replies=$(relay_sum keepalive_replies a b c)
+[ "${dp[keepalive_replies]}" -ge "$replies" ] ||
+  fail "keepalive_replies=${dp[keepalive_replies]} but the clients got $replies replies"
+# The forgeries, and why each was dropped.
+[ "${dp[drop.inner_source_spoofed]:-0}" -eq 10 ] || fail "drop.inner_source_spoofed=${dp[drop.inner_source_spoofed]:-0}, forged 10"
+# A client's first keepalive can beat the broker's publication of its tunnel (over TCP the
+# accept has no answer to wait for): unanswered keepalives may add to no_tunnel, nothing else.
+unanswered=$(( $(relay_sum keepalives_sent a b c) - $(relay_sum keepalive_replies a b c) ))
+[ "${dp[drop.no_tunnel]:-0}" -ge 10 ] && [ "${dp[drop.no_tunnel]:-0}" -le $((10 + unanswered)) ] ||
+  fail "drop.no_tunnel=${dp[drop.no_tunnel]:-0}: forged 10, and $unanswered keepalives went unanswered"
+# Nothing else the test sent has a reason to be dropped.
+for reason in malformed_ipv4 malformed_ipv6 ipv4_fragment inner_not_ipv6 tunnel_loop no_route hop_limit_exceeded \
+              too_big tx_full no_mbuf malformed_udp no_gateway no_headroom segmented_frame; do
+  [ "${dp[drop.$reason]:-0}" -eq 0 ] || fail "unexpected drops: drop.$reason=${dp[drop.$reason]}"
+done
+say "PASS"
