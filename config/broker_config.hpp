@@ -49,6 +49,8 @@ struct TunnelServerConfig {
   Ipv6Addr dns_server;  // given to clients; default: ipv6_address
   unsigned mtu = 1280;
   uint32_t lifetime = 604800;  // seconds, offered to clients
+  // Seconds a released anonymous address or prefix waits before it is handed out again.
+  uint32_t quarantine = 3600;
   int line = 0;
 };
 
@@ -85,6 +87,26 @@ struct StoreConfig {
   std::string sqlite_path = "tspbroker.db";  // relative to the working directory
 };
 
+// "admin socket PATH", "admin group NAME": where tspctl talks to the daemon. The socket is
+// owner-only (root) unless a group is named: then its members may use it too.
+struct AdminConfig {
+  std::string socket_path = "tspbrokerd.sock";  // relative to the working directory
+  std::optional<std::string> group;
+};
+
+// "metrics listen ADDRESS PORT" (and "metrics per-tunnel"): the Prometheus endpoint.
+struct MetricsConfig {
+  Ipv4Addr address;
+  uint16_t port = 0;
+  bool per_tunnel = false;  // one series per tunnel: off by default (cardinality)
+};
+
+// "log stderr" (the default) or "log syslog [FACILITY]".
+struct LogTarget {
+  bool syslog = false;
+  std::string facility = "daemon";  // daemon, user, local0..local7
+};
+
 struct Config {
   std::string file;
   std::vector<PoolConfig> pools;
@@ -92,6 +114,9 @@ struct Config {
   std::vector<TunnelServerConfig> servers;
   BrokerConfig broker;
   StoreConfig store;
+  AdminConfig admin;
+  std::optional<MetricsConfig> metrics;  // none: no HTTP endpoint
+  LogTarget log_target;
   std::optional<DataplaneSection> dataplane;
   uint32_t max_tunnels = 100000;  // capacity of the tunnel table
   std::string log_level = "info";  // trace, debug, info, warning or error

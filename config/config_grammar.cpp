@@ -102,6 +102,59 @@ void set_log_level(ParseState& s, const StatementCall& c) {
   throw ValueError("unknown log level " + quote(c.args[0]) + " (use trace, debug, info, warning or error)");
 }
 
+void set_admin_socket(ParseState& s, const StatementCall& c) {
+  const auto path = c.args[0];
+  // sockaddr_un holds 107 bytes and a NUL.
+  if (path.size() > 107) throw ValueError("admin socket path " + quote(path) + " is longer than 107 bytes");
+  s.admin.socket_path = std::string(path);
+}
+
+void set_admin_group(ParseState& s, const StatementCall& c) {
+  s.admin.group = parse_name(c.args[0], "admin group");
+}
+
+void set_metrics_listen(ParseState& s, const StatementCall& c) {
+  MetricsConfig m;
+  const auto address = Ipv4Addr::parse(c.args[0]);
+  if (!address) throw ValueError("metrics address " + quote(c.args[0]) + " is not an IPv4 address");
+  m.address = *address;
+  m.port = parse_port(c.args[1]);
+  s.metrics = m;
+}
+
+void set_metrics_per_tunnel(ParseState& s, const StatementCall& c) {
+  s.metrics_per_tunnel = true;
+  s.metrics_per_tunnel_line = c.line;
+}
+
+void claim_log_target(ParseState& s, const StatementCall& c) {
+  if (s.log_target_line != 0) {
+    throw ValueError("the log target is already set at line " + std::to_string(s.log_target_line) +
+                     " (use either 'log stderr' or 'log syslog')");
+  }
+  s.log_target_line = c.line;
+}
+
+void set_log_stderr(ParseState& s, const StatementCall& c) {
+  claim_log_target(s, c);
+  s.log_target.syslog = false;
+}
+
+void set_log_syslog(ParseState& s, const StatementCall& c) {
+  claim_log_target(s, c);
+  s.log_target.syslog = true;
+  if (c.args.empty()) return;
+  static constexpr std::array<std::string_view, 10> facilities{
+      "daemon", "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+  for (auto facility : facilities) {
+    if (keyword_equals(c.args[0], facility)) {
+      s.log_target.facility = std::string(facility);
+      return;
+    }
+  }
+  throw ValueError("unknown syslog facility " + quote(c.args[0]) + " (use daemon, user or local0 to local7)");
+}
+
 // ---- tsp block -------------------------------------------------------------------------
 
 TspDraft& tsp(ParseState& s) { return s.tsps.back(); }
@@ -201,6 +254,10 @@ void set_mtu(ParseState& s, const StatementCall& c) {
 
 void set_lifetime(ParseState& s, const StatementCall& c) {
   server(s).config.lifetime = static_cast<uint32_t>(parse_number(c.args[0], 1, UINT32_MAX, "lifetime"));
+}
+
+void set_quarantine(ParseState& s, const StatementCall& c) {
+  server(s).config.quarantine = static_cast<uint32_t>(parse_number(c.args[0], 0, 31536000, "quarantine"));
 }
 
 // ---- tunnel broker block ---------------------------------------------------------------
@@ -341,6 +398,12 @@ const StatementTable& top_level_statements() {
       {{"store", "sqlite"}, "PATH", 1, 1, false, set_store_sqlite},
       {{"limit", "tunnels"}, "COUNT", 1, 1, false, set_limit_tunnels},
       {{"log", "level"}, "LEVEL", 1, 1, false, set_log_level},
+      {{"log", "stderr"}, "", 0, 0, false, set_log_stderr},
+      {{"log", "syslog"}, "[FACILITY]", 0, 1, false, set_log_syslog},
+      {{"admin", "socket"}, "PATH", 1, 1, false, set_admin_socket},
+      {{"admin", "group"}, "GROUP", 1, 1, false, set_admin_group},
+      {{"metrics", "listen"}, "IPV4-ADDRESS PORT", 2, 2, false, set_metrics_listen},
+      {{"metrics", "per-tunnel"}, "", 0, 0, false, set_metrics_per_tunnel},
       {{"dataplane"}, "", 0, 0, false, open_dataplane},
   }};
   return table;
@@ -366,6 +429,7 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"ipv6", "dns-server"}, "IPV6-ADDRESS", 1, 1, false, set_dns_server},
       {{"mtu"}, "BYTES", 1, 1, false, set_mtu},
       {{"lifetime"}, "SECONDS", 1, 1, false, set_lifetime},
+      {{"quarantine"}, "SECONDS", 1, 1, false, set_quarantine},
   }};
   static const StatementTable broker_table{"tunnel broker block", {
       {{"set", "tsp"}, "NAME", 1, 1, false, set_broker_tsp},

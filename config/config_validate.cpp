@@ -27,6 +27,13 @@ class Validator {
     config.store = s_.store;
     config.max_tunnels = s_.max_tunnels;
     config.log_level = s_.log_level;
+    config.log_target = s_.log_target;
+    config.admin = s_.admin;
+    if (s_.metrics_per_tunnel && !s_.metrics) {
+      fail(s_.metrics_per_tunnel_line, "'metrics per-tunnel' needs an endpoint: add 'metrics listen IPV4-ADDRESS PORT'");
+    }
+    config.metrics = s_.metrics;
+    if (config.metrics) config.metrics->per_tunnel = s_.metrics_per_tunnel;
     return config;
   }
 

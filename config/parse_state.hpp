@@ -57,6 +57,12 @@ struct ParseState {
   std::optional<BrokerDraft> broker;
   std::optional<DataplaneDraft> dataplane;
   StoreConfig store;
+  AdminConfig admin;
+  std::optional<MetricsConfig> metrics;
+  bool metrics_per_tunnel = false;
+  int metrics_per_tunnel_line = 0;
+  LogTarget log_target;
+  int log_target_line = 0;  // to refuse both 'log stderr' and 'log syslog'
   uint32_t max_tunnels = 100000;
   std::string log_level = "info";
 

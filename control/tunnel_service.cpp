@@ -138,7 +138,7 @@ void TunnelService::drop_locked(uint32_t id, int64_t now, bool delete_from_store
   table_.remove(id);
   unindex_locked(rec);
   if (delete_from_store) store_.delete_tunnel(id);
-  release_temporary_locked(rec, now + kQuarantineSeconds);
+  release_temporary_locked(rec, now + cfg_.tunnel_server().quarantine);
   free_id_locked(id);
 }
 

@@ -116,7 +116,8 @@ class TunnelService {
   ServiceCounters counters_;
 };
 
-// How long a released anonymous address or prefix waits before it is handed out again.
+// The default of the tunnel server's `quarantine` statement: how long a released anonymous
+// address or prefix waits before it is handed out again.
 inline constexpr int64_t kQuarantineSeconds = 3600;
 
 }  // namespace tsp

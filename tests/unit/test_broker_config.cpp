@@ -363,6 +363,11 @@ TEST_CASE("config/tspbrokerd.conf loads and documents the defaults it shows") {
   CHECK(c.store.sqlite_path == "/var/lib/tspbroker/tspbroker.db");
   CHECK(c.max_tunnels == 100000);
   CHECK(c.log_level == "info");
+  CHECK_FALSE(c.log_target.syslog);
+  CHECK(c.admin.socket_path == "/run/tspbroker/tspbrokerd.sock");
+  REQUIRE(c.metrics);
+  CHECK(c.metrics->port == 9653);
+  CHECK(c.tunnel_server().quarantine == 3600);
 }
 
 TEST_CASE("the embedded default is a loopback broker with documentation pools") {
@@ -643,6 +648,49 @@ TEST_CASE("log levels are the five known ones") {
   check_error(with_top("log level verbose"), 12, {"unknown log level 'verbose'", "trace, debug, info, warning or error"});
   CHECK(parse(with_top("log level TRACE")).log_level == "trace");
   CHECK(parse(with_top("log level error")).log_level == "error");
+}
+
+TEST_CASE("log target: stderr by default, or syslog with a facility, not both") {
+  CHECK_FALSE(parse(minimal()).log_target.syslog);
+  CHECK_FALSE(parse(with_top("log stderr")).log_target.syslog);
+  const auto c = parse(with_top("log syslog"));
+  CHECK(c.log_target.syslog);
+  CHECK(c.log_target.facility == "daemon");
+  CHECK(parse(with_top("log syslog LOCAL3")).log_target.facility == "local3");
+  check_error(with_top("log syslog kern"), 12, {"unknown syslog facility 'kern'", "local0 to local7"});
+  check_error(insert_at(11, "log stderr\nlog syslog"), 13, {"already set at line 12"});
+}
+
+TEST_CASE("admin socket and group: defaults, values and limits") {
+  const auto d = parse(minimal());
+  CHECK(d.admin.socket_path == "tspbrokerd.sock");
+  CHECK_FALSE(d.admin.group);
+  const auto c = parse(insert_at(11, "admin socket /run/tspbroker/ctl.sock\nadmin group tspadmin"));
+  CHECK(c.admin.socket_path == "/run/tspbroker/ctl.sock");
+  REQUIRE(c.admin.group);
+  CHECK(*c.admin.group == "tspadmin");
+  check_error(with_top("admin socket /" + std::string(120, 'x')), 12, {"longer than 107 bytes"});
+  check_error(with_top("admin group bad/name"), 12, {"admin group"});
+}
+
+TEST_CASE("metrics: off by default, an IPv4 address and port, per-tunnel series on request") {
+  CHECK_FALSE(parse(minimal()).metrics);
+  const auto c = parse(with_top("metrics listen 0.0.0.0 9653"));
+  REQUIRE(c.metrics);
+  CHECK(c.metrics->address == v4("0.0.0.0"));
+  CHECK(c.metrics->port == 9653);
+  CHECK_FALSE(c.metrics->per_tunnel);
+  CHECK(parse(insert_at(11, "metrics per-tunnel\nmetrics listen 127.0.0.1 9100")).metrics->per_tunnel);
+  check_error(with_top("metrics per-tunnel"), 12, {"'metrics listen IPV4-ADDRESS PORT'"});
+  check_error(with_top("metrics listen ::1 9653"), 12, {"not an IPv4 address"});
+  check_error(with_top("metrics listen 127.0.0.1 0"), 12, {"port"});
+}
+
+TEST_CASE("quarantine: one hour by default, 0 to one year") {
+  CHECK(parse(minimal()).tunnel_server().quarantine == 3600);
+  CHECK(parse(with_server("  quarantine 0")).tunnel_server().quarantine == 0);
+  CHECK(parse(with_server("  quarantine 86400")).tunnel_server().quarantine == 86400);
+  check_error(with_server("  quarantine 31536001"), 9, {"quarantine", "31536000"});
 }
 
 TEST_CASE("redirect brokers must be addresses or DNS names, each once, at most 50") {
