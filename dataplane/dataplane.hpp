@@ -42,6 +42,7 @@ struct DataplaneStats {
   struct Worker {
     unsigned lcore = 0;
     uint64_t rx = 0, tx = 0, decap = 0, encap = 0, exception = 0, keepalive_replies = 0, icmp_errors = 0;
+    uint64_t decap_bytes = 0, encap_bytes = 0;  // inner IPv6 bytes of the decap and encap packets
     uint64_t drops[kDropReasonCount] = {};
   };
   std::vector<Worker> workers;

@@ -38,8 +38,15 @@ Verdict to_broker(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset) noexcep
 }  // namespace
 
 Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer, ExtraPackets& extra) noexcept {
+  DecapLookups found;
+  found.tunnel = find_tunnel(*ctx.table, outer);
+  return decapsulate(ctx, m, outer, found, extra);
+}
+
+Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer, const DecapLookups& found,
+                    ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
-  const TunnelEntry* tunnel = find_tunnel(table, outer);
+  const TunnelEntry* tunnel = found.tunnel;
   if (tunnel == nullptr) return drop(ctx, DropReason::no_tunnel);
 
   const uint32_t ip_offset = outer.inner_offset;
@@ -67,7 +74,9 @@ Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& oute
     return send_into_tunnel(ctx, m, ip_offset, *tunnel, extra);
   }
   // RFC 6324: a packet from one tunnel never goes straight back into a tunnel.
-  if (table.find_encap(to_ipv6(ip->dst_addr)) != nullptr) return drop(ctx, DropReason::tunnel_loop);
+  const TunnelEntry* dst_tunnel =
+      found.inner_dst_looked_up ? found.inner_dst_tunnel : table.find_encap(to_ipv6(ip->dst_addr));
+  if (dst_tunnel != nullptr) return drop(ctx, DropReason::tunnel_loop);
   if (ipv6_equal(ip->dst_addr, ctx.cfg->ipv6_address)) return to_broker(ctx, m, ip_offset);
 
   if (ip->hop_limits <= 1) {
@@ -80,7 +89,10 @@ Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& oute
   }
   --ip->hop_limits;
   const Verdict verdict = send_to_uplink(ctx, m, ip_offset, extra);
-  if (verdict.kind == Verdict::Kind::Transmit) ctx.counters->decap.add();
+  if (verdict.kind == Verdict::Kind::Transmit) {
+    ctx.counters->decap.add();
+    ctx.counters->decap_bytes.add(ip_len);
+  }
   return verdict;
 }
 

@@ -10,7 +10,24 @@
 
 namespace tsp::dp {
 
+// The table lookups of one frame, done in advance for a whole burst (process_burst).
+struct DecapLookups {
+  const TunnelEntry* tunnel = nullptr;          // the tunnel of the outer source
+  const TunnelEntry* inner_dst_tunnel = nullptr;  // find_encap(inner destination): RFC 6324 loop check
+  bool inner_dst_looked_up = false;             // false: decapsulate looks it up when it needs it
+};
+
 // `outer` is what classify_ipv4_port said about the frame (kind Tunnel).
 Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer, ExtraPackets& extra) noexcept;
+// The same with the lookups already done.
+Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer, const DecapLookups& found,
+                    ExtraPackets& extra) noexcept;
+
+// Where the inner IPv6 destination of a Tunnel frame is, or nullptr when the payload is too
+// short to hold an IPv6 header (decapsulate then drops it without looking).
+inline const uint8_t* inner_destination(const rte_mbuf* m, const Ipv4PortFrame& outer) noexcept {
+  if (outer.inner_len < kIpv6HeaderLen) return nullptr;
+  return rte_pktmbuf_mtod_offset(m, const uint8_t*, outer.inner_offset + 24);
+}
 
 }  // namespace tsp::dp

@@ -26,8 +26,17 @@ Verdict answer_with_error(PipelineContext& ctx, rte_mbuf* m, const Icmpv6Error& 
 }  // namespace
 
 Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept {
-  const DataplaneConfig& cfg = *ctx.cfg;
   const TunnelTable& table = *ctx.table;
+  const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, kEthernetHeaderLen);
+  EncapLookups found;
+  found.dst_tunnel = table.find_encap(to_ipv6(ip->dst_addr));
+  // Only a routed packet needs the second lookup.
+  if (found.dst_tunnel != nullptr) found.src_tunnel = table.find_encap(to_ipv6(ip->src_addr));
+  return encapsulate(ctx, m, found, extra);
+}
+
+Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, const EncapLookups& found, ExtraPackets& extra) noexcept {
+  const DataplaneConfig& cfg = *ctx.cfg;
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen);
   const uint32_t ip_len = rte_pktmbuf_pkt_len(m) - kEthernetHeaderLen;
 
@@ -35,10 +44,10 @@ Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noex
   if (ipv6_is_link_local(ip->src_addr) || ipv6_is_multicast(ip->src_addr)) {
     return drop(ctx, DropReason::link_local_or_multicast);
   }
-  const TunnelEntry* tunnel = table.find_encap(to_ipv6(ip->dst_addr));
+  const TunnelEntry* tunnel = found.dst_tunnel;
   if (tunnel == nullptr) return drop(ctx, DropReason::no_route);
   // Checked before any ICMPv6 error, so that a forged packet cannot aim one at a client.
-  if (table.find_encap(to_ipv6(ip->src_addr)) != nullptr) return drop(ctx, DropReason::inner_source_spoofed);
+  if (found.src_tunnel != nullptr) return drop(ctx, DropReason::inner_source_spoofed);
   if (tunnel->client_v4 == cfg.ipv4_address || tunnel->client_v4 == tunnel->server_v4) {
     return drop(ctx, DropReason::tunnel_loop);
   }
@@ -54,7 +63,10 @@ Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noex
   }
   --ip->hop_limits;
   const Verdict verdict = send_into_tunnel(ctx, m, kEthernetHeaderLen, *tunnel, extra);
-  if (verdict.kind == Verdict::Kind::Transmit) ctx.counters->encap.add();
+  if (verdict.kind == Verdict::Kind::Transmit) {
+    ctx.counters->encap.add();
+    ctx.counters->encap_bytes.add(ip_len);
+  }
   return verdict;
 }
 

@@ -8,7 +8,15 @@
 
 namespace tsp::dp {
 
+// The table lookups of one frame, done in advance for a whole burst (process_burst).
+struct EncapLookups {
+  const TunnelEntry* dst_tunnel = nullptr;  // find_encap(destination): the route
+  const TunnelEntry* src_tunnel = nullptr;  // find_encap(source): a tunnel's address from outside is spoofed
+};
+
 // The frame holds one whole IPv6 packet after its Ethernet header (classify_ipv6_port: Forward).
 Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept;
+// The same with the lookups already done.
+Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, const EncapLookups& found, ExtraPackets& extra) noexcept;
 
 }  // namespace tsp::dp

@@ -1,5 +1,10 @@
 #include "dataplane/pipeline.hpp"
 
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+
+#include <cstring>
+
 #include "dataplane/classify.hpp"
 #include "dataplane/decap.hpp"
 #include "dataplane/encap.hpp"
@@ -10,44 +15,169 @@ namespace tsp::dp {
 
 namespace {
 
-Verdict from_ipv4_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept {
-  const Ipv4PortFrame frame = classify_ipv4_port(*ctx.cfg, m);
+// Every stage reads headers straight from the first segment.
+bool contiguous(rte_mbuf* m) noexcept { return rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_linearize(m) == 0; }
+
+// Frames that are not tunnel data (or forwarding) in the burst path: the same as process_packet.
+Verdict other_ipv4_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& frame) noexcept {
   switch (frame.kind) {
-    case Ipv4PortFrame::Kind::Tunnel:
-      return decapsulate(ctx, m, frame, extra);
     case Ipv4PortFrame::Kind::Arp:
       learn_from_arp(ctx, m);
       return exception(ctx, Side::Ipv4);  // the kernel answers ARP for the broker's address
     case Ipv4PortFrame::Kind::Exception:
       return exception(ctx, Side::Ipv4);
+    case Ipv4PortFrame::Kind::Tunnel:  // not reached: the callers decapsulate
     case Ipv4PortFrame::Kind::Drop:
       break;
   }
   return drop(ctx, frame.reason);
 }
 
-Verdict from_ipv6_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept {
-  const Ipv6PortFrame frame = classify_ipv6_port(*ctx.cfg, m);
+Verdict other_ipv6_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv6PortFrame& frame) noexcept {
   switch (frame.kind) {
-    case Ipv6PortFrame::Kind::Forward:
-      return encapsulate(ctx, m, extra);
     case Ipv6PortFrame::Kind::Neighbor:
       learn_from_neighbor_discovery(ctx, m);
       return exception(ctx, Side::Ipv6);  // the kernel answers solicitations for our address
     case Ipv6PortFrame::Kind::Exception:
       return exception(ctx, Side::Ipv6);
+    case Ipv6PortFrame::Kind::Forward:  // not reached: the callers encapsulate
     case Ipv6PortFrame::Kind::Drop:
       break;
   }
   return drop(ctx, frame.reason);
 }
 
+Verdict from_ipv4_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept {
+  const Ipv4PortFrame frame = classify_ipv4_port(*ctx.cfg, m);
+  if (frame.kind == Ipv4PortFrame::Kind::Tunnel) return decapsulate(ctx, m, frame, extra);
+  return other_ipv4_frame(ctx, m, frame);
+}
+
+Verdict from_ipv6_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept {
+  const Ipv6PortFrame frame = classify_ipv6_port(*ctx.cfg, m);
+  if (frame.kind == Ipv6PortFrame::Kind::Forward) return encapsulate(ctx, m, extra);
+  return other_ipv6_frame(ctx, m, frame);
+}
+
+constexpr unsigned kNone = ~0u;  // "no index" in the burst paths' lookup maps
+
+Ipv6Addr address_at(const uint8_t* p) noexcept {
+  Ipv6Addr a;
+  std::memcpy(a.bytes.data(), p, 16);
+  return a;
+}
+
+// Decapsulation of a burst: the tunnel of every Tunnel frame and the RFC 6324 loop check of
+// its inner destination are looked up together, before any frame is finished.
+void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
+                ExtraPackets& extra) noexcept {
+  const TunnelTable& table = *ctx.table;
+  Ipv4PortFrame frames[kMaxBurst];
+  bool linear[kMaxBurst];
+  TunnelTable::DecapKey keys[kMaxBurst];
+  Ipv6Addr inner_dsts[kMaxBurst];
+  unsigned key_of[kMaxBurst], inner_dst_of[kMaxBurst];  // index into keys / inner_dsts, or kNone
+  unsigned n_keys = 0, n_inner = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    key_of[i] = inner_dst_of[i] = kNone;
+    linear[i] = contiguous(pkts[i]);
+    if (!linear[i]) continue;
+    frames[i] = classify_ipv4_port(*ctx.cfg, pkts[i]);
+    if (frames[i].kind != Ipv4PortFrame::Kind::Tunnel) continue;
+    keys[n_keys] = {frames[i].mode, frames[i].outer_src, frames[i].outer_src_port};
+    key_of[i] = n_keys++;
+    if (const uint8_t* dst = inner_destination(pkts[i], frames[i])) {
+      inner_dsts[n_inner] = address_at(dst);
+      inner_dst_of[i] = n_inner++;
+    }
+  }
+  const TunnelEntry* tunnels[kMaxBurst];
+  const TunnelEntry* dst_tunnels[kMaxBurst];
+  table.find_decap_bulk(keys, n_keys, tunnels);
+  table.find_encap_bulk(inner_dsts, n_inner, dst_tunnels);
+  for (unsigned k = 0; k < n_keys; ++k) {
+    if (tunnels[k] == nullptr) continue;
+    table.prefetch_last_seen(tunnels[k]->id);
+    ctx.counters->prefetch_tunnel(tunnels[k]->id);
+  }
+
+  for (unsigned i = 0; i < n; ++i) {
+    if (!linear[i]) {
+      verdicts[i] = drop(ctx, DropReason::segmented_frame);
+    } else if (key_of[i] == kNone) {
+      verdicts[i] = other_ipv4_frame(ctx, pkts[i], frames[i]);
+    } else {
+      DecapLookups found;
+      found.tunnel = tunnels[key_of[i]];
+      if (inner_dst_of[i] != kNone) {
+        found.inner_dst_tunnel = dst_tunnels[inner_dst_of[i]];
+        found.inner_dst_looked_up = true;
+      }
+      verdicts[i] = decapsulate(ctx, pkts[i], frames[i], found, extra);
+    }
+  }
+}
+
+// Encapsulation of a burst: the route (destination) and spoofing (source) lookups of every
+// frame to forward go in one bulk call.
+void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
+                ExtraPackets& extra) noexcept {
+  const TunnelTable& table = *ctx.table;
+  Ipv6PortFrame frames[kMaxBurst];
+  bool linear[kMaxBurst];
+  Ipv6Addr addrs[2 * kMaxBurst];  // destination, source of each forwarded frame
+  unsigned pair_of[kMaxBurst];    // index of its destination in addrs, or kNone
+  unsigned n_addrs = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    pair_of[i] = kNone;
+    linear[i] = contiguous(pkts[i]);
+    if (!linear[i]) continue;
+    frames[i] = classify_ipv6_port(*ctx.cfg, pkts[i]);
+    if (frames[i].kind != Ipv6PortFrame::Kind::Forward) continue;
+    const auto* ip = rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen);
+    pair_of[i] = n_addrs;
+    addrs[n_addrs++] = address_at(ip->dst_addr);
+    addrs[n_addrs++] = address_at(ip->src_addr);
+  }
+  const TunnelEntry* found_by_addr[2 * kMaxBurst];
+  table.find_encap_bulk(addrs, n_addrs, found_by_addr);
+  for (unsigned k = 0; k < n_addrs; k += 2) {
+    if (found_by_addr[k] != nullptr) ctx.counters->prefetch_tunnel(found_by_addr[k]->id);
+  }
+
+  for (unsigned i = 0; i < n; ++i) {
+    if (!linear[i]) {
+      verdicts[i] = drop(ctx, DropReason::segmented_frame);
+    } else if (pair_of[i] == kNone) {
+      verdicts[i] = other_ipv6_frame(ctx, pkts[i], frames[i]);
+    } else {
+      const EncapLookups found{found_by_addr[pair_of[i]], found_by_addr[pair_of[i] + 1]};
+      verdicts[i] = encapsulate(ctx, pkts[i], found, extra);
+    }
+  }
+}
+
 }  // namespace
 
 Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra) {
-  // Every stage reads headers straight from the first segment.
-  if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0) return drop(ctx, DropReason::segmented_frame);
+  if (!contiguous(m)) return drop(ctx, DropReason::segmented_frame);
   return from == Side::Ipv4 ? from_ipv4_port(ctx, m, extra) : from_ipv6_port(ctx, m, extra);
+}
+
+void process_burst(PipelineContext& ctx, Side from, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
+                   ExtraPackets& extra) {
+  while (n > 0) {
+    const unsigned chunk = n < kMaxBurst ? n : kMaxBurst;
+    for (unsigned i = 0; i < chunk; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    if (from == Side::Ipv4) {
+      ipv4_burst(ctx, pkts, chunk, verdicts, extra);
+    } else {
+      ipv6_burst(ctx, pkts, chunk, verdicts, extra);
+    }
+    pkts += chunk;
+    verdicts += chunk;
+    n -= chunk;
+  }
 }
 
 }  // namespace tsp::dp

@@ -70,4 +70,14 @@ struct ExtraPackets {
 // a Drop verdict's reason is already counted. The caller transmits `extra` even on Drop.
 Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra);
 
+// The poll loop's path: process_packet on pkts[0..n) in order, with the same verdicts, bytes
+// and counters, but staged like l3fwd's multi-lookup loop: classify every frame, then the
+// burst's tunnel lookups in bulk (TunnelTable::find_*_bulk, misses overlapped), prefetch the
+// tunnels' counters and last-seen stamps, then finish each frame. The per-packet path above
+// stays the reference it is checked against. `extra` collects the whole burst's ARP/NS
+// requests (at most ExtraPackets::kMax; a neighbor beyond that is asked in a later burst).
+inline constexpr unsigned kMaxBurst = 32;
+void process_burst(PipelineContext& ctx, Side from, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
+                   ExtraPackets& extra);
+
 }  // namespace tsp::dp

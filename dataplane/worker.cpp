@@ -2,7 +2,6 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_prefetch.h>
 
 #include <ctime>
 
@@ -54,12 +53,12 @@ struct Outputs {
 };
 
 void handle_nic_burst(Worker& w, Side from, rte_mbuf** pkts, uint16_t n, Outputs& out, LoopCounts& counts) {
+  Verdict verdicts[kRxBurst];
+  ExtraPackets extra;
+  process_burst(w.ctx, from, pkts, n, verdicts, extra);
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-    ExtraPackets extra;
-    const Verdict v = process_packet(w.ctx, from, pkts[i], extra);
-    const auto out_side = static_cast<unsigned>(v.out);
-    switch (v.kind) {
+    const auto out_side = static_cast<unsigned>(verdicts[i].out);
+    switch (verdicts[i].kind) {
       case Verdict::Kind::Transmit:
         stage(out.nic[out_side], w.nic_tx[out_side], pkts[i], counts);
         break;
@@ -67,13 +66,13 @@ void handle_nic_burst(Worker& w, Side from, rte_mbuf** pkts, uint16_t n, Outputs
         stage(out.tap[out_side], w.tap_tx[out_side], pkts[i], counts);
         break;
       case Verdict::Kind::Drop:
-        rte_pktmbuf_free(pkts[i]);  // process_packet counted the reason
+        rte_pktmbuf_free(pkts[i]);  // process_burst counted the reason
         break;
     }
-    for (unsigned e = 0; e < extra.n; ++e) {
-      const auto side = static_cast<unsigned>(extra.pkt[e].out);
-      stage(out.nic[side], w.nic_tx[side], extra.pkt[e].m, counts);
-    }
+  }
+  for (unsigned e = 0; e < extra.n; ++e) {
+    const auto side = static_cast<unsigned>(extra.pkt[e].out);
+    stage(out.nic[side], w.nic_tx[side], extra.pkt[e].m, counts);
   }
 }
 

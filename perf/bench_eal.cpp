@@ -27,6 +27,26 @@ unsigned first_allowed_cpu() {
   return 0;
 }
 
+cpu_set_t control_cpus(unsigned bench_cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) CPU_ZERO(&set);
+  if (bench_cpu < CPU_SETSIZE) CPU_CLR(bench_cpu, &set);
+  if (CPU_COUNT(&set) == 0 && bench_cpu < CPU_SETSIZE) CPU_SET(bench_cpu, &set);
+  return set;
+}
+
+AffinityScope::AffinityScope(const cpu_set_t& cpus) {
+  CPU_ZERO(&saved_);
+  if (sched_getaffinity(0, sizeof(saved_), &saved_) == 0) {
+    restore_ = sched_setaffinity(0, sizeof(cpus), &cpus) == 0;
+  }
+}
+
+AffinityScope::~AffinityScope() {
+  if (restore_) sched_setaffinity(0, sizeof(saved_), &saved_);
+}
+
 BenchEal::BenchEal(unsigned cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);

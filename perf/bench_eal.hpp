@@ -3,6 +3,7 @@
 #pragma once
 
 #include <rte_mbuf.h>
+#include <sched.h>
 
 #include <cstdint>
 
@@ -12,6 +13,25 @@ inline constexpr unsigned kBurst = 32;  // frames per burst, as a poll loop rece
 
 // The first CPU this process may run on.
 unsigned first_allowed_cpu();
+
+// The CPUs the process could use at start-up other than `bench_cpu`: where the control plane
+// (updater, the table's reclaimer) runs. `bench_cpu` itself when there is no other. Call it
+// before BenchEal pins the thread.
+cpu_set_t control_cpus(unsigned bench_cpu);
+
+// Moves the calling thread to `cpus` for the scope's lifetime, so that threads it starts
+// (std::thread inherits affinity) land there and not on the pinned worker core.
+class AffinityScope {
+ public:
+  explicit AffinityScope(const cpu_set_t& cpus);
+  ~AffinityScope();
+  AffinityScope(const AffinityScope&) = delete;
+  AffinityScope& operator=(const AffinityScope&) = delete;
+
+ private:
+  cpu_set_t saved_;
+  bool restore_ = false;
+};
 
 // EAL and the pool for the process's lifetime: at most one, ever (EAL cannot restart).
 class BenchEal {

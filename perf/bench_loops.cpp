@@ -72,8 +72,30 @@ uint64_t time_bare(BareLoop& bare, Scenario s, const TemplateRing& ring, Working
                     [&](rte_mbuf* const* pkts, unsigned n) { missed += bare.run_burst(s, pkts, n); });
 }
 
+void run_ours_burst(dp::PipelineContext& ctx, Scenario s, rte_mbuf* const* pkts, unsigned n,
+                    OursTally& tally) noexcept {
+  dp::Verdict verdicts[kBurst];
+  dp::ExtraPackets extra;  // one per burst, as the worker does
+  dp::process_burst(ctx, arrival_side(s), pkts, n, verdicts, extra);
+  for (unsigned i = 0; i < n; ++i) {
+    if (verdicts[i].kind == dp::Verdict::Kind::Transmit && verdicts[i].out == departure_side(s)) {
+      ++tally.transmitted;
+    } else if (tally.other++ == 0) {
+      tally.first_other = verdicts[i];
+    }
+  }
+  for (unsigned e = 0; e < extra.n; ++e) rte_pktmbuf_free(extra.pkt[e].m);
+  tally.extra_packets += extra.n;
+}
+
 uint64_t time_ours(dp::PipelineContext& ctx, Scenario s, const TemplateRing& ring, WorkingBurst& burst,
                    uint64_t packets, OursTally& tally) noexcept {
+  return timed_loop(ring, burst, packets,
+                    [&](rte_mbuf* const* pkts, unsigned n) { run_ours_burst(ctx, s, pkts, n, tally); });
+}
+
+uint64_t time_single(dp::PipelineContext& ctx, Scenario s, const TemplateRing& ring, WorkingBurst& burst,
+                     uint64_t packets, OursTally& tally) noexcept {
   return timed_loop(ring, burst, packets, [&](rte_mbuf* const* pkts, unsigned n) {
     for (unsigned i = 0; i < n; ++i) run_ours(ctx, s, pkts[i], tally);
   });

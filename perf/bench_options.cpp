@@ -45,10 +45,30 @@ std::optional<int> parse_bench_options(int argc, char** argv, BenchOptions& out)
       ->capture_default_str();
   app.add_option("--cpu", out.cpu, "CPU to pin the benchmark to (default: the first one allowed)");
   app.add_option("--seed", out.seed, "random seed for tunnels and packets")->capture_default_str();
+  std::vector<std::string> distribution_names;
+  app.add_option("--distribution", distribution_names, "how frames pick their tunnel: uniform, zipf (default: uniform)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"uniform", "zipf"}));
+  app.add_option("--zipf-s", out.zipf_s, "Zipf exponent s (P(rank k) ~ 1/k^s)")
+      ->check(CLI::Range(0.0, 4.0))
+      ->capture_default_str();
+  app.add_option("--updates-per-sec", out.updates_per_sec,
+                 "tunnel replacements per second by a control-plane thread during the ours+upd loop (0: no such loop)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--latency-samples", out.latency_samples,
+                 "update-to-forward latency probes per tunnel count (decap-41; 0: none)")
+      ->check(CLI::Range(0u, 100000u))
+      ->capture_default_str();
+  app.add_flag("!--no-memory", out.memory, "skip the table memory measurement");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (!distribution_names.empty()) {
+    out.distributions.clear();
+    for (const std::string& name : distribution_names) out.distributions.push_back(*distribution_from_name(name));
   }
   if (!scenario_names.empty()) {
     out.scenarios.clear();

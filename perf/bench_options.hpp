@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "perf/scenario.hpp"
+#include "perf/tunnel_picker.hpp"
 
 namespace tsp::perf {
 
@@ -18,6 +19,11 @@ struct BenchOptions {
   uint32_t payload = 64;              // UDP payload bytes of the inner IPv6 packet
   std::optional<unsigned> cpu;        // the core to pin to; default: the first one allowed
   uint64_t seed = 1;                  // tunnels and templates are reproducible from it
+  std::vector<Distribution> distributions{Distribution::Uniform};  // how frames pick their tunnel
+  double zipf_s = 1.0;                // Zipf exponent
+  double updates_per_sec = 10000;     // tunnel replacements while "ours+upd" runs; 0: no such loop
+  unsigned latency_samples = 200;     // update-to-forward probes per tunnel count; 0: none
+  bool memory = true;                 // measure the table's memory per tunnel
 };
 
 // Frames per scenario for a table of `tunnels`: --templates if given, else 8192, or 65536 above

@@ -25,8 +25,8 @@ Ipv6Addr tunnel_address(const TunnelEntry& t, std::mt19937_64& rng) {
   return random_address_in(t.prefix, t.prefix_len, rng);
 }
 
-test::Bytes frame_for(Scenario s, const BenchWorld& world, uint32_t payload, std::mt19937_64& rng) {
-  const TunnelEntry& t = world.random_tunnel(tunnel_mode(s), rng);
+test::Bytes frame_for(Scenario s, const TunnelPicker& picker, uint32_t payload, std::mt19937_64& rng) {
+  const TunnelEntry& t = picker.pick(rng);
   if (is_decap(s)) {
     const test::Bytes inner = test::udp6_packet(tunnel_address(t, rng), internet_host(rng), kHopLimit, payload);
     return test::client_frame(t, inner, static_cast<uint16_t>(rng()));
@@ -51,12 +51,14 @@ void TemplateRing::set(uint32_t index, const std::vector<uint8_t>& frame) {
   std::memcpy(slots_[static_cast<size_t>(index) * lines_per_slot_].bytes, frame.data(), frame.size());
 }
 
-TemplateRing build_templates(Scenario s, const BenchWorld& world, uint32_t count, uint32_t payload, uint64_t seed) {
+TemplateRing build_templates(Scenario s, const BenchWorld& world, Distribution d, double zipf_s, uint32_t count,
+                             uint32_t payload, uint64_t seed) {
+  const TunnelPicker picker(world, tunnel_mode(s), d, zipf_s, seed ^ 0x5eed);
   std::mt19937_64 rng(seed);
-  test::Bytes first = frame_for(s, world, payload, rng);
+  test::Bytes first = frame_for(s, picker, payload, rng);
   TemplateRing ring(count, static_cast<uint32_t>(first.size()));
   ring.set(0, first);
-  for (uint32_t i = 1; i < count; ++i) ring.set(i, frame_for(s, world, payload, rng));
+  for (uint32_t i = 1; i < count; ++i) ring.set(i, frame_for(s, picker, payload, rng));
   return ring;
 }
 

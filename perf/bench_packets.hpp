@@ -1,5 +1,5 @@
-// The prebuilt frames of a scenario: a ring of templates, each a valid frame toward a uniformly
-// random tunnel of the scenario's mode, which the pipeline forwards (no drop, no exception, no
+// The prebuilt frames of a scenario: a ring of templates, each a valid frame toward a random
+// tunnel of the scenario's mode (uniform or Zipf), which the pipeline forwards (no drop, no exception, no
 // ICMPv6 error).
 #pragma once
 
@@ -8,6 +8,7 @@
 
 #include "perf/bench_world.hpp"
 #include "perf/scenario.hpp"
+#include "perf/tunnel_picker.hpp"
 
 namespace tsp::perf {
 
@@ -30,8 +31,9 @@ class TemplateRing {
   std::vector<Line> slots_;
 };
 
-// `count` frames of scenario `s` toward random tunnels of `world`, inner UDP payload of
-// `payload` bytes. Reproducible from `seed`.
-TemplateRing build_templates(Scenario s, const BenchWorld& world, uint32_t count, uint32_t payload, uint64_t seed);
+// `count` frames of scenario `s` toward tunnels of `world` drawn from `d` (tunnel_picker.hpp),
+// inner UDP payload of `payload` bytes. Reproducible from `seed`.
+TemplateRing build_templates(Scenario s, const BenchWorld& world, Distribution d, double zipf_s, uint32_t count,
+                             uint32_t payload, uint64_t seed);
 
 }  // namespace tsp::perf

@@ -1,5 +1,6 @@
 // What dp_bench prints on stdout: a header saying what was measured where, one table row per
-// scenario and tunnel count, and a last line with the ratios that matter.
+// scenario, distribution and tunnel count, a line per tunnel count with the table's memory and
+// the update-to-forward latency, and a last line with the ratios that matter.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,10 @@
 namespace tsp::perf {
 
 void print_header(const BenchOptions& opts, unsigned cpu, uint64_t tsc_hz);
-void print_rows(const BenchOptions& opts, const std::vector<ScenarioFigures>& rows, uint64_t tsc_hz);
-// "key ratios (ours/bare): decap-41 2.10/2.45 ... (tunnels 1000/1000000); geomean 2.31"
-void print_key_ratios(const BenchOptions& opts, const std::vector<ScenarioFigures>& all);
+void print_rows(const BenchOptions& opts, const TunnelCountFigures& figures, uint64_t tsc_hz);
+// After the table: memory and latency, one line per tunnel count.
+void print_tunnel_count_notes(const std::vector<TunnelCountFigures>& all);
+// "key ratios (ours/bare, uniform): decap-41 2.10/2.45 ... (tunnels 1000/1000000); geomean 2.31; ..."
+void print_key_ratios(const BenchOptions& opts, const std::vector<TunnelCountFigures>& all);
 
 }  // namespace tsp::perf

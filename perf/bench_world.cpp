@@ -73,9 +73,9 @@ Ipv6Addr random_address_in(const Ipv6Addr& prefix, unsigned len, std::mt19937_64
 BenchWorld::BenchWorld(uint32_t tunnel_count, rte_mempool* pool, uint64_t seed)
     : cfg(dp::test::test_config()),
       macs{addrs::v4_port_mac, addrs::v4_gateway_mac, addrs::v6_port_mac, addrs::v6_gateway_mac},
-      table(tunnel_count),
-      counters(tunnel_count) {
-  cfg.max_tunnels = tunnel_count;
+      table(tunnel_count + 1),  // one spare id: the update-latency probe publishes a tunnel there
+      counters(tunnel_count + 1) {
+  cfg.max_tunnels = tunnel_count + 1;
   std::mt19937_64 rng(seed);
   entries_.reserve(tunnel_count);
   for (uint32_t id = 0; id < tunnel_count; ++id) {

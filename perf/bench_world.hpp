@@ -46,6 +46,8 @@ class BenchWorld {
 
   const TunnelEntry& tunnel(uint32_t id) const { return entries_.at(id); }
   uint32_t tunnel_count() const { return static_cast<uint32_t>(entries_.size()); }
+  // The one id of the table left vacant (tunnel_count()), for tunnels published during a run.
+  uint32_t spare_id() const { return tunnel_count(); }
   // A uniformly random tunnel of this mode.
   const TunnelEntry& random_tunnel(TunnelMode mode, std::mt19937_64& rng) const;
 

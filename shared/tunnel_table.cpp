@@ -1,5 +1,6 @@
 #include "shared/tunnel_table.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <random>
@@ -399,6 +400,145 @@ const TunnelEntry* TunnelTable::find_encap(const Ipv6Addr& dst) const noexcept {
     }
   }
   return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk lookups: stage by stage over a chunk of keys, so that one key's miss waits beside the
+// others' instead of before them.
+
+namespace {
+constexpr size_t kBulkChunk = 32;        // keys in flight at once (a burst)
+constexpr unsigned kStagedLengths = 4;   // prefix lengths probed in stages; more are probed after
+}  // namespace
+
+// Both lines: the keys start in the first, server_v6 and the prefix lie in the second.
+void TunnelTable::prefetch_node(const Node* node) noexcept {
+  __builtin_prefetch(node);
+  __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
+}
+
+template <typename Key, typename Hash, typename Match>
+void TunnelTable::find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash,
+                                   Match&& match) const noexcept {
+  std::atomic<Node*>* heads[kBulkChunk];
+  const Node* first[kBulkChunk];
+  for (size_t i = 0; i < n; ++i) {
+    heads[i] = &bucket(kDecap, hash(keys[i]));
+    __builtin_prefetch(heads[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    first[i] = heads[i]->load(std::memory_order_acquire);
+    if (first[i]) prefetch_node(first[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = nullptr;
+    for (const Node* node = first[i]; node; node = node->next[kDecap].load(std::memory_order_acquire)) {
+      if (match(node->entry, keys[i])) {
+        out[i] = &node->entry;
+        break;
+      }
+    }
+  }
+}
+
+void TunnelTable::find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept {
+  auto hash = [this](const DecapKey& k) {
+    return decap_hash(hash_seed_, k.mode, k.outer_src.value, k.mode == TunnelMode::V6UDPV4 ? k.src_port : uint16_t{0});
+  };
+  auto match = [](const TunnelEntry& e, const DecapKey& k) {
+    return e.client_v4 == k.outer_src && e.mode == k.mode &&
+           (k.mode == TunnelMode::V6V4 || (k.mode == TunnelMode::V6UDPV4 && e.client_port == k.src_port));
+  };
+  for (size_t done = 0; done < n; done += kBulkChunk) {
+    find_decap_chunk(keys + done, std::min(kBulkChunk, n - done), out + done, hash, match);
+  }
+}
+
+void TunnelTable::find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept {
+  auto hash = [this](const Ipv4Addr& src) { return decap_hash(hash_seed_, TunnelMode::V6V4, src.value, 0); };
+  auto match = [](const TunnelEntry& e, const Ipv4Addr& src) { return e.client_v4 == src && e.mode == TunnelMode::V6V4; };
+  for (size_t done = 0; done < n; done += kBulkChunk) {
+    find_decap_chunk(outer_srcs + done, std::min(kBulkChunk, n - done), out + done, hash, match);
+  }
+}
+
+void TunnelTable::find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept {
+  for (size_t done = 0; done < n; done += kBulkChunk) {
+    find_encap_chunk(dsts + done, std::min(kBulkChunk, n - done), out + done);
+  }
+}
+
+// find_encap for each key: the /128 and the (at most kStagedLengths) longest prefix lengths in
+// use are probed in stages; any shorter lengths one key at a time, as find_encap does.
+void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept {
+  // The prefix lengths in use, longest first (read once: the whole chunk is one instant).
+  unsigned lengths[kStagedLengths];
+  unsigned staged = 0;
+  uint64_t rest[2] = {prefix_lengths_in_use_[0].load(std::memory_order_acquire),
+                      prefix_lengths_in_use_[1].load(std::memory_order_acquire)};
+  for (unsigned word = 2; word-- > 0 && staged < kStagedLengths;) {
+    while (rest[word] && staged < kStagedLengths) {
+      const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(rest[word]));
+      rest[word] ^= uint64_t{1} << bit;
+      lengths[staged++] = word * 64 + bit + 1;
+    }
+  }
+  const bool more_lengths = (rest[0] | rest[1]) != 0;
+
+  constexpr unsigned kProbes = 1 + kStagedLengths;  // probe 0: the /128 index
+  V6Words words[kBulkChunk];
+  std::atomic<Node*>* heads[kBulkChunk][kProbes];
+  const Node* first[kBulkChunk][kProbes];
+  for (size_t i = 0; i < n; ++i) {
+    words[i] = words_of(dsts[i]);
+    heads[i][0] = &bucket(kClientV6, v6_hash(hash_seed_, words[i]));
+    __builtin_prefetch(heads[i][0]);
+    for (unsigned p = 0; p < staged; ++p) {
+      heads[i][1 + p] = &bucket(kPrefix, prefix_hash(hash_seed_, masked(words[i], lengths[p]), lengths[p]));
+      __builtin_prefetch(heads[i][1 + p]);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (unsigned p = 0; p < 1 + staged; ++p) {
+      first[i][p] = heads[i][p]->load(std::memory_order_acquire);
+      if (first[i][p]) prefetch_node(first[i][p]);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = nullptr;
+    for (const Node* node = first[i][0]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
+      if (words_of(node->entry.client_v6) == words[i]) {
+        out[i] = &node->entry;
+        break;
+      }
+    }
+    for (unsigned p = 0; p < staged && out[i] == nullptr; ++p) {
+      const V6Words key = masked(words[i], lengths[p]);
+      for (const Node* node = first[i][1 + p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
+        if (node->entry.prefix_len == lengths[p] && words_of(node->entry.prefix) == key) {
+          out[i] = &node->entry;
+          break;
+        }
+      }
+    }
+    if (out[i] != nullptr || !more_lengths) continue;
+    for (unsigned word = 2; word-- > 0 && out[i] == nullptr;) {
+      for (uint64_t left = rest[word]; left && out[i] == nullptr;) {
+        const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(left));
+        left ^= uint64_t{1} << bit;
+        const unsigned len = word * 64 + bit + 1;
+        const V6Words m = masked(words[i], len);
+        if (const Node* node = find_prefix(m.hi, m.lo, len)) out[i] = &node->entry;
+      }
+    }
+  }
+}
+
+size_t TunnelTable::memory_bytes() const noexcept {
+  const size_t buckets = static_cast<size_t>(bucket_mask_) + 1;
+  return sizeof(*this) + kIndexCount * buckets * sizeof(std::atomic<Node*>) +
+         static_cast<size_t>(capacity_) * (sizeof(std::atomic<Node*>) + sizeof(std::atomic<uint64_t>)) +
+         size() * sizeof(Node);
 }
 
 const TunnelEntry* TunnelTable::find_by_id(uint32_t id) const noexcept {

@@ -86,6 +86,27 @@ class TunnelTable {
   // nullptr if out of range or vacant.
   const TunnelEntry* find_by_id(uint32_t id) const noexcept;
 
+  // ---- Bulk lookups (fast path, same rules as above): the answers of the single lookups for
+  // a burst of keys. All hashes first, then every bucket's line is prefetched, then every
+  // first node's, then the chains are walked, so the cache misses of a burst overlap instead
+  // of queueing one behind the other (the l3fwd / VPP way). Any n; out[i] answers key i.
+  struct DecapKey {
+    TunnelMode mode = TunnelMode::V6V4;
+    Ipv4Addr outer_src;
+    uint16_t src_port = 0;  // V6UDPV4 only
+  };
+  void find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept;
+  void find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept;
+  void find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
+  // A hint before stamp_last_seen / last_seen on this id (no effect on out-of-range ids).
+  void prefetch_last_seen(uint32_t id) const noexcept {
+    if (id < capacity_) __builtin_prefetch(&last_seen_[id]);
+  }
+
+  // Bytes the table holds for its capacity and current entries (indexes, per-id arrays,
+  // nodes), not counting nodes awaiting reclaim. For the benchmarks' memory figures.
+  size_t memory_bytes() const noexcept;
+
   // Readers' only write (so it is allowed through a const table): a relaxed store. Ids out of
   // range are ignored / read as 0.
   void stamp_last_seen(uint32_t id, uint64_t now) const noexcept {
@@ -117,6 +138,10 @@ class TunnelTable {
   }
   uint64_t hash_of(Index index, const TunnelEntry& e) const noexcept;
   const Node* find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept;
+  template <typename Key, typename Hash, typename Match>
+  void find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash, Match&& match) const noexcept;
+  void find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
+  static void prefetch_node(const Node* node) noexcept;
 
   void reclaimer_loop();
   static void poison_and_free(Node* node) noexcept;
