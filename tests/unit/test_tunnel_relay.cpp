@@ -573,3 +573,34 @@ TEST_CASE("the protocol-41 relay survives a server without protocol 41", "[root]
   CHECK(c.from_tunnel_packets == 1);
   ::close(server);
 }
+
+TEST_CASE("the relay gives up when keepalives go unanswered for max_missed intervals") {
+  const int server = udp_socket_bound("127.0.0.1");
+  const int client = udp_socket_bound("127.0.0.1");
+  connect_to(client, local_address_of(server));
+  UdpRelay relay{UniqueFd(client)};
+  FakeTun tun;
+  RelayOptions options;
+  KeepaliveSettings k{v6("2001:db8:f001:1::2"), v6("2001:db8:f001:1::1"), std::chrono::seconds(1), 7,
+                      std::chrono::milliseconds(100)};
+  k.max_missed = 1;
+  k.reply_timeout = std::chrono::milliseconds(200);
+  options.keepalive = k;
+  RelayLoop loop(tun.relay_end(), relay, options);
+  std::atomic<bool> stop{false};
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(loop.run(stop) == RelayExit::keepalive_timeout);
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= std::chrono::milliseconds(1200));  // 1 interval + the reply time-out
+  CHECK(took < std::chrono::milliseconds(2500));
+  CHECK(loop.counters().keepalives_sent >= 2);
+  CHECK(loop.counters().keepalive_replies == 0);
+  SECTION("without max_missed the loop runs until stopped") {
+    RelayOptions patient = options;
+    patient.keepalive->max_missed = 0;
+    RelayLoop forever(tun.relay_end(), relay, patient);
+    std::atomic<bool> raised{true};
+    CHECK(forever.run(raised) == RelayExit::stopped);
+  }
+  ::close(server);
+}

@@ -41,10 +41,16 @@ RelayLoop::RelayLoop(int tun_fd, TunnelSocket& tunnel, RelayOptions options)
   }
 }
 
-void RelayLoop::run(const std::atomic<bool>& stop) {
+RelayExit RelayLoop::run(const std::atomic<bool>& stop) {
   next_keepalive_ = std::chrono::steady_clock::now();
+  last_sign_of_life_ = next_keepalive_;
   while (!stop.load(std::memory_order_relaxed)) {
-    send_keepalive_if_due(std::chrono::steady_clock::now());
+    const auto now = std::chrono::steady_clock::now();
+    if (keepalive_timed_out(now)) {
+      counters_.socket_drops = socket_drops(tunnel_.fd());
+      return RelayExit::keepalive_timeout;
+    }
+    send_keepalive_if_due(now);
     pollfd fds[2] = {{tun_fd_, POLLIN, 0}, {tunnel_.fd(), POLLIN, 0}};
     auto timeout = options_.tick;
     if (pinger_) {
@@ -61,6 +67,14 @@ void RelayLoop::run(const std::atomic<bool>& stop) {
     if (fds[1].revents & (POLLIN | POLLERR)) drain_tunnel();
   }
   counters_.socket_drops = socket_drops(tunnel_.fd());
+  return RelayExit::stopped;
+}
+
+bool RelayLoop::keepalive_timed_out(std::chrono::steady_clock::time_point now) const {
+  if (!pinger_ || options_.keepalive->max_missed == 0) return false;
+  const KeepaliveSettings& k = *options_.keepalive;
+  const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(k.interval) * k.max_missed + k.reply_timeout;
+  return now - last_sign_of_life_ > allowed;
 }
 
 void RelayLoop::send_keepalive_if_due(std::chrono::steady_clock::time_point now) {
@@ -127,6 +141,7 @@ void RelayLoop::drain_tunnel() {
       case Inbound::packet:
         if (pinger_ && pinger_->is_reply(d.packet)) {
           // Ours: the kernel has no socket waiting for it. The first answer ends the retries.
+          last_sign_of_life_ = std::chrono::steady_clock::now();
           if (counters_.keepalive_replies++ == 0)
             next_keepalive_ = std::chrono::steady_clock::now() + options_.keepalive->interval;
           break;

@@ -22,6 +22,17 @@ struct KeepaliveSettings {
   // first ones may race the broker's publication of the tunnel or its ARP for us, and an
   // answer is what says the tunnel works.
   std::chrono::milliseconds unanswered_retry{1000};
+  // The relay gives up (RelayExit::keepalive_timeout) when no reply has come for
+  // max_missed intervals plus reply_timeout, counted from the start or the last reply:
+  // gogoc's rule of 3 late or missing replies with a 5 s reply time-out (tsp-protocol.md
+  // §5.2). 0 never gives up.
+  unsigned max_missed = 0;
+  std::chrono::milliseconds reply_timeout{5000};
+};
+
+enum class RelayExit {
+  stopped,            // the stop flag was raised
+  keepalive_timeout,  // keepalives went unanswered (see KeepaliveSettings::max_missed)
 };
 
 struct RelayOptions {
@@ -36,9 +47,9 @@ class RelayLoop {
   // SOCK_SEQPACKET socket in tests); both descriptors are switched to non-blocking.
   RelayLoop(int tun_fd, TunnelSocket& tunnel, RelayOptions options);
 
-  // Relays until `stop` is true. The first keepalive goes out at once. Throws
-  // std::system_error when either descriptor fails for good.
-  void run(const std::atomic<bool>& stop);
+  // Relays until `stop` is true or the keepalives time out. The first keepalive goes out at
+  // once. Throws std::system_error when either descriptor fails for good.
+  RelayExit run(const std::atomic<bool>& stop);
 
   const RelayCounters& counters() const { return counters_; }
 
@@ -46,6 +57,7 @@ class RelayLoop {
   void drain_tun();
   void drain_tunnel();
   void send_keepalive_if_due(std::chrono::steady_clock::time_point now);
+  bool keepalive_timed_out(std::chrono::steady_clock::time_point now) const;
   void send_to_tunnel(Bytes packet);
 
   int tun_fd_;
@@ -53,6 +65,7 @@ class RelayLoop {
   RelayOptions options_;
   std::optional<KeepalivePinger> pinger_;
   std::chrono::steady_clock::time_point next_keepalive_{};
+  std::chrono::steady_clock::time_point last_sign_of_life_{};  // start, or the last keepalive reply
   std::vector<uint8_t> buffer_;
   RelayCounters counters_;
 };
