@@ -19,6 +19,8 @@ class SessionLimiter {
     if (active_ > 0) --active_;
   }
   size_t active() const { return active_; }
+  // A reload: sessions already over a lower limit finish; new ones wait for room.
+  void set_limit(size_t limit) { limit_ = limit; }
 
  private:
   size_t limit_;

@@ -67,11 +67,12 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   }
 
   void arm_idle_timer() {
-    idle_timer_.expires_after(std::chrono::seconds(server_.env_.cfg.tsp().session_timeout));
+    idle_timer_.expires_after(std::chrono::seconds(server_.env_.tunnels.config()->tsp().session_timeout));
     idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || !self->server_alive()) return;
       if (self->session_.tunnel_established()) return;  // the client holds it open for the tunnel's life
       ++self->server_.counters_.closed_idle;
+      if (auto* counters = self->server_.env_.counters) counters->session(metrics::SessionResult::timeout);
       self->close();
     });
   }
@@ -184,6 +185,7 @@ void TcpTspServer::accept() {
         conn->start();
       } else {
         ++counters_.refused_busy;
+        if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
         conn->refuse_busy();
       }
     } else if (ec == asio::error::no_descriptors) {

@@ -55,9 +55,20 @@ std::string_view wire_name(AuthMechanism m) {
 }
 
 constexpr std::chrono::milliseconds kTcpFinalStatusGap{100};
+
+// The counters are optional (tests and tools run sessions without them).
+void count_refusal(const SessionEnv& env, Status s) {
+  if (env.counters) env.counters->refused(s);
+}
+void count_result(const SessionEnv& env, metrics::SessionResult r) {
+  if (env.counters) env.counters->session(r);
+}
+void count_auth(const SessionEnv& env, AuthMechanism m, bool success) {
+  if (env.counters) env.counters->authentication(m, success ? metrics::AuthResult::success : metrics::AuthResult::failure);
+}
 }  // namespace
 
-TspSession::TspSession(SessionEnv& env, Peer peer) : env_(env), peer_(peer) {}
+TspSession::TspSession(SessionEnv& env, Peer peer) : env_(env), cfg_(env.tunnels.config()), peer_(peer) {}
 
 TspSession::~TspSession() { reset(); }
 
@@ -96,8 +107,8 @@ SessionOutput TspSession::ack() const { return peer_.udp ? say(std::string()) : 
 
 std::string TspSession::capability_line() const {
   std::string line = "CAPABILITY TUNNEL=V6V4";
-  if (env_.cfg.tsp().udp_port) line += " TUNNEL=V6UDPV4";
-  for (auto m : env_.cfg.tsp().auth) {
+  if (cfg_->tsp().udp_port) line += " TUNNEL=V6UDPV4";
+  for (auto m : cfg_->tsp().auth) {
     line += " AUTH=";
     line += wire_name(m);
   }
@@ -112,7 +123,10 @@ SessionOutput TspSession::on_message(std::string_view msg) {
 
   switch (state_) {
     case State::ExpectVersion:
-      spdlog::debug("{}: expected VERSION, got '{}'", peer_.addr.to_string(), printable(line));
+      // A message with a NUL may be SASL PLAIN credentials sent out of turn: never echo it.
+      spdlog::debug("{}: expected VERSION, got '{}'", peer_.addr.to_string(),
+                    line.find('\0') == std::string_view::npos ? printable(line) : "<credentials?, not shown>");
+      count_refusal(env_, Status::InvalidRequest);
       return say(status_line(Status::InvalidRequest), true);
     case State::ExpectAuth:
       return on_authenticate(line);
@@ -136,10 +150,12 @@ SessionOutput TspSession::on_message(std::string_view msg) {
 
 SessionOutput TspSession::on_version(std::string_view line) {
   reset();
+  cfg_ = env_.tunnels.config();  // a new negotiation follows the configuration in force now
   const auto version = line.substr(8);
   major_version_ = supported_major(version);
   if (major_version_ == 0) {
     spdlog::info("{}: refused TSP version '{}'", peer_.addr.to_string(), printable(version));
+    count_refusal(env_, Status::UnsupportedVersion);
     return say(status_line(Status::UnsupportedVersion));
   }
   state_ = State::ExpectAuth;
@@ -149,10 +165,11 @@ SessionOutput TspSession::on_version(std::string_view line) {
 SessionOutput TspSession::on_authenticate(std::string_view line) {
   if (!starts_with_icase(line, "AUTHENTICATE ")) return say(status_line(Status::InvalidRequest));
   const auto mech = upper(line.substr(13));
-  const auto& offered = env_.cfg.tsp().auth;
+  const auto& offered = cfg_->tsp().auth;
   auto is_offered = [&](AuthMechanism m) { return std::find(offered.begin(), offered.end(), m) != offered.end(); };
 
   if (mech == "ANONYMOUS" && is_offered(AuthMechanism::Anonymous)) {
+    count_auth(env_, AuthMechanism::Anonymous, true);
     authenticated({}, "ANONYMOUS");
     return say(status_line(Status::Success));
   }
@@ -161,11 +178,12 @@ SessionOutput TspSession::on_authenticate(std::string_view line) {
     return ack();  // UDP: header-only; TCP: silence (§2.3)
   }
   if (mech == "DIGEST-MD5" && is_offered(AuthMechanism::DigestMd5)) {
-    digest_ = std::make_unique<auth::DigestMd5Server>(env_.cfg.tsp().realm, auth::make_nonce());
+    digest_ = std::make_unique<auth::DigestMd5Server>(cfg_->tsp().realm, auth::make_nonce());
     state_ = State::DigestResponse;
     return say(auth::base64_encode(digest_->challenge()) + "\r\n");
   }
   spdlog::info("{}: mechanism '{}' not offered", peer_.addr.to_string(), printable(mech));
+  count_refusal(env_, Status::AuthenticationFailed);
   return say(status_line(Status::AuthenticationFailed));
 }
 
@@ -179,6 +197,8 @@ void TspSession::authenticated(std::string user, std::string_view mechanism) {
 SessionOutput TspSession::on_plain(std::string_view msg) {
   auto refuse = [&](std::string_view why, std::string_view user) {
     spdlog::info("{}: PLAIN authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
+    count_auth(env_, AuthMechanism::Plain, false);
+    count_refusal(env_, Status::AuthenticationFailed);
     state_ = State::ExpectAuth;
     return say(status_line(Status::AuthenticationFailed));
   };
@@ -189,6 +209,7 @@ SessionOutput TspSession::on_plain(std::string_view msg) {
   const auto user = env_.store.find_user(plain->authcid);
   if (!user || !user->enabled) return refuse("no such user", plain->authcid);
   if (!auth::verify_password(user->credentials, plain->password)) return refuse("wrong password", plain->authcid);
+  count_auth(env_, AuthMechanism::Plain, true);
   authenticated(plain->authcid, "PLAIN");
   return say(status_line(Status::Success));
 }
@@ -198,6 +219,8 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
   auto digest = std::move(digest_);
   auto refuse = [&](std::string_view why, std::string_view user) {
     spdlog::info("{}: DIGEST-MD5 authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
+    count_auth(env_, AuthMechanism::DigestMd5, false);
+    count_refusal(env_, Status::AuthenticationFailed);
     state_ = State::ExpectAuth;
     return say(status_line(Status::AuthenticationFailed));
   };
@@ -208,11 +231,12 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
   const auto& response = std::get<auth::DigestResponse>(parsed);
   const auto user = env_.store.find_user(response.username);
   if (!user || !user->enabled) return refuse("no such user", response.username);
-  if (user->credentials.realm != env_.cfg.tsp().realm)
+  if (user->credentials.realm != cfg_->tsp().realm)
     return refuse("user was registered under realm '" + user->credentials.realm + "'", response.username);
   const auto rspauth = digest->verify(response, user->credentials.digest_md5_urp);
   if (!rspauth) return refuse("wrong response (password)", response.username);
 
+  count_auth(env_, AuthMechanism::DigestMd5, true);
   SessionOutput out = say(auth::base64_encode(*rspauth) + "\r\n");
   if (peer_.udp) {
     state_ = State::DigestFinal;  // the client's next, header-only datagram reads the status
@@ -255,6 +279,7 @@ SessionOutput TspSession::on_framed(std::string_view msg) {
       env_.tunnels.abandon(*pending_, env_.now());
       pending_.reset();
       state_ = State::Authenticated;
+      count_result(env_, metrics::SessionResult::rejected);
       return ack();
     case xml::TunnelAction::Delete:
       if (env_.tunnels.remove_for(identity_, peer_, env_.now())) return say_framed(Status::Success);
@@ -270,11 +295,13 @@ SessionOutput TspSession::on_create(const xml::TunnelRequest& req) {
   const std::string who = identity_.anonymous() ? "anonymous" : "'" + printable(identity_.user) + "'";
   if (result.status == Status::Redirect) {
     spdlog::info("{}: {} redirected: {}", peer_.addr.to_string(), who, result.reason);
+    count_result(env_, metrics::SessionResult::redirected);
     return say(frame_content(status_line(Status::Redirect) +
-                             xml::write_redirect_xml(result.redirect_to, env_.cfg.tunnel_server().lifetime)));
+                             xml::write_redirect_xml(result.redirect_to, cfg_->tunnel_server().lifetime)));
   }
   if (result.status != Status::Success) {
     spdlog::info("{}: {} refused {}: {}", peer_.addr.to_string(), who, static_cast<int>(result.status), printable(result.reason, 160));
+    count_refusal(env_, result.status);
     return say_framed(result.status);
   }
   auto reply = say(frame_content(status_line(Status::Success) + xml::write_offer_xml(result.offer)));
@@ -292,9 +319,11 @@ SessionOutput TspSession::on_accept() {
   pending_.reset();
   if (!ok) {
     state_ = State::Authenticated;
+    count_refusal(env_, Status::ServerError);
     return peer_.udp ? say_framed(Status::ServerError) : nothing();
   }
   state_ = State::Established;
+  count_result(env_, metrics::SessionResult::accepted);
   return ack();
 }
 

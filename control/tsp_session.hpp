@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "control/metrics/control_counters.hpp"
 #include "control/status_codes.hpp"
 #include "control/tunnel_service.hpp"
 
@@ -22,10 +23,11 @@ class DigestMd5Server;
 }
 
 struct SessionEnv {
-  const config::Config& cfg;
+  const config::Config& cfg;  // at start; a reload swaps tunnels.config(), which sessions read
   store::Store& store;
   TunnelService& tunnels;
   std::function<int64_t()> now;  // unix seconds
+  metrics::ControlCounters* counters = nullptr;  // session outcomes and authentications; optional
 };
 
 // One reply. Over UDP an empty payload is a header-only datagram (an acknowledgement); over
@@ -84,6 +86,8 @@ class TspSession {
   SessionOutput nothing() const { return {}; }
 
   SessionEnv& env_;
+  // The configuration this session started with: a reload meanwhile does not change its rules.
+  std::shared_ptr<const config::Config> cfg_;
   Peer peer_;
   State state_ = State::ExpectVersion;
   int major_version_ = 2;

@@ -1,5 +1,6 @@
 #include "control/tunnel_service.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,14 +25,78 @@ std::string join_dns_names(const std::vector<std::string>& names) {
 }  // namespace
 
 TunnelService::TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table)
-    : cfg_(cfg), store_(store), table_(table) {
-  for (const auto& p : cfg.pools) pools_.emplace(p.name, AddressPool(p.name, p.range, p.block_len));
-  // Block 0 of an endpoint pool is the subnet-router anycast address; our own address is ours.
-  const auto& server = cfg.tunnel_server();
+    : TunnelService(std::make_shared<const config::Config>(cfg), store, table) {}
+
+TunnelService::TunnelService(std::shared_ptr<const config::Config> cfg, store::Store& store, TunnelTable& table)
+    : cfg_(std::move(cfg)), store_(store), table_(table) {
+  for (const auto& p : cfg_->pools) pools_.emplace(p.name, AddressPool(p.name, p.range, p.block_len));
+  reserve_server_addresses_locked();
+}
+
+// Block 0 of an endpoint pool is the subnet-router anycast address; our own address is ours.
+void TunnelService::reserve_server_addresses_locked() {
+  const auto& server = cfg_->tunnel_server();
   if (auto* endpoints = pool_locked(server.endpoint_pool)) {
     endpoints->reserve(nth_subprefix(endpoints->range(), 128, 0));
     endpoints->reserve(Ipv6Prefix{server.ipv6_address, 128});
   }
+}
+
+std::shared_ptr<const config::Config> TunnelService::config() const {
+  std::lock_guard lock(mu_);
+  return cfg_;
+}
+
+// A pool made anew by a reload learns from the store what registered users keep and what is
+// still in quarantine (no live tunnel uses it: reconfigure() refuses that).
+void TunnelService::restore_pool_locked(AddressPool& pool, int64_t now) {
+  for (const auto& a : store_.load_allocations())
+    if (a.pool == pool.name()) pool.claim(a.block);
+  for (const auto& q : store_.load_quarantine())
+    if (q.pool == pool.name() && q.until > now) pool.quarantine(q.block, q.until);
+}
+
+bool TunnelService::reconfigure(std::shared_ptr<const config::Config> next, int64_t now, std::string& error) {
+  std::lock_guard lock(mu_);
+  // Pools that live tunnels use must stay exactly as they are: their blocks are in the table.
+  std::map<std::string, size_t> in_use;
+  for (const auto& [id, rec] : live_) {
+    ++in_use[rec.endpoint_pool];
+    if (rec.prefix) ++in_use[rec.prefix_pool];
+  }
+  for (const auto& [name, count] : in_use) {
+    const auto* was = cfg_->find_pool(name);
+    const auto* will = next->find_pool(name);
+    if (!will) {
+      error = fmt::format("{}: pool '{}' ({}:{}) is used by {} live tunnel(s): removing it needs a restart",
+                          next->file, name, cfg_->file, was ? was->line : 0, count);
+      return false;
+    }
+    if (was && (will->range != was->range || will->block_len != was->block_len)) {
+      error = fmt::format("{}:{}: pool '{}' is used by {} live tunnel(s): changing its range or block length "
+                          "needs a restart",
+                          next->file, will->line, name, count);
+      return false;
+    }
+  }
+  std::map<std::string, AddressPool> pools;
+  for (const auto& p : next->pools) {
+    const auto* was = cfg_->find_pool(p.name);
+    auto old = pools_.find(p.name);
+    if (was && old != pools_.end() && was->range == p.range && was->block_len == p.block_len) {
+      pools.emplace(p.name, std::move(old->second));
+      continue;
+    }
+    auto fresh = pools.emplace(p.name, AddressPool(p.name, p.range, p.block_len)).first;
+    restore_pool_locked(fresh->second, now);
+    spdlog::info("pool '{}' {} /{} {}", p.name, p.range.to_string(), p.block_len, was ? "changed" : "added");
+  }
+  for (const auto& [name, pool] : pools_)
+    if (!next->find_pool(name)) spdlog::info("pool '{}' removed", name);
+  pools_ = std::move(pools);
+  cfg_ = std::move(next);
+  reserve_server_addresses_locked();
+  return true;
 }
 
 AddressPool* TunnelService::pool_locked(const std::string& name) {
@@ -66,13 +131,39 @@ ServiceCounters TunnelService::counters() const {
   return counters_;
 }
 
+std::vector<PoolUsage> TunnelService::pool_usage() const {
+  std::lock_guard lock(mu_);
+  std::vector<PoolUsage> out;
+  out.reserve(pools_.size());
+  for (const auto& [name, pool] : pools_) {
+    out.push_back({name, pool.range(), pool.block_len(), pool.capacity(), pool.used(), pool.quarantined(),
+                   pool.free()});
+  }
+  return out;
+}
+
+TunnelCensus TunnelService::tunnel_census() const {
+  std::lock_guard lock(mu_);
+  TunnelCensus c;
+  for (const auto& [id, rec] : live_) {
+    const bool router = rec.prefix.has_value();
+    if (rec.mode == store::TunnelModeRec::V6UDPV4) {
+      ++(router ? c.v6udpv4_router : c.v6udpv4_host);
+    } else {
+      ++(router ? c.v6v4_router : c.v6v4_host);
+    }
+    if (rec.anonymous) ++c.anonymous;
+  }
+  return c;
+}
+
 std::optional<uint32_t> TunnelService::reserve_id_locked() {
   if (!free_ids_.empty()) {
     const uint32_t id = free_ids_.back();
     free_ids_.pop_back();
     return id;
   }
-  if (next_id_ >= cfg_.max_tunnels) return std::nullopt;
+  if (next_id_ >= cfg_->max_tunnels) return std::nullopt;
   return next_id_++;
 }
 
@@ -138,7 +229,7 @@ void TunnelService::drop_locked(uint32_t id, int64_t now, bool delete_from_store
   table_.remove(id);
   unindex_locked(rec);
   if (delete_from_store) store_.delete_tunnel(id);
-  release_temporary_locked(rec, now + cfg_.tunnel_server().quarantine);
+  release_temporary_locked(rec, now + cfg_->tunnel_server().quarantine);
   free_id_locked(id);
 }
 
@@ -159,7 +250,7 @@ size_t TunnelService::load_from_store(int64_t now) {
   size_t loaded = 0;
   std::vector<uint32_t> used_ids;
   for (auto& rec : store_.load_tunnels()) {
-    bool ok = rec.id < cfg_.max_tunnels && !live_.count(rec.id);
+    bool ok = rec.id < cfg_->max_tunnels && !live_.count(rec.id);
     if (ok && rec.anonymous) {
       auto* ep = pool_locked(rec.endpoint_pool);
       ok = ep && ep->claim(Ipv6Prefix{rec.client_v6, 128});
@@ -205,7 +296,7 @@ std::optional<Ipv6Prefix> TunnelService::stable_block_locked(const std::string& 
 
 std::variant<TunnelService::Allocation, std::pair<Status, std::string>> TunnelService::allocate_locked(
     const Identity& who, const xml::TunnelRequest& req, PendingTunnel& pending, int64_t now) {
-  const auto& server = cfg_.tunnel_server();
+  const auto& server = cfg_->tunnel_server();
   AddressPool* prefix_pool = nullptr;
   unsigned want_len = 0;
   if (req.router) {
@@ -283,8 +374,9 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   if (auto* no = std::get_if<ModeRefusal>(&decision)) return refuse(no->status, no->reason);
   const auto mode = std::get<ModeDecision>(decision).mode;
 
-  const auto& tspc = cfg_.tsp();
-  const auto& server = cfg_.tunnel_server();
+  const auto cfg = config();  // this request's configuration, whatever a reload does meanwhile
+  const auto& tspc = cfg->tsp();
+  const auto& server = cfg->tunnel_server();
   PendingTunnel pending;
   auto& rec = pending.record;
   rec.user = who.user;
@@ -317,9 +409,9 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   auto id = replace_id != UINT32_MAX ? std::optional<uint32_t>(kNoSlot) : reserve_id_locked();
   if (!id) {
     ++counters_.refused;
-    out.status = cfg_.broker.redirect_brokers.empty() ? Status::NoMoreTunnels : Status::Redirect;
-    out.reason = "tunnel table full (limit tunnels " + std::to_string(cfg_.max_tunnels) + ")";
-    out.redirect_to = cfg_.broker.redirect_brokers;
+    out.status = cfg_->broker.redirect_brokers.empty() ? Status::NoMoreTunnels : Status::Redirect;
+    out.reason = "tunnel table full (limit tunnels " + std::to_string(cfg_->max_tunnels) + ")";
+    out.redirect_to = cfg_->broker.redirect_brokers;
     return out;
   }
   pending.reserved_id = *id;
@@ -334,9 +426,9 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
       ++counters_.refused;
       out.status = err->first;
       out.reason = err->second;
-      if (out.status == Status::NoMoreTunnels && !cfg_.broker.redirect_brokers.empty()) {
+      if (out.status == Status::NoMoreTunnels && !cfg_->broker.redirect_brokers.empty()) {
         out.status = Status::Redirect;
-        out.redirect_to = cfg_.broker.redirect_brokers;
+        out.redirect_to = cfg_->broker.redirect_brokers;
       }
       return out;
     }
@@ -437,6 +529,9 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
   }
   table_.stamp_last_seen(rec.id, static_cast<uint64_t>(now));
   index_locked(rec);
+  // A reload may have made the pool anew while this offer waited: mark the block used there.
+  for (const auto& [pool_name, block] : pending.temporary_blocks)
+    if (auto* p = pool_locked(pool_name)) p->claim(block);
   pending.temporary_blocks.clear();  // owned by the live tunnel now
   ++counters_.commits;
   return true;
@@ -448,6 +543,32 @@ void TunnelService::abandon(PendingTunnel& pending, int64_t now) {
     if (auto* p = pool_locked(pool_name)) p->release(block, now);  // never used: no quarantine
   pending.temporary_blocks.clear();
   free_id_locked(pending.reserved_id);
+}
+
+bool TunnelService::kick(uint32_t id, int64_t now) {
+  std::lock_guard lock(mu_);
+  if (!live_.count(id)) return false;
+  drop_locked(id, now, true);
+  return true;
+}
+
+bool TunnelService::remove_user(const std::string& user, int64_t now) {
+  std::lock_guard lock(mu_);
+  if (!store_.find_user(user)) return false;
+  if (auto it = by_user_.find(user); it != by_user_.end()) drop_locked(it->second, now, true);
+  // The user's stable blocks become anonymous ones: back to their pools after the quarantine.
+  const int64_t reusable_at = now + cfg_->tunnel_server().quarantine;
+  std::vector<store::AllocationRecord> blocks;
+  for (auto& a : store_.load_allocations())
+    if (a.user == user) blocks.push_back(std::move(a));
+  if (!store_.delete_user(user)) return false;
+  for (const auto& a : blocks) {
+    if (auto* p = pool_locked(a.pool); p && p->in_use(a.block)) {
+      p->release(a.block, reusable_at);
+      store_.save_quarantine({a.pool, a.block, reusable_at});
+    }
+  }
+  return true;
 }
 
 bool TunnelService::remove_for(const Identity& who, const Peer& peer, int64_t now) {
@@ -471,13 +592,13 @@ size_t TunnelService::expire_idle(int64_t now) {
   std::vector<uint32_t> idle;
   for (auto& [id, rec] : live_) {
     const auto seen = std::max<int64_t>(rec.last_seen, static_cast<int64_t>(table_.last_seen(id)));
-    const int64_t limit = int64_t{rec.keepalive_interval ? rec.keepalive_interval : 30} * cfg_.tsp().keepalive_missed;
+    const int64_t limit = int64_t{rec.keepalive_interval ? rec.keepalive_interval : 30} * cfg_->tsp().keepalive_missed;
     if (now - seen > limit) idle.push_back(id);
   }
   for (auto id : idle) {
     const auto& rec = live_.at(id);
     spdlog::info("tunnel {} expired: {} {} silent for {} keepalive intervals", id,
-                 rec.anonymous ? "anonymous" : rec.user, rec.client_v6.to_string(), cfg_.tsp().keepalive_missed);
+                 rec.anonymous ? "anonymous" : rec.user, rec.client_v6.to_string(), cfg_->tsp().keepalive_missed);
     drop_locked(id, now, true);
     ++counters_.expired;
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -57,9 +58,32 @@ struct ServiceCounters {
   uint64_t offers = 0, commits = 0, replaced = 0, expired = 0, refused = 0;
 };
 
+// One pool's figures (metrics, tspctl): capacity = used + quarantined + free + reserved.
+struct PoolUsage {
+  std::string name;
+  Ipv6Prefix range;
+  unsigned block_len = 0;
+  uint64_t capacity = 0, used = 0, quarantined = 0, free = 0;
+};
+
+// Live tunnels counted by mode and host type (a router has a prefix, a host has none).
+struct TunnelCensus {
+  uint64_t v6v4_host = 0, v6v4_router = 0, v6udpv4_host = 0, v6udpv4_router = 0;
+  uint64_t anonymous = 0;  // of all the above
+};
+
 class TunnelService {
  public:
-  TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table);
+  TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table);  // copies cfg
+  TunnelService(std::shared_ptr<const config::Config> cfg, store::Store& store, TunnelTable& table);
+
+  // The configuration in force. A reload swaps it: callers keep the one they got for the rest
+  // of their operation (a session in flight finishes with the old one).
+  std::shared_ptr<const config::Config> config() const;
+  // A reload: adopts `next`'s pools and tsp/tunnel server settings; live tunnels stay as they
+  // are. Pools are added freely; a pool that live tunnels use must keep its range and block
+  // length. False with the reason ("file:line: ...") and nothing changed when refused.
+  bool reconfigure(std::shared_ptr<const config::Config> next, int64_t now, std::string& error);
 
   // Loads allocations, quarantine and live tunnels from the store and publishes the tunnels.
   // Returns the number of tunnels now forwarding.
@@ -71,6 +95,13 @@ class TunnelService {
   void abandon(PendingTunnel& pending, int64_t now);
   // The `delete` action: removes the caller's tunnel. False if it has none.
   bool remove_for(const Identity& who, const Peer& peer, int64_t now);
+  // tspctl kick: removes tunnel `id` (store and table); anonymous blocks go to quarantine.
+  // False if no such live tunnel.
+  bool kick(uint32_t id, int64_t now);
+  // tspctl user del: removes the user's live tunnel, returns their stable blocks to the pools
+  // through quarantine and deletes the user (and allocations) from the store. False if no
+  // such user.
+  bool remove_user(const std::string& user, int64_t now);
   // Expires tunnels silent for keepalive_missed intervals. Returns how many.
   size_t expire_idle(int64_t now);
   // Control-only mode: a UDP datagram from a v6udpv4 tunnel's endpoint proves it alive.
@@ -79,7 +110,11 @@ class TunnelService {
   size_t live_tunnels() const;
   std::vector<store::TunnelRecord> tunnels() const;
   ServiceCounters counters() const;
+  // Valid until the next reconfigure() (which may replace a changed pool).
   const AddressPool* pool(const std::string& name) const;
+  // Snapshots taken under the service's mutex, safe from any thread.
+  std::vector<PoolUsage> pool_usage() const;
+  TunnelCensus tunnel_census() const;
 
  private:
   struct Allocation {
@@ -101,8 +136,10 @@ class TunnelService {
   void free_id_locked(uint32_t id);
   TunnelEntry entry_for(const store::TunnelRecord& rec) const;
   AddressPool* pool_locked(const std::string& name);
+  void reserve_server_addresses_locked();
+  void restore_pool_locked(AddressPool& pool, int64_t now);
 
-  const config::Config& cfg_;
+  std::shared_ptr<const config::Config> cfg_;  // swapped by reconfigure(), under mu_
   store::Store& store_;
   TunnelTable& table_;
   mutable std::mutex mu_;

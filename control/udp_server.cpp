@@ -9,11 +9,24 @@ namespace tsp {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 
+namespace {
+constexpr int kReceiveBufferBytes = 8 * 1024 * 1024;
+constexpr int kDatagramsPerTurn = 64;
+}  // namespace
+
 UdpTspServer::UdpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                            const udp::endpoint& bind_to)
     : socket_(io), sweep_timer_(io), env_(env), limiter_(limiter) {
   socket_.open(bind_to.protocol());
   socket_.set_option(udp::socket::reuse_address(true));
+  // Thousands of clients answering at once overflow the default ~200 KiB queue, and every
+  // dropped datagram costs its client a retransmission time-out (seconds). The kernel caps
+  // the request at net.core.rmem_max; a smaller buffer is not worth failing over.
+  boost::system::error_code ignored;
+  socket_.set_option(asio::socket_base::receive_buffer_size(kReceiveBufferBytes), ignored);
+  // Synchronous calls must never block the I/O thread: a full queue drops a reply (the
+  // client retransmits and gets the cached one) rather than stalling every session.
+  socket_.non_blocking(true);
   socket_.bind(bind_to);
 }
 
@@ -34,7 +47,15 @@ void UdpTspServer::receive() {
   socket_.async_receive_from(asio::buffer(buffer_), from_, [this](boost::system::error_code ec, size_t n) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
     if (!ec) on_datagram(std::string_view(buffer_.data(), n), from_);
-    receive();
+    // Then what else is queued, up to a batch: one datagram per turn of the I/O loop would
+    // give all UDP clients together the share of a single TCP connection. The socket is
+    // non-blocking, so an empty queue ends the batch at once.
+    for (int i = 1; i < kDatagramsPerTurn && !stopped_; ++i) {
+      const size_t got = socket_.receive_from(asio::buffer(buffer_), from_, 0, ec);
+      if (ec) break;
+      on_datagram(std::string_view(buffer_.data(), got), from_);
+    }
+    if (!stopped_) receive();
   });
 }
 
@@ -92,8 +113,9 @@ void UdpTspServer::on_datagram(std::string_view datagram, const udp::endpoint& f
       ++counters_.dropped_unknown_session;  // silence: no reflection toward forged sources
       return;
     }
-    if (!limiter_.try_acquire()) {
+    if (!accepting_ || !limiter_.try_acquire()) {
       ++counters_.refused_busy;
+      if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
       send(msg->header, status_line(Status::ServerTooBusy), from);
       return;
     }
@@ -123,11 +145,16 @@ void UdpTspServer::schedule_sweep() {
   sweep_timer_.expires_after(std::chrono::seconds(1));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
-    const auto idle_limit = std::chrono::seconds(env_.cfg.tsp().session_timeout);
+    const auto idle_limit = std::chrono::seconds(env_.tunnels.config()->tsp().session_timeout);
     const auto now = std::chrono::steady_clock::now();
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto next = std::next(it);
-      if (now - it->second.last_active > idle_limit) erase(it);
+      if (now - it->second.last_active > idle_limit) {
+        // An established session only idles while its tunnel lives: no time-out for it.
+        if (env_.counters && !it->second.session->tunnel_established())
+          env_.counters->session(metrics::SessionResult::timeout);
+        erase(it);
+      }
       it = next;
     }
     schedule_sweep();

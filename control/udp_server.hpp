@@ -29,6 +29,8 @@ class UdpTspServer {
                const boost::asio::ip::udp::endpoint& bind_to);
   void start();
   void stop();
+  // Draining: sessions in progress go on, a new one is answered "530 Server too busy".
+  void stop_accepting() { accepting_ = false; }
   const UdpServerCounters& counters() const { return counters_; }
   size_t sessions() const { return sessions_.size(); }
 
@@ -59,6 +61,7 @@ class UdpTspServer {
   boost::asio::ip::udp::endpoint from_;
   UdpServerCounters counters_;
   bool stopped_ = false;
+  bool accepting_ = true;
 };
 
 }  // namespace tsp

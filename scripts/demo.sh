@@ -1,40 +1,74 @@
 #!/usr/bin/env bash
-# The newcomer's first command: installs the Debian 12 packages, builds tspbroker, starts
-# tspbrokerd on its embedded defaults (127.0.0.1, TCP and UDP 3653, a scratch store under
-# /tmp) and connects a TSP client that negotiates a host tunnel and a router /48 tunnel,
-# printing every message on the wire. Then, with the DPDK dataplane on af_packet ports in
-# network namespaces, three clients bring tunnels up (protocol 41 and IPv6-in-UDP, with the
-# client end in user space) and IPv6 traffic (ping, 1 MiB TCP both ways) crosses them.
-# Needs root.
+# The newcomer's first command (needs root, Debian 12):
+#  1. installs the packages and builds tspbroker (release, in build/);
+#  2. in a private network namespace, starts tspbrokerd on its embedded defaults
+#     (127.0.0.1, UDP and TCP 3653, a scratch store), adds a user with tspctl, connects tspc
+#     (the classic client's drop-in) with DIGEST-MD5, and shows the tunnel as the operator
+#     sees it: tspctl tunnels, pools, stats;
+#  3. runs the tspc namespace scenarios: tspbrokerd with its DPDK dataplane on af_packet ports,
+#     tspc clients (anonymous, registered, a router with a LAN behind it, one behind an
+#     nftables NAT, a mobile node) and IPv6 traffic (ping, 1 MiB TCP both ways) across each
+#     tunnel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 scripts/install-deps.sh
 [ -d build ] || meson setup build --buildtype=release >/dev/null
-ninja -C build control/tspbrokerd tools/tspctl tests/netns/tsp_tunnel_client >/dev/null
+ninja -C build control/daemon/tspbrokerd tools/tspctl/tspctl tools/tspc/tspc tests/netns/tsp_tunnel_client >/dev/null
+broker="$root/build/control/daemon/tspbrokerd" tspctl="$root/build/tools/tspctl/tspctl" tspc="$root/build/tools/tspc/tspc"
 
+ns=tspdemo
 work=$(mktemp -d /tmp/tspbroker-demo.XXXXXX)
-broker_pid=
-cleanup() { [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  sleep 0.5
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
-root=$PWD
-cd "$work"  # the embedded defaults keep the store in ./tspbroker.db
+ip netns del "$ns" 2>/dev/null || true
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+in_ns() { ip netns exec "$ns" "$@"; }
+cd "$work"  # the embedded defaults keep the store and the admin socket in the working directory
 
-echo "== adding user 'demo' (password 'demo-password') with tspctl"
-echo demo-password | "$root/build/tools/tspctl" user add demo
-echo "== starting tspbrokerd on its embedded defaults"
-"$root/build/control/tspbrokerd" &
-broker_pid=$!
+echo "== tspctl user add demo (password on stdin; no daemon yet, so straight into the store)"
+echo demo-password | in_ns "$tspctl" user add demo
+echo "== tspbrokerd on its embedded defaults (log: $work/broker.log)"
+in_ns "$broker" >broker.log 2>&1 &
+for _ in $(seq 50); do grep -q 'tspbrokerd ready' broker.log && break; sleep 0.2; done
+grep 'TSP over\|ready' broker.log
+
+cat >tspc.conf <<EOF
+server=127.0.0.1
+auth_method=digest-md5
+userid=demo
+passwd=demo-password
+tunnel_mode=v6anyv4
+host_type=host
+if_tunnel_v6v4=tspdemo0
+if_tunnel_v6udpv4=tspdemo1
+template=checktunnel
+tsp_dir=$root/tools/tspc
+retry_delay=5
+EOF
+echo "== tspc -n -vv -f tspc.conf (the classic client's configuration file and flags)"
+in_ns "$tspc" -n -vv -f tspc.conf >tspc.out 2>&1 &
+for _ in $(seq 50); do grep -q 'tunnel up' tspc.out && break; sleep 0.2; done
+cat tspc.out
+echo "== the operator's view: tspctl tunnels, pools, stats"
+in_ns "$tspctl" tunnels
+in_ns "$tspctl" pools
+in_ns "$tspctl" stats
+echo "== tspc stops on SIGHUP (teardown template, exit 0)"
+in_ns pkill -HUP -x tspc || true
 sleep 1
+tail -n 3 tspc.out
+ip netns pids "$ns" | xargs -r kill 2>/dev/null || true
+sleep 0.5
 
-echo "== a TSP client (legacy byte format, RUDP over UDP 3653)"
-python3 "$root/scripts/demo_client.py" 127.0.0.1 3653 demo demo-password
-echo "== broker log above; the tunnels are in the store:"
-sqlite3 -header -column tspbroker.db \
-  "select id, coalesce(nullif(user,''),'(anonymous)') as user, mode, client_v4, client_port, client_v6, prefix from tunnels" 2>/dev/null || true
-
-kill "$broker_pid" 2>/dev/null; wait "$broker_pid" 2>/dev/null || true; broker_pid=
 echo
-echo "== the DPDK dataplane: tunnels in network namespaces carrying real IPv6 traffic"
-TSPBROKERD="$root/build/control/tspbrokerd" TSPCTL="$root/build/tools/tspctl" \
-  TSP_TUNNEL_CLIENT="$root/build/tests/netns/tsp_tunnel_client" NETNS_HELPERS="$root/tests/netns" \
-  bash "$root/tests/netns/dataplane_e2e.sh"
+echo "== tspc clients through the DPDK dataplane in network namespaces, with IPv6 traffic"
+TSPBROKERD="$broker" TSPCTL="$tspctl" TSPC="$tspc" NETNS_HELPERS="$root/tests/netns" \
+  TSPC_TEMPLATES="$root/tools/tspc/template" TSPC_DHCLIENT_HOOK="$root/config/tspc-dhclient-exit-hook" \
+  bash "$root/tests/netns/tspc_e2e.sh"

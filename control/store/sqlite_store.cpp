@@ -1,10 +1,15 @@
-// The Store on SQLite: one connection, one mutex, statements prepared once and reused.
+// The Store on SQLite: one connection, one mutex, statements prepared once and reused, and
+// optionally group commit (store.hpp) with a background thread that closes each window.
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "control/store/row_codec.hpp"
 #include "control/store/schema.hpp"
@@ -134,7 +139,8 @@ TunnelRecord read_tunnel(const Query& q) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(const std::string& path) : conn_(path) {
+  SqliteStore(const std::string& path, const StoreOptions& options)
+      : conn_(path), window_(options.group_commit_window) {
     try {
       sqlite::prepare_schema(conn_);
     } catch (const StoreError& e) {
@@ -142,10 +148,30 @@ class SqliteStore final : public Store {
       if (inner.starts_with("store: ")) inner.remove_prefix(7);
       throw StoreError("store: open '" + path + "': " + std::string(inner));
     }
+    if (window_.count() > 0) flusher_ = std::thread([this] { flush_loop(); });
+  }
+
+  ~SqliteStore() override {
+    if (flusher_.joinable()) {
+      {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+      }
+      wake_flusher_.notify_all();
+      flusher_.join();
+    }
+    std::lock_guard lock(mutex_);
+    commit_window_locked();  // a clean shutdown keeps everything; an error here has no caller left
+  }
+
+  void flush() override {
+    const auto lock = enter(Access::Flush);
+    commit_window_locked();
+    throw_window_error_locked();
   }
 
   bool add_user(const UserRecord& user) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "add_user", kInsertUser);
     if (user.name.empty()) q.fail("empty user name");
     q.bind(user.name).bind(int64_t{user.enabled}).bind(user.created_at);
@@ -155,7 +181,7 @@ class SqliteStore final : public Store {
   }
 
   bool update_credentials(const std::string& name, const StoredCredentials& creds) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "update_credentials", kUpdateCredentials);
     bind_credentials(q, creds);
     q.bind(name).run();
@@ -163,14 +189,14 @@ class SqliteStore final : public Store {
   }
 
   bool delete_user(const std::string& name) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "delete_user", kDeleteUser);
     q.bind(name).run();  // allocations follow through ON DELETE CASCADE
     return conn_.changes() > 0;
   }
 
   std::optional<UserRecord> find_user(const std::string& name) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "find_user", kFindUser);
     q.bind(name);
     if (!q.step()) return std::nullopt;
@@ -178,7 +204,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<UserRecord> list_users() override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "list_users", kListUsers);
     std::vector<UserRecord> users;
     while (q.step()) users.push_back(read_user(q));
@@ -186,7 +212,7 @@ class SqliteStore final : public Store {
   }
 
   std::optional<Ipv6Prefix> find_allocation(const std::string& user, const std::string& pool) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "find_allocation", kFindAllocation);
     q.bind(user).bind(pool);
     if (!q.step()) return std::nullopt;
@@ -196,7 +222,7 @@ class SqliteStore final : public Store {
   }
 
   void save_allocation(const std::string& user, const std::string& pool, const Ipv6Prefix& block) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "save_allocation", kSaveAllocation);
     q.bind(user).bind(pool).bind(block.to_string());
     try {
@@ -209,7 +235,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<AllocationRecord> load_allocations() override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "load_allocations", kLoadAllocations);
     std::vector<AllocationRecord> out;
     while (q.step()) {
@@ -225,7 +251,7 @@ class SqliteStore final : public Store {
   }
 
   void save_tunnel(const TunnelRecord& t) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "save_tunnel", kSaveTunnel);
     const std::string_view mode = sqlite::mode_text(t.mode);
     if (mode.empty()) q.fail("unknown tunnel mode " + std::to_string(static_cast<int>(t.mode)));
@@ -244,14 +270,14 @@ class SqliteStore final : public Store {
   }
 
   bool delete_tunnel(uint32_t id) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "delete_tunnel", kDeleteTunnel);
     q.bind(int64_t{id}).run();
     return conn_.changes() > 0;
   }
 
   std::vector<TunnelRecord> load_tunnels() override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "load_tunnels", kLoadTunnels);
     std::vector<TunnelRecord> out;
     while (q.step()) out.push_back(read_tunnel(q));
@@ -259,25 +285,25 @@ class SqliteStore final : public Store {
   }
 
   void touch_tunnel(uint32_t id, int64_t last_seen) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "touch_tunnel", kTouchTunnel);
     q.bind(last_seen).bind(int64_t{id}).run();
   }
 
   void save_quarantine(const QuarantineRecord& e) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "save_quarantine", kSaveQuarantine);
     q.bind(e.pool).bind(e.block.to_string()).bind(e.until).run();
   }
 
   void delete_quarantine(const std::string& pool, const Ipv6Prefix& block) override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Write);
     Query q(conn_, "delete_quarantine", kDeleteQuarantine);
     q.bind(pool).bind(block.to_string()).run();
   }
 
   std::vector<QuarantineRecord> load_quarantine() override {
-    std::lock_guard lock(mutex_);
+    const auto lock = enter(Access::Read);
     Query q(conn_, "load_quarantine", kLoadQuarantine);
     std::vector<QuarantineRecord> out;
     while (q.step()) {
@@ -295,9 +321,11 @@ class SqliteStore final : public Store {
   // The mutex is held for the whole body, so no other thread's call lands inside this
   // unit of work; it is recursive so that the body can call the store. Inner calls use
   // savepoints, which SQLite nests.
+  // Under group commit the window's transaction is the outer one, so a transaction() inside
+  // it is a savepoint: its rollback still undoes exactly its own changes.
   void transaction(const std::function<void(Store&)>& body) override {
-    std::lock_guard lock(mutex_);
-    const bool outermost = depth_ == 0;
+    const auto lock = enter(Access::Write);
+    const bool outermost = depth_ == 0 && !window_open_;
     Query(conn_, "transaction", outermost ? kBegin : kSavepoint).run();
     ++depth_;
     try {
@@ -305,11 +333,13 @@ class SqliteStore final : public Store {
     } catch (...) {
       --depth_;
       conn_.rollback_quietly(outermost ? "ROLLBACK" : "ROLLBACK TO tsp_nested; RELEASE tsp_nested");
+      if (!conn_.in_transaction()) window_open_ = false;
       throw;
     }
     --depth_;
     // An I/O or memory error can make SQLite roll the whole transaction back by itself.
     if (!conn_.in_transaction()) {
+      window_open_ = false;
       throw StoreError("store: transaction: rolled back by SQLite after an earlier error");
     }
     try {
@@ -322,9 +352,81 @@ class SqliteStore final : public Store {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  enum class Access { Read, Write, Flush };
+
+  // Locks the store for one call. Under group commit it first opens the window's
+  // transaction, and a write reports (once) a window that failed to commit, so that the
+  // caller, which handles write failures, learns that recent writes were lost.
+  std::unique_lock<std::recursive_mutex> enter(Access access) {
+    std::unique_lock lock(mutex_);
+    if (window_.count() == 0 || depth_ > 0 || access == Access::Flush) return lock;
+    if (access == Access::Write) throw_window_error_locked();
+    if (window_open_ && !conn_.in_transaction()) window_open_ = false;  // SQLite rolled it back
+    if (!window_open_ && Clock::now() >= no_window_before_) {
+      Query(conn_, "group commit", kBegin).run();
+      window_open_ = true;
+      window_began_ = Clock::now();
+      wake_flusher_.notify_all();
+    }
+    return lock;
+  }
+
+  void commit_window_locked() noexcept {
+    if (!window_open_ || depth_ > 0) return;
+    window_open_ = false;
+    // Between two windows calls commit on their own for a fifth of a window (2 ms at most),
+    // so that another process waiting for the write lock (SQLite's busy handler polls) gets
+    // its turn.
+    no_window_before_ = Clock::now() + std::min<Clock::duration>(window_ / 5, std::chrono::milliseconds(2));
+    if (!conn_.in_transaction()) {
+      window_error_ = "store: group commit: rolled back by SQLite after an earlier error";
+      return;
+    }
+    try {
+      Query(conn_, "group commit", kCommit).run();
+    } catch (const StoreError& e) {
+      conn_.rollback_quietly("ROLLBACK");
+      window_error_ = e.what();
+    } catch (const std::exception& e) {  // e.g. bad_alloc building the message
+      conn_.rollback_quietly("ROLLBACK");
+      window_error_ = std::string("store: group commit: ") + e.what();
+    }
+  }
+
+  void throw_window_error_locked() {
+    if (window_error_.empty()) return;
+    const std::string error = std::move(window_error_);
+    window_error_.clear();
+    throw StoreError(error + " (the writes of the last group-commit window are lost)");
+  }
+
+  // The background committer: sleeps until a window opens, then until it is due.
+  void flush_loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (!window_open_) {
+        wake_flusher_.wait(lock);
+      } else if (const auto due = window_began_ + window_; Clock::now() < due) {
+        wake_flusher_.wait_until(lock, due);
+      } else {
+        commit_window_locked();
+      }
+    }
+  }
+
   std::recursive_mutex mutex_;
   Connection conn_;
   int depth_ = 0;  // nesting of transaction() calls, guarded by mutex_
+  // Group commit, all guarded by mutex_.
+  const std::chrono::milliseconds window_;
+  bool window_open_ = false;
+  Clock::time_point window_began_{};
+  Clock::time_point no_window_before_{};
+  std::string window_error_;  // a failed window commit, reported by the next write or flush()
+  bool stopping_ = false;
+  std::condition_variable_any wake_flusher_;
+  std::thread flusher_;  // last: started after, and joined before, everything above goes
 };
 
 // SQLite creates files with the umask's mode, but the DIGEST-MD5 hash is
@@ -338,9 +440,10 @@ void create_private_file(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<Store> Store::open_sqlite(const std::string& path) {
+std::unique_ptr<Store> Store::open_sqlite(const std::string& path, const StoreOptions& options) {
+  if (options.group_commit_window.count() < 0) throw StoreError("store: open '" + path + "': negative group-commit window");
   create_private_file(path);
-  return std::make_unique<SqliteStore>(path);
+  return std::make_unique<SqliteStore>(path, options);
 }
 
 }  // namespace tsp::store

@@ -192,6 +192,9 @@ std::string broker_config_text(const BrokerSettings& s, uint16_t port, const std
   c += "  set tunnel server TS_Main\n";
   for (const auto& line : s.broker_lines) c += "  " + line + "\n";
   c += "store sqlite " + dir + "/tspbroker.db\n";
+  // Each broker its own admin socket: tspctl must never reach another test's daemon.
+  c += "admin socket " + dir + "/tspbrokerd.sock\n";
+  for (const auto& line : s.global_lines) c += line + "\n";
   return c;
 }
 
@@ -295,6 +298,27 @@ bool BrokerProcess::is_running() {
     return false;
   }
   return true;
+}
+
+void BrokerProcess::send_signal(int sig) {
+  REQUIRE(pid_ > 0);
+  ::kill(pid_, sig);
+}
+
+int BrokerProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ < 0) return -1;
+  const auto status = wait_for_exit(pid_, timeout);
+  if (!status) return -1;
+  pid_ = -1;
+  return *status;
+}
+
+void BrokerProcess::kill_hard() {
+  REQUIRE(pid_ > 0);
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  std::ofstream(log_path_, std::ios::app) << "==== e2e: tspbrokerd killed (SIGKILL) ====\n";
 }
 
 std::string BrokerProcess::log_text() const { return read_file(log_path_); }

@@ -19,6 +19,7 @@ struct BrokerSettings {
   std::string endpoints_pool = "2001:db8:f001:1::/64 128";
   std::vector<std::string> tsp_lines;     // more statements in "tsp TSP_Main"
   std::vector<std::string> broker_lines;  // more statements in "tunnel broker TB_Main"
+  std::vector<std::string> global_lines;  // more top-level statements (admin group, ...)
 };
 
 class TempDir {
@@ -65,6 +66,11 @@ class BrokerProcess {
   // stop() must give 0, and the log must hold no sanitizer report.
   void stop_expect_clean_exit();
   bool is_running();
+  // Lifecycle tests: a signal to the running daemon; waiting for it to exit on its own (the
+  // status as stop() gives it, or -1 after `timeout`, when it is still running); SIGKILL.
+  void send_signal(int sig);
+  int wait_exit(std::chrono::milliseconds timeout);
+  void kill_hard();
 
   uint16_t port() const { return port_; }
   const std::string& dir() const { return dir_.path(); }

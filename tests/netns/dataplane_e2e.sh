@@ -20,7 +20,9 @@
 #  client's inner source (-> no_tunnel), v6udpv4 from the right address but a wrong port
 #  (-> no_tunnel) and from the right address and port with a foreign inner source
 #  (-> inner_source_spoofed); none may reach tspt-v6's listener. At the end the daemon's
-#  "dataplane counters:" line (logged on SIGTERM) must account for every packet.
+#  "dataplane counters:" line (logged on SIGTERM) must account for every packet, and so must
+#  the Prometheus metrics scraped just before it (sessions, authentications, tunnels, pools,
+#  dataplane packets, bytes and drops; tests/netns/scrape_metrics.py checks the format).
 #
 # Needs root. Env: TSPBROKERD, TSPCTL, TSP_TUNNEL_CLIENT (binaries), NETNS_HELPERS (this folder).
 set -euo pipefail
@@ -31,6 +33,7 @@ NS_CLI=tspt-cli NS_SW=tspt-sw NS_BRK=tspt-brk NS_V6=tspt-v6 NS_SPOOF=tspt-spoof
 ALL_NS="$NS_CLI $NS_SW $NS_BRK $NS_V6 $NS_SPOOF"
 BROKER_V4=192.0.2.1 CLIENT_V4=192.0.2.10 CLIENT2_V4=192.0.2.11 SPOOF_V4=192.0.2.66
 V6_HOST=2001:db8:ffff::fffe FOREIGN_V6=2001:db8:f001:1::dead LISTEN_PORT=7777
+METRICS_URL=http://$BROKER_V4:9153
 
 say() { printf '== %s\n' "$*"; }
 fail() {
@@ -142,6 +145,8 @@ tunnel broker TB_Main
   set tsp TSP_Main
   set tunnel server TS_Main
 store sqlite $work/tspbroker.db
+metrics listen $BROKER_V4 9153
+admin socket $work/tspbrokerd.sock
 log level info
 dataplane
   eal --no-huge -m 256 --no-pci --no-shconf -l 0-1 --vdev net_af_packet0,iface=b4 --vdev net_af_packet1,iface=b6
@@ -269,6 +274,69 @@ tcp_both_ways() {  # tcp_both_ways CLIENT_ADDRESS LABEL
 
 forge() { in_ns $NS_SPOOF python3 "$helpers/forge.py" "$@" >/dev/null || fail "forge.py $*"; }
 
+# ---- metrics ------------------------------------------------------------------------------------
+# metric 'NAME{LABELS}': the scraped value of that one series; fails if it is absent.
+metric() {
+  local v
+  v=$(awk -v key="$1" 'index($0, key "=") == 1 { print substr($0, length(key) + 2) }' "$work/metrics.out")
+  [ -n "$v" ] || fail "no series $1 in the scraped metrics"
+  echo "$v"
+}
+# metric_sum NAME 'LABEL="VALUE"': the sum over NAME's series with that label (all workers).
+metric_sum() {
+  awk -v name="$1{" -v label="$2" 'index($0, name) == 1 && index($0, label) { n = split($0, kv, "}="); s += kv[n] }
+                                   END { print s + 0 }' "$work/metrics.out"
+}
+expect_metric() {  # expect_metric 'NAME{LABELS}' VALUE
+  local got
+  got=$(metric "$1")
+  [ "$got" = "$2" ] || fail "metrics: $1=$got, expected $2"
+}
+
+# The scrape taken after the traffic, before SIGTERM, against what the test did and the counters
+# the daemon logged when it stopped (which can only have grown since).
+check_metrics() {
+  say "metrics: $(wc -l <"$work/metrics.out") series"
+  expect_metric 'tspbroker_tsp_sessions_total{result="accepted"}' 3
+  for result in refused redirected rejected timeout; do expect_metric "tspbroker_tsp_sessions_total{result=\"$result\"}" 0; done
+  # A and C (bob over TCP; the client prefers DIGEST-MD5) with DIGEST-MD5, B anonymous.
+  expect_metric 'tspbroker_tsp_authentications_total{mechanism="digest-md5",result="success"}' 2
+  expect_metric 'tspbroker_tsp_authentications_total{mechanism="anonymous",result="success"}' 1
+  for m in digest-md5 plain anonymous; do
+    expect_metric "tspbroker_tsp_authentications_total{mechanism=\"$m\",result=\"failure\"}" 0
+  done
+  expect_metric 'tspbroker_tunnels{mode="v6v4",type="host"}' 1
+  expect_metric 'tspbroker_tunnels{mode="v6v4",type="router"}' 1
+  expect_metric 'tspbroker_tunnels{mode="v6udpv4",type="host"}' 1
+  expect_metric 'tspbroker_tunnels{mode="v6udpv4",type="router"}' 0
+  [ "$(metric_sum tspbroker_tunnels 'mode="v6v4"')" -eq 2 ] || fail "metrics: v6v4 tunnels are not 2"
+  expect_metric 'tspbroker_keepalive_expiries_total' 0
+  expect_metric 'tspbroker_pool_used_blocks{pool="P_Interco"}' 3
+  expect_metric 'tspbroker_pool_used_blocks{pool="P_Sites48"}' 1
+  expect_metric 'tspbroker_dataplane_workers' 1
+  metric 'tspbroker_dataplane_rx_packets_total{worker="0"}' >/dev/null
+
+  local decap encap
+  decap=$(metric_sum tspbroker_dataplane_packets_total 'direction="decap"')
+  encap=$(metric_sum tspbroker_dataplane_packets_total 'direction="encap"')
+  echo "scraped: decap=$decap encap=$encap, logged at stop: decap=${dp[decap]} encap=${dp[encap]}"
+  [ "$decap" -le "${dp[decap]}" ] && [ "$sent" -le $((decap + unresolved)) ] ||
+    fail "metrics: decap=$decap but the clients sent $sent packets ($unresolved waited for ARP/ND)"
+  [ "$encap" -le "${dp[encap]}" ] && [ $((encap + unresolved)) -ge "$received" ] ||
+    fail "metrics: encap=$encap but the clients received $received packets"
+  # Two 1 MiB uploads (A, B) and two downloads, as inner IPv6 bytes.
+  [ "$(metric_sum tspbroker_dataplane_bytes_total 'direction="decap"')" -ge $((2 * 1048576)) ] ||
+    fail "metrics: fewer decapsulated bytes than the 2 MiB uploaded"
+  [ "$(metric_sum tspbroker_dataplane_bytes_total 'direction="encap"')" -ge $((2 * 1048576)) ] ||
+    fail "metrics: fewer encapsulated bytes than the 2 MiB downloaded"
+  [ "$(metric_sum tspbroker_dataplane_keepalive_replies_total 'worker=')" -ge "$replies" ] ||
+    fail "metrics: fewer keepalive replies than the clients got ($replies)"
+  [ "$(metric_sum tspbroker_dataplane_drops_total 'reason="inner_source_spoofed"')" -eq 10 ] ||
+    fail "metrics: inner_source_spoofed drops are not the 10 forged"
+  [ "$(metric_sum tspbroker_dataplane_drops_total 'reason="no_tunnel"')" -ge 10 ] ||
+    fail "metrics: no_tunnel drops are fewer than the 10 forged"
+}
+
 # ---- the test -----------------------------------------------------------------------------------
 say "topology"
 build_topology
@@ -325,6 +393,12 @@ grep -q 'payload=honest-A' "$work/listener.out" || fail "the listener missed A's
 grep -q 'payload=honest-B' "$work/listener.out" || fail "the listener missed B's honest datagram"
 ! grep -q 'payload=forged' "$work/listener.out" || fail "forged packets went through the broker: $(grep forged "$work/listener.out" | head -3)"
 
+say "metrics: $METRICS_URL/metrics from $NS_BRK"
+in_ns $NS_BRK python3 "$helpers/scrape_metrics.py" "$METRICS_URL/metrics" >"$work/metrics.out" 2>"$work/metrics.log" ||
+  fail "the metrics endpoint's answer is not valid Prometheus text: $(cat "$work/metrics.log")"
+[ "$(in_ns $NS_BRK python3 "$helpers/scrape_metrics.py" --status "$METRICS_URL/other")" = 404 ] ||
+  fail "the metrics endpoint does not answer 404 for another path"
+
 say "stopping tspbrokerd"
 kill -TERM "$broker_pid"
 wait "$broker_pid" || fail "tspbrokerd exited with status $? on SIGTERM"
@@ -366,4 +440,5 @@ for reason in malformed_ipv4 malformed_ipv6 ipv4_fragment inner_not_ipv6 tunnel_
               too_big tx_full no_mbuf malformed_udp no_gateway no_headroom segmented_frame; do
   [ "${dp[drop.$reason]:-0}" -eq 0 ] || fail "unexpected drops: drop.$reason=${dp[drop.$reason]}"
 done
+check_metrics
 say "PASS"

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -496,4 +497,82 @@ TEST_CASE("10k tunnels save and reload") {
   WARN("10k tunnels: save " << ms(t1 - t0) << " ms (one commit each), reopen+load " << ms(t2 - t1)
                             << " ms, touch all in one transaction " << ms(t3 - t2) << " ms");
   CHECK(loaded == saved);
+}
+
+// ---- group commit (the daemon's mode) ----------------------------------------------------
+
+namespace {
+std::string tunnel_count(const std::string& db) { return raw_text(db, "SELECT count(*) FROM tunnels"); }
+}  // namespace
+
+TEST_CASE("group commit: writes reach the file when the window commits, and on close") {
+  TempDir dir;
+  {
+    // A window far longer than the test: only flush() and closing commit it.
+    auto store = Store::open_sqlite(dir.db(), {std::chrono::hours(1)});
+    store->save_tunnel(anonymous_v6v4(1));
+    CHECK(store->load_tunnels().size() == 1);  // the store itself sees its open window
+    CHECK(tunnel_count(dir.db()) == "0");      // another connection does not, yet
+    store->flush();
+    CHECK(tunnel_count(dir.db()) == "1");
+    // Right after a commit, calls commit on their own for up to 2 ms (another process's turn).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    store->save_tunnel(anonymous_v6v4(2));
+    CHECK(tunnel_count(dir.db()) == "1");
+  }
+  CHECK(tunnel_count(dir.db()) == "2");  // closing the store committed the last window
+
+  // A short window is committed by the store's own thread, with nobody calling flush().
+  auto store = Store::open_sqlite(dir.db(), {std::chrono::milliseconds(5)});
+  store->save_tunnel(anonymous_v6v4(3));
+  std::string seen;
+  for (int i = 0; i < 500 && seen != "3"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = tunnel_count(dir.db());
+  }
+  CHECK(seen == "3");
+}
+
+TEST_CASE("group commit: a failed transaction() inside a window undoes only its own writes") {
+  TempDir dir;
+  auto store = Store::open_sqlite(dir.db(), {std::chrono::hours(1)});
+  store->save_tunnel(anonymous_v6v4(1));
+  CHECK_THROWS_AS(store->transaction([](Store& s) {
+    s.save_tunnel(anonymous_v6v4(2));
+    throw std::runtime_error("give up");
+  }),
+                  std::runtime_error);
+  store->transaction([](Store& s) { s.save_tunnel(anonymous_v6v4(3)); });
+  store->flush();
+  const auto tunnels = store->load_tunnels();
+  REQUIRE(tunnels.size() == 2);
+  CHECK(tunnels[0].id == 1);
+  CHECK(tunnels[1].id == 3);
+  CHECK(tunnel_count(dir.db()) == "2");
+}
+
+TEST_CASE("group commit: another process still gets the write lock while the daemon writes without pause") {
+  TempDir dir;
+  auto daemon = Store::open_sqlite(dir.db(), {std::chrono::milliseconds(10)});
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    // Between two store calls the daemon's I/O thread does socket work: a short pause.
+    for (uint32_t id = 0; !stop; id = (id + 1) % 100) {
+      daemon->touch_tunnel(id, 1700000000 + id);
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  });
+  auto admin = Store::open_sqlite(dir.db());  // what tspctl opens: no group commit
+  int added = 0;
+  for (int i = 0; i < 10; ++i)
+    if (admin->add_user(user("user" + std::to_string(i), static_cast<uint8_t>(i)))) ++added;
+  stop = true;
+  writer.join();
+  CHECK(added == 10);
+  CHECK(daemon->list_users().size() == 10);
+}
+
+TEST_CASE("group commit: a negative window is refused") {
+  TempDir dir;
+  CHECK_THROWS_WITH(Store::open_sqlite(dir.db(), {std::chrono::milliseconds(-1)}), Catch::Contains("negative"));
 }

@@ -1,0 +1,164 @@
+#include "control/metrics/metrics_collector.hpp"
+
+#include <string>
+
+#include "control/metrics/prometheus_text.hpp"
+#include "dataplane/drop_reasons.hpp"
+
+#ifndef TSPBROKER_VERSION
+#define TSPBROKER_VERSION "unknown"
+#endif
+
+namespace tsp::metrics {
+
+namespace {
+
+std::string worker_label(size_t index) { return std::to_string(index); }
+
+}  // namespace
+
+std::vector<MetricFamily> MetricsCollector::collect() const {
+  std::vector<MetricFamily> out;
+  out.push_back(gauge_family("tspbroker_build_info", "tspbroker version (always 1)")
+                    .add({{"version", TSPBROKER_VERSION}}, uint64_t{1}));
+  if (sources_.control) add_control(out);
+  if (sources_.tunnels) {
+    add_tunnels(out);
+    add_pools(out);
+  }
+  if (sources_.dataplane) {
+    add_dataplane(out);
+    if (sources_.per_tunnel && sources_.tunnels) add_per_tunnel(out);
+  }
+  return out;
+}
+
+std::string MetricsCollector::render() const { return render_prometheus_text(collect()); }
+
+void MetricsCollector::add_control(std::vector<MetricFamily>& out) const {
+  const ControlCounters& c = *sources_.control;
+
+  auto sessions = counter_family("tspbroker_tsp_sessions_total",
+                                 "TSP session outcomes: accepted (tunnel up), refused (error status), redirected, "
+                                 "rejected (by the client), timeout (unfinished session idled out)");
+  for (size_t i = 0; i < kSessionResultCount; ++i) {
+    const auto r = static_cast<SessionResult>(i);
+    sessions.add({{"result", std::string(session_result_name(r))}}, c.sessions(r));
+  }
+  out.push_back(std::move(sessions));
+
+  auto refusals = counter_family("tspbroker_tsp_refusals_total", "TSP refusals by the status code sent to the client");
+  for (Status s : kRefusalStatuses) refusals.add({{"code", std::to_string(static_cast<int>(s))}}, c.refusals(s));
+  if (c.refused_other() > 0) refusals.add({{"code", "other"}}, c.refused_other());
+  out.push_back(std::move(refusals));
+
+  auto auth = counter_family("tspbroker_tsp_authentications_total", "TSP authentications by mechanism and result");
+  for (auto m : kAuthMechanisms) {
+    for (auto r : {AuthResult::success, AuthResult::failure}) {
+      auth.add({{"mechanism", std::string(auth_mechanism_name(m))},
+                {"result", r == AuthResult::success ? "success" : "failure"}},
+               c.authentications(m, r));
+    }
+  }
+  out.push_back(std::move(auth));
+}
+
+void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {
+  const TunnelService& service = *sources_.tunnels;
+  const TunnelCensus census = service.tunnel_census();
+  auto tunnels = gauge_family("tspbroker_tunnels",
+                              "Live tunnels by mode and host type (router: delegated a prefix; host: none)");
+  tunnels.add({{"mode", "v6v4"}, {"type", "host"}}, census.v6v4_host)
+      .add({{"mode", "v6v4"}, {"type", "router"}}, census.v6v4_router)
+      .add({{"mode", "v6udpv4"}, {"type", "host"}}, census.v6udpv4_host)
+      .add({{"mode", "v6udpv4"}, {"type", "router"}}, census.v6udpv4_router);
+  out.push_back(std::move(tunnels));
+  out.push_back(gauge_family("tspbroker_tunnels_anonymous", "Live tunnels of anonymous clients")
+                    .add({}, census.anonymous));
+
+  const ServiceCounters sc = service.counters();
+  out.push_back(counter_family("tspbroker_tunnel_offers_total", "Tunnel offers sent").add({}, sc.offers));
+  out.push_back(counter_family("tspbroker_tunnel_commits_total", "Offers accepted and published").add({}, sc.commits));
+  out.push_back(counter_family("tspbroker_tunnel_replacements_total",
+                               "Live tunnels replaced by a new one of the same user or endpoint")
+                    .add({}, sc.replaced));
+  out.push_back(counter_family("tspbroker_keepalive_expiries_total",
+                               "Tunnels expired after the configured number of missed keepalive intervals")
+                    .add({}, sc.expired));
+}
+
+void MetricsCollector::add_pools(std::vector<MetricFamily>& out) const {
+  const auto pools = sources_.tunnels->pool_usage();
+  auto size = gauge_family("tspbroker_pool_size_blocks", "Blocks (addresses or prefixes) a pool holds");
+  auto used = gauge_family("tspbroker_pool_used_blocks", "Blocks allocated to users or live tunnels");
+  auto free = gauge_family("tspbroker_pool_free_blocks", "Blocks that can be handed out now");
+  auto quarantined = gauge_family("tspbroker_pool_quarantined_blocks",
+                                  "Released anonymous blocks waiting out their quarantine");
+  for (const auto& p : pools) {
+    const Labels labels{{"pool", p.name}};
+    size.add(labels, p.capacity);
+    used.add(labels, p.used);
+    free.add(labels, p.free);
+    quarantined.add(labels, p.quarantined);
+  }
+  out.push_back(std::move(size));
+  out.push_back(std::move(used));
+  out.push_back(std::move(free));
+  out.push_back(std::move(quarantined));
+}
+
+void MetricsCollector::add_dataplane(std::vector<MetricFamily>& out) const {
+  const dp::DataplaneStats stats = sources_.dataplane->stats();
+  auto rx = counter_family("tspbroker_dataplane_rx_packets_total", "Frames received by a dataplane worker");
+  auto tx = counter_family("tspbroker_dataplane_tx_packets_total", "Frames a dataplane worker sent (NIC or tap)");
+  auto packets = counter_family("tspbroker_dataplane_packets_total",
+                                "Tunnel packets forwarded: decap (client to uplink), encap (uplink to client)");
+  auto bytes = counter_family("tspbroker_dataplane_bytes_total",
+                              "Inner IPv6 bytes forwarded: decap (client to uplink), encap (uplink to client)");
+  auto exception = counter_family("tspbroker_dataplane_exception_packets_total",
+                                  "Packets handed to the kernel through the exception taps");
+  auto keepalive = counter_family("tspbroker_dataplane_keepalive_replies_total",
+                                  "Keepalive echo requests answered by the dataplane");
+  auto icmp = counter_family("tspbroker_dataplane_icmp_errors_total",
+                             "ICMPv6 errors sent (time exceeded, packet too big)");
+  auto drops = counter_family("tspbroker_dataplane_drops_total", "Packets dropped, by reason");
+  for (size_t i = 0; i < stats.workers.size(); ++i) {
+    const auto& w = stats.workers[i];
+    const std::string worker = worker_label(i);
+    rx.add({{"worker", worker}}, w.rx);
+    tx.add({{"worker", worker}}, w.tx);
+    packets.add({{"worker", worker}, {"direction", "decap"}}, w.decap);
+    packets.add({{"worker", worker}, {"direction", "encap"}}, w.encap);
+    bytes.add({{"worker", worker}, {"direction", "decap"}}, w.decap_bytes);
+    bytes.add({{"worker", worker}, {"direction", "encap"}}, w.encap_bytes);
+    exception.add({{"worker", worker}}, w.exception);
+    keepalive.add({{"worker", worker}}, w.keepalive_replies);
+    icmp.add({{"worker", worker}}, w.icmp_errors);
+    for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
+      drops.add({{"worker", worker}, {"reason", std::string(dp::drop_reason_name(static_cast<dp::DropReason>(r)))}},
+                w.drops[r]);
+    }
+  }
+  out.push_back(gauge_family("tspbroker_dataplane_workers", "Dataplane worker lcores")
+                    .add({}, uint64_t{stats.workers.size()}));
+  for (auto* f : {&rx, &tx, &packets, &bytes, &exception, &keepalive, &icmp, &drops}) out.push_back(std::move(*f));
+}
+
+void MetricsCollector::add_per_tunnel(std::vector<MetricFamily>& out) const {
+  auto packets = counter_family("tspbroker_tunnel_packets_total",
+                                "Inner packets per live tunnel: decap (from the client, keepalives included), "
+                                "encap (into the tunnel, replies and errors included)");
+  auto bytes = counter_family("tspbroker_tunnel_bytes_total", "Inner IPv6 bytes per live tunnel, as the packets");
+  for (const auto& rec : sources_.tunnels->tunnels()) {
+    const dp::TunnelStats t = sources_.dataplane->tunnel_stats(rec.id);
+    const std::string id = std::to_string(rec.id);
+    packets.add({{"tunnel_id", id}, {"user", rec.user}, {"direction", "decap"}}, t.packets_in);
+    packets.add({{"tunnel_id", id}, {"user", rec.user}, {"direction", "encap"}}, t.packets_out);
+    bytes.add({{"tunnel_id", id}, {"user", rec.user}, {"direction", "decap"}}, t.bytes_in);
+    bytes.add({{"tunnel_id", id}, {"user", rec.user}, {"direction", "encap"}}, t.bytes_out);
+  }
+  out.push_back(std::move(packets));
+  out.push_back(std::move(bytes));
+}
+
+}  // namespace tsp::metrics

@@ -1,0 +1,43 @@
+// Gathers the broker's figures into Prometheus families at scrape time: the control plane's
+// counters, the tunnel service (tunnels, pools, expiries) and the dataplane's per-worker and
+// per-tunnel counters. Nothing is cached: every scrape reads the sources afresh.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "control/metrics/control_counters.hpp"
+#include "control/metrics/metric_family.hpp"
+#include "control/tunnel_service.hpp"
+#include "dataplane/dataplane.hpp"
+
+namespace tsp::metrics {
+
+// What the collector reads; each may be absent (a broker without a dataplane, a test). The
+// pointees must outlive the collector.
+struct CollectorSources {
+  const ControlCounters* control = nullptr;
+  const TunnelService* tunnels = nullptr;
+  const dp::Dataplane* dataplane = nullptr;
+  bool per_tunnel = false;  // `metrics per-tunnel`: one series per live tunnel
+};
+
+class MetricsCollector {
+ public:
+  explicit MetricsCollector(CollectorSources sources) : sources_(sources) {}
+
+  std::vector<MetricFamily> collect() const;
+  // collect(), in the Prometheus text format.
+  std::string render() const;
+
+ private:
+  void add_control(std::vector<MetricFamily>& out) const;
+  void add_tunnels(std::vector<MetricFamily>& out) const;
+  void add_pools(std::vector<MetricFamily>& out) const;
+  void add_dataplane(std::vector<MetricFamily>& out) const;
+  void add_per_tunnel(std::vector<MetricFamily>& out) const;
+
+  CollectorSources sources_;
+};
+
+}  // namespace tsp::metrics

@@ -1,0 +1,262 @@
+// tspctl against the real daemon on loopback: every command, its exit status, --json, the
+// fallback to the store before the first start, and who may use the admin socket (tspctl run
+// under other uids: nobody is refused, a member of the admin group is served). Run as root.
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "shared/net_types.hpp"
+#include "tests/e2e/broker_process.hpp"
+#include "tests/e2e/tsp_dialogs.hpp"
+
+namespace tsp::e2e {
+namespace {
+
+using nlohmann::json;
+
+constexpr uid_t kNobody = 65534;  // in no admin group
+constexpr uid_t kDaemonUser = 1;  // user daemon, primary group daemon
+constexpr gid_t kDaemonGroup = 1;
+
+// Offers write addresses in full (gogoc wants that); tspctl writes them compressed.
+std::string compressed(const std::string& address) {
+  const auto a = Ipv6Addr::parse(address);
+  REQUIRE(a);
+  return a->to_string();
+}
+
+std::string socket_of(const BrokerProcess& b) { return b.dir() + "/tspbrokerd.sock"; }
+
+// tspctl as `uid` (group `gid`, no supplementary groups), output captured.
+CommandResult tspctl_as(uid_t uid, gid_t gid, const std::vector<std::string>& args) {
+  const std::string program = required_program("TSPCTL");
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    ::close(out[0]);
+    ::close(out[1]);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(126);
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  CommandResult r;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) r.output.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// tspctl's stdout+stderr as JSON (the stderr part must be empty for that).
+json json_of(const CommandResult& r) {
+  INFO("tspctl said: " << r.output);
+  REQUIRE(r.exit_status == 0);
+  return json::parse(r.output);
+}
+
+// Other uids must reach the socket inside the broker's directory (mkdtemp makes it 0700).
+void open_directory(const BrokerProcess& b) { REQUIRE(::chmod(b.dir().c_str(), 0755) == 0); }
+
+}  // namespace
+
+TEST_CASE("tspctl: every command against a live daemon", "[e2e][admin]") {
+  BrokerProcess broker;
+  // Before the first start, user commands work on the store.
+  const CommandResult early = broker.tspctl({"user", "add", "alice"}, "alice-pw\n");
+  INFO("tspctl said: " << early.output);
+  REQUIRE(early.exit_status == 0);
+  CHECK_THAT(early.output, Catch::Contains("no daemon on " + socket_of(broker) + ": working on the store"));
+  CHECK_THAT(early.output, Catch::Contains("user 'alice' added (realm tspbroker)"));
+  CHECK(broker.tspctl({"tunnels"}, "").exit_status == 3);  // the rest needs the daemon
+  broker.start();
+
+  // Users through the daemon.
+  const CommandResult bob = broker.tspctl({"user", "add", "bob"}, "bob-pw\n");
+  CHECK(bob.exit_status == 0);
+  CHECK(bob.output == "user 'bob' added (realm tspbroker)\n");  // no fallback note
+  CHECK(broker.tspctl({"user", "add", "bob"}, "again\n").exit_status == 2);
+  CHECK(broker.tspctl({"user", "add", "bob"}, "").exit_status == 1);  // no password
+  CHECK(broker.tspctl({"user", "passwd", "bob"}, "bob-pw2\n").exit_status == 0);
+  {
+    TcpClient c(broker.port());
+    tcp_hello(c);
+    tcp_login_plain(c, "bob", "bob-pw2");  // the new password holds at once
+  }
+
+  // Two tunnels: anonymous over UDP, alice's router over TCP with a /48.
+  RudpClient anon(broker.port());
+  udp_hello(anon);
+  udp_login_anonymous(anon);
+  TunnelRequestSpec udp_host;
+  udp_host.type = "v6udpv4";
+  const OfferFields anon_offer = udp_create_offer(anon, udp_host);
+  udp_accept(anon);
+  TcpClient alice(broker.port(), "127.0.0.2");
+  tcp_hello(alice);
+  tcp_login_plain(alice, "alice", "alice-pw");
+  TunnelRequestSpec router;
+  router.type = "v6v4";
+  router.client_ipv4 = "127.0.0.2";
+  router.router_prefix_length = 48;
+  const OfferFields alice_offer = tcp_create_offer(alice, router);
+  tcp_accept(alice);
+  const std::string anon_v6 = compressed(anon_offer.client_ipv6);
+  const std::string alice_v6 = compressed(alice_offer.client_ipv6);
+  const std::string alice_prefix = compressed(alice_offer.prefix) + "/48";
+
+  const json tunnels = json_of(broker.tspctl({"--json", "tunnels"}, ""));
+  REQUIRE(tunnels["tunnels"].size() == 2);
+  CHECK(tunnels["dataplane"] == false);
+  CHECK(tunnels["tunnels"][0]["anonymous"] == true);
+  CHECK(tunnels["tunnels"][0]["mode"] == "v6udpv4");
+  CHECK(tunnels["tunnels"][0]["ipv6_address"] == anon_v6);
+  CHECK(tunnels["tunnels"][1]["user"] == "alice");
+  CHECK(tunnels["tunnels"][1]["prefix"] == alice_prefix);
+  CHECK(tunnels["tunnels"][1]["traffic"].is_null());
+
+  const CommandResult table = broker.tspctl({"tunnels"}, "");
+  INFO(table.output);
+  CHECK(table.exit_status == 0);
+  CHECK_THAT(table.output, Catch::StartsWith("ID  USER"));
+  CHECK_THAT(table.output, Catch::Contains("alice"));
+  CHECK_THAT(table.output, Catch::Contains("(anonymous)  v6udpv4  127.0.0.1:"));
+  CHECK_THAT(table.output, Catch::Contains("2 tunnel(s); no dataplane runs"));
+
+  for (const std::string& target : {std::string("alice"), alice_v6, alice_prefix}) {
+    const json t = json_of(broker.tspctl({"--json", "tunnel", target}, ""));
+    CHECK(t["user"] == "alice");
+    CHECK(t["prefix_pool"] == "P_Sites48");
+  }
+  const CommandResult detail = broker.tspctl({"tunnel", "alice"}, "");
+  CHECK_THAT(detail.output, Catch::Contains("v6v4 (TSP over tcp)"));
+  const CommandResult missing = broker.tspctl({"tunnel", "carol"}, "");
+  CHECK(missing.exit_status == 2);
+  CHECK(missing.output == "tspctl: no live tunnel matches 'carol'\n");
+
+  const json users = json_of(broker.tspctl({"--json", "users"}, ""));
+  REQUIRE(users["users"].size() == 2);
+  CHECK(users["users"][0]["name"] == "alice");
+  CHECK(users["users"][0]["ipv6_address"] == alice_v6);
+  const json shown = json_of(broker.tspctl({"--json", "user", "show", "alice"}, ""));
+  CHECK(shown["allocations"].size() == 2);
+  CHECK(shown["tunnel"]["prefix"] == alice_prefix);
+  CHECK(broker.tspctl({"user", "show", "carol"}, "").exit_status == 2);
+
+  const json pools = json_of(broker.tspctl({"--json", "pools"}, ""));
+  REQUIRE(pools["pools"].size() == 3);
+  CHECK(pools["pools"][0]["name"] == "P_Interco");
+  CHECK(pools["pools"][0]["used"] == 2);  // the anonymous address and alice's
+  const json stats = json_of(broker.tspctl({"--json", "stats"}, ""));
+  CHECK(stats["dataplane"].is_null());
+  CHECK(stats["control"]["live_tunnels"] == 2);
+  CHECK(stats["control"]["commits"] == 2);
+  CHECK_THAT(broker.tspctl({"stats"}, "").output, Catch::Contains("dataplane: not running"));
+
+  // Kick the anonymous tunnel by address: gone, and its address in quarantine.
+  const CommandResult kicked = broker.tspctl({"kick", anon_v6}, "");
+  CHECK(kicked.exit_status == 0);
+  CHECK_THAT(kicked.output, Catch::Contains("(anonymous, " + anon_v6 + ") kicked"));
+  CHECK(broker.tspctl({"tunnel", anon_v6}, "").exit_status == 2);
+  CHECK(broker.tspctl({"kick", anon_v6}, "").exit_status == 2);
+  CHECK(json_of(broker.tspctl({"--json", "pools"}, ""))["pools"][0]["quarantined"] == 1);
+
+  // Deleting alice takes her tunnel down.
+  CHECK(broker.tspctl({"user", "del", "alice"}, "").exit_status == 0);
+  CHECK(json_of(broker.tspctl({"--json", "tunnels"}, ""))["tunnels"].empty());
+  CHECK(broker.tspctl({"user", "del", "alice"}, "").exit_status == 2);
+
+  // Usage errors and help.
+  CHECK(broker.tspctl({"frobnicate"}, "").exit_status == 1);
+  const CommandResult help = broker.tspctl({"kick", "--help"}, "");
+  CHECK(help.exit_status == 0);
+  CHECK_THAT(help.output, Catch::Contains("3 daemon not reachable, 4 permission denied"));
+  broker.stop_expect_clean_exit();
+
+  // The daemon removed its socket: nothing to reach.
+  CHECK_FALSE(std::ifstream(socket_of(broker)).good());
+  const CommandResult down = broker.tspctl({"stats"}, "");
+  CHECK(down.exit_status == 3);
+  CHECK_THAT(down.output, Catch::Contains("tspctl: daemon not reachable: cannot connect to " + socket_of(broker)));
+}
+
+TEST_CASE("tspctl reload: OK, or the config error with exit 2", "[e2e][admin]") {
+  BrokerProcess broker;
+  broker.start();
+  const CommandResult ok = broker.tspctl({"reload"}, "");
+  INFO(ok.output);
+  CHECK(ok.exit_status == 0);
+  CHECK(ok.output == "OK: configuration reloaded\n");
+  const std::string good = [&] {
+    std::ifstream in(broker.config_path());
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  std::ofstream(broker.config_path(), std::ios::app) << "frobnicate now\n";
+  // tspctl would refuse the broken file itself: name the socket instead.
+  const CommandResult refused = run_command({required_program("TSPCTL"), "--socket", socket_of(broker), "reload"},
+                                            "", broker.dir() + "/reload.out");
+  INFO(refused.output);
+  CHECK(refused.exit_status == 2);
+  CHECK_THAT(refused.output, Catch::Contains(broker.config_path() + ":"));
+  std::ofstream(broker.config_path(), std::ios::trunc) << good;
+  CHECK(broker.tspctl({"reload"}, "").exit_status == 0);
+  broker.stop_expect_clean_exit();
+}
+
+TEST_CASE("tspctl as another uid: refused unless root or in the admin group", "[e2e][admin][permissions]") {
+  SECTION("no admin group: root only") {
+    BrokerProcess broker;
+    broker.start();
+    open_directory(broker);
+    const CommandResult r = tspctl_as(kNobody, kNobody, {"--socket", socket_of(broker), "stats"});
+    INFO(r.output);
+    CHECK(r.exit_status == 4);
+    CHECK_THAT(r.output, Catch::StartsWith("tspctl: permission denied: cannot connect to " + socket_of(broker)));
+    broker.stop_expect_clean_exit();
+  }
+  SECTION("admin group daemon: its members are served, others refused") {
+    BrokerSettings settings;
+    settings.global_lines = {"admin group daemon"};
+    BrokerProcess broker(settings);
+    broker.start();
+    open_directory(broker);
+    struct stat st{};
+    REQUIRE(::stat(socket_of(broker).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0660);
+    CHECK(st.st_gid == kDaemonGroup);
+    const CommandResult member = tspctl_as(kDaemonUser, kDaemonGroup, {"--socket", socket_of(broker), "--json", "stats"});
+    INFO(member.output);
+    CHECK(member.exit_status == 0);
+    CHECK(json::parse(member.output)["control"]["live_tunnels"] == 0);
+    const CommandResult other = tspctl_as(kNobody, kNobody, {"--socket", socket_of(broker), "stats"});
+    INFO(other.output);
+    CHECK(other.exit_status == 4);
+    // Past the file's mode, the daemon's own check answers with the reason.
+    REQUIRE(::chmod(socket_of(broker).c_str(), 0666) == 0);
+    const CommandResult refused = tspctl_as(kNobody, kNobody, {"--socket", socket_of(broker), "stats"});
+    INFO(refused.output);
+    CHECK(refused.exit_status == 4);
+    CHECK(refused.output == "tspctl: permission denied: tspctl needs root or group daemon\n");
+    broker.stop_expect_clean_exit();
+  }
+}
+
+}  // namespace tsp::e2e

@@ -1,0 +1,331 @@
+// The daemon's side of tspctl without sockets: every command against a real tunnel service,
+// SQLite store and pools, with a stand-in dataplane for the counters.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+
+#include "control/admin/admin_commands.hpp"
+#include "control/admin/admin_views.hpp"
+#include "tests/unit/control_test_support.hpp"
+
+using namespace tsp;
+using namespace tsp::test;
+using namespace tsp::admin;
+using nlohmann::json;
+
+namespace {
+
+// Counters a test can predict: tunnel N has N packets and 100*N bytes each way.
+class FakeDataplane : public dp::Dataplane {
+ public:
+  void stop() override {}
+  dp::DataplaneStats stats() const override {
+    dp::DataplaneStats s;
+    for (unsigned lcore : {1u, 2u}) {
+      dp::DataplaneStats::Worker w;
+      w.lcore = lcore;
+      w.rx = 10 * lcore;
+      w.tx = 9 * lcore;
+      w.encap = 4;
+      w.decap = 5;
+      w.drops[static_cast<size_t>(dp::DropReason::no_tunnel)] = lcore;
+      s.workers.push_back(w);
+    }
+    return s;
+  }
+  dp::TunnelStats tunnel_stats(uint32_t id) const override { return {id, 100ull * id, id + 1, 100ull * (id + 1)}; }
+};
+
+xml::TunnelRequest request(const std::string& declared_v4, std::optional<unsigned> prefix_length = std::nullopt) {
+  xml::TunnelRequest r;
+  r.action = xml::TunnelAction::Create;
+  r.type = "v6v4";
+  r.client_ipv4 = declared_v4;
+  r.keepalive_interval = 30;
+  if (prefix_length) {
+    r.router = true;
+    r.prefix_length = prefix_length;
+  }
+  return r;
+}
+
+store::TunnelRecord open_tunnel(BrokerFixture& fx, const Identity& who, const xml::TunnelRequest& req,
+                                const std::string& peer_v4) {
+  auto result = fx.service().prepare(who, req, tcp_peer(peer_v4), fx.now());
+  INFO(result.reason);
+  REQUIRE(result.status == Status::Success);
+  REQUIRE(fx.service().commit(*result.pending, fx.now()));
+  for (const auto& t : fx.service().tunnels())
+    if (t.client_v6 == result.offer.client_v6) return t;
+  FAIL("tunnel not live");
+  return {};
+}
+
+struct Harness {
+  explicit Harness(bool with_dataplane = true, ConfigText text = {}) : fx(text), with_dp(with_dataplane) {
+    cfg = std::make_shared<const config::Config>(fx.config());
+    make_commands();
+  }
+
+  // Again after fx.restart(): the service is a new object.
+  void make_commands() {
+    const bool with_dataplane = with_dp;
+    AdminContext ctx;
+    ctx.config = [this] { return cfg; };
+    ctx.store = &fx.store();
+    ctx.tunnels = &fx.service();
+    ctx.dataplane = with_dataplane ? &dataplane : nullptr;
+    ctx.now = [this] { return fx.now(); };
+    ctx.reload = [this](std::string& error) {
+      ++reloads;
+      error = reload_error;
+      return reload_error.empty();
+    };
+    commands = std::make_unique<AdminCommands>(std::move(ctx));
+  }
+
+  AdminReply run(AdminRequest req) {
+    auto result = commands->run(req);
+    std::string line = result.render ? result.render() : result.reply;
+    REQUIRE(!line.empty());
+    REQUIRE(line.back() == '\n');
+    std::string why;
+    auto reply = parse_reply(line, why);
+    INFO(why);
+    REQUIRE(reply);
+    return *reply;
+  }
+  json ok(AdminRequest req) {
+    auto r = run(std::move(req));
+    INFO(r.error);
+    REQUIRE(r.ok);
+    return r.result;
+  }
+
+  BrokerFixture fx;
+  bool with_dp;
+  std::shared_ptr<const config::Config> cfg;
+  FakeDataplane dataplane;
+  std::string reload_error;
+  int reloads = 0;
+  std::unique_ptr<AdminCommands> commands;
+};
+
+AdminRequest cmd(Command c, std::string target = {}) {
+  AdminRequest r;
+  r.command = c;
+  r.target = target;
+  r.name = target;
+  return r;
+}
+
+AdminRequest user_cmd(Command c, std::string name, std::string password = {}) {
+  AdminRequest r;
+  r.command = c;
+  r.name = std::move(name);
+  r.password = std::move(password);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("tunnels lists every live tunnel with its traffic, sorted by id", "[admin][commands]") {
+  Harness h;
+  h.fx.add_user("alice", "alice-pw");
+  const auto anon = open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  const auto alice = open_tunnel(h.fx, Identity{"alice"}, request("198.51.100.8", 48), "198.51.100.8");
+  h.fx.advance(42);
+
+  const json r = h.ok(cmd(Command::Tunnels));
+  CHECK(r["dataplane"] == true);
+  CHECK(r["now"] == h.fx.now());
+  REQUIRE(r["tunnels"].size() == 2);
+  const json& t0 = r["tunnels"][0];
+  const json& t1 = r["tunnels"][1];
+  CHECK(t0["id"] == anon.id);
+  CHECK(t0["user"].is_null());
+  CHECK(t0["anonymous"] == true);
+  CHECK(t0["mode"] == "v6v4");
+  CHECK(t0["client_ipv4"] == "198.51.100.7");
+  CHECK(t0["prefix"].is_null());
+  CHECK(t0["age_seconds"] == 42);
+  CHECK(t0["traffic"]["packets_in"] == anon.id);
+  CHECK(t1["user"] == "alice");
+  CHECK(t1["ipv6_address"] == alice.client_v6.to_string());
+  CHECK(t1["prefix"] == alice.prefix->to_string());
+  CHECK(t1["traffic"]["bytes_out"] == 100 * (alice.id + 1));
+  // The hand-written listing says exactly what the DOM of one tunnel says.
+  const auto live = h.fx.service().tunnels();
+  CHECK(t1 == tunnel_json(TunnelView{live[1], h.dataplane.tunnel_stats(live[1].id)}, h.fx.now()));
+}
+
+TEST_CASE("tunnels without a dataplane show no traffic", "[admin][commands]") {
+  Harness h(false);
+  open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  const json r = h.ok(cmd(Command::Tunnels));
+  CHECK(r["dataplane"] == false);
+  CHECK(r["tunnels"][0]["traffic"].is_null());
+}
+
+TEST_CASE("tunnel finds one by user, address, prefix, address in the prefix, or id", "[admin][commands]") {
+  Harness h;
+  h.fx.add_user("alice", "alice-pw");
+  const auto alice = open_tunnel(h.fx, Identity{"alice"}, request("198.51.100.8", 48), "198.51.100.8");
+  const auto anon = open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  Ipv6Addr inside = alice.prefix->addr;
+  inside.bytes[15] = 0x42;
+  const std::string in_prefix = inside.to_string();
+  for (const std::string& target : {std::string("alice"), alice.client_v6.to_string(), alice.prefix->to_string(),
+                                   in_prefix, std::to_string(alice.id)}) {
+    INFO(target);
+    const json r = h.ok(cmd(Command::Tunnel, target));
+    CHECK(r["id"] == alice.id);
+    CHECK(r["user"] == "alice");
+    CHECK(r["server_ipv4"] == kServerV4);
+    CHECK(r["prefix_pool"] == "P_Sites48");
+    CHECK(r["drops"].is_null());
+    CHECK(r["drops_note"].is_string());
+  }
+  CHECK(h.ok(cmd(Command::Tunnel, anon.client_v6.to_string()))["anonymous"] == true);
+  for (const std::string& target : std::initializer_list<std::string> {"bob", "2001:db8:ffff::1", "2001:db8:ffff::/48", "999", "not/a/prefix"}) {
+    const auto r = h.run(cmd(Command::Tunnel, target));
+    CHECK_FALSE(r.ok);
+    CHECK(r.status == ErrorStatus::NotFound);
+    CHECK(r.error == "no live tunnel matches '" + target + "'");
+  }
+}
+
+TEST_CASE("kick removes the tunnel everywhere; anonymous addresses go to quarantine", "[admin][commands]") {
+  Harness h;
+  const auto anon = open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  auto endpoints = [&] {
+    for (const auto& p : h.fx.service().pool_usage())
+      if (p.name == "P_Endpoints") return p;
+    FAIL("no endpoints pool");
+    return PoolUsage{};
+  };
+  CHECK(endpoints().quarantined == 0);
+  const json r = h.ok(cmd(Command::Kick, anon.client_v6.to_string()));
+  CHECK(r["id"] == anon.id);
+  CHECK(r["action"] == "kicked");
+  CHECK(h.fx.service().live_tunnels() == 0);
+  CHECK(h.fx.store().load_tunnels().empty());
+  CHECK_FALSE(decap_proto41_lookup(h.fx.table(), v4("198.51.100.7")));
+  CHECK(endpoints().quarantined == 1);
+  CHECK(h.fx.store().load_quarantine().size() == 1);
+  const auto again = h.run(cmd(Command::Kick, anon.client_v6.to_string()));
+  CHECK(again.status == ErrorStatus::NotFound);
+}
+
+TEST_CASE("user commands: add, passwd, show, list, del", "[admin][commands]") {
+  Harness h;
+  CHECK(h.ok(user_cmd(Command::UserAdd, "carol", "pw1"))["action"] == "added");
+  const auto dup = h.run(user_cmd(Command::UserAdd, "carol", "pw2"));
+  CHECK(dup.status == ErrorStatus::Refused);
+  CHECK(dup.error == "user 'carol' already exists");
+  CHECK(h.run(user_cmd(Command::UserAdd, "bad name", "pw")).status == ErrorStatus::BadRequest);
+
+  const auto before = h.fx.store().find_user("carol")->credentials;
+  CHECK(h.fx.store().find_user("carol")->credentials.realm == kRealm);
+  CHECK(h.ok(user_cmd(Command::UserPasswd, "carol", "pw2"))["action"] == "password changed");
+  CHECK(h.fx.store().find_user("carol")->credentials.digest_md5_urp != before.digest_md5_urp);
+  CHECK(h.run(user_cmd(Command::UserPasswd, "nobody", "pw")).status == ErrorStatus::NotFound);
+
+  const auto t = open_tunnel(h.fx, Identity{"carol"}, request("198.51.100.9", 64), "198.51.100.9");
+  const json shown = h.ok(user_cmd(Command::UserShow, "carol"));
+  CHECK(shown["name"] == "carol");
+  CHECK(shown["created_at"] == h.fx.now());
+  REQUIRE(shown["allocations"].size() == 2);
+  CHECK(shown["tunnel"]["id"] == t.id);
+  CHECK(shown["tunnel"]["prefix"] == t.prefix->to_string());
+
+  const json listed = h.ok(cmd(Command::Users));
+  REQUIRE(listed["users"].size() == 1);
+  CHECK(listed["users"][0]["tunnel_id"] == t.id);
+  CHECK(listed["users"][0]["ipv6_address"] == t.client_v6.to_string());
+
+  // Deleting the user takes its tunnel down and puts its stable blocks in quarantine.
+  CHECK(h.ok(user_cmd(Command::UserDel, "carol"))["action"] == "deleted");
+  CHECK(h.fx.service().live_tunnels() == 0);
+  CHECK_FALSE(h.fx.store().find_user("carol"));
+  CHECK(h.fx.store().load_allocations().empty());
+  CHECK(h.fx.store().load_quarantine().size() == 2);
+  CHECK(h.run(user_cmd(Command::UserDel, "carol")).status == ErrorStatus::NotFound);
+  CHECK(h.run(user_cmd(Command::UserShow, "carol")).status == ErrorStatus::NotFound);
+}
+
+TEST_CASE("pools report size, used, free and quarantined", "[admin][commands]") {
+  Harness h;
+  open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  const json r = h.ok(cmd(Command::Pools));
+  REQUIRE(r["pools"].size() == 3);
+  for (const auto& p : r["pools"]) {
+    CHECK(p["size"].get<uint64_t>() == p["used"].get<uint64_t>() + p["free"].get<uint64_t>() +
+                                           p["quarantined"].get<uint64_t>() + p["reserved"].get<uint64_t>());
+    if (p["name"] == "P_Endpoints") {
+      CHECK(p["range"] == "2001:db8:f001:1::/64");
+      CHECK(p["block_length"] == 128);
+      CHECK(p["used"] == 1);
+      CHECK(p["reserved"] == 2);  // the subnet-router anycast address and ours
+    }
+  }
+}
+
+TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands]") {
+  Harness h;
+  open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  const json r = h.ok(cmd(Command::Stats));
+  CHECK(r["control"]["live_tunnels"] == 1);
+  CHECK(r["control"]["commits"] == 1);
+  REQUIRE(r["dataplane"]["workers"].size() == 2);
+  CHECK(r["dataplane"]["workers"][1]["lcore"] == 2);
+  CHECK(r["dataplane"]["workers"][1]["rx"] == 20);
+  CHECK(r["dataplane"]["total"]["rx"] == 30);
+  CHECK(r["dataplane"]["total"]["drops"]["no_tunnel"] == 3);
+  CHECK(r["dataplane"]["total"]["drops"]["no_route"] == 0);
+  Harness bare(false);
+  CHECK(bare.ok(cmd(Command::Stats))["dataplane"].is_null());
+}
+
+TEST_CASE("reload reports the daemon's verdict", "[admin][commands]") {
+  Harness h;
+  CHECK(h.ok(cmd(Command::Reload))["action"] == "reloaded");
+  h.reload_error = "broker.conf:7: unknown statement 'frobnicate'";
+  const auto r = h.run(cmd(Command::Reload));
+  CHECK(r.status == ErrorStatus::Refused);
+  CHECK(r.error == h.reload_error);
+  CHECK(h.reloads == 2);
+}
+
+TEST_CASE("100k tunnels list completely", "[admin][commands][scale]") {
+  ConfigText text;
+  text.limit_tunnels = 100000;
+  Harness h(true, text);
+  // Stored as a killed daemon leaves them, then reloaded: far quicker than 100k sessions.
+  h.fx.store().transaction([&](store::Store& s) {
+    for (uint32_t id = 0; id < 100000; ++id) {
+      store::TunnelRecord r;
+      r.id = id;
+      r.anonymous = true;
+      r.mode = store::TunnelModeRec::V6V4;
+      r.client_v4 = Ipv4Addr{0x0a000000u + id};
+      r.server_v4 = v4(kServerV4);
+      r.client_v6 = nth_subprefix(prefix("2001:db8:f001:1::/64"), 128, 1000 + id).addr;
+      r.server_v6 = v6(kServerV6);
+      r.endpoint_pool = "P_Endpoints";
+      r.transport = "tcp";
+      r.mtu = 1280;
+      r.keepalive_interval = 30;
+      r.created_at = r.last_seen = h.fx.now();
+      s.save_tunnel(r);
+    }
+  });
+  REQUIRE(h.fx.restart() == 100000);
+  h.make_commands();
+  const json r = h.ok(cmd(Command::Tunnels));
+  REQUIRE(r["tunnels"].size() == 100000);
+  CHECK(r["tunnels"][99999]["id"] == 99999);
+  CHECK(r["tunnels"][99999]["client_ipv4"] == "10.1.134.159");
+  CHECK(r["tunnels"][99999]["traffic"]["packets_in"] == 99999);
+}

@@ -1,0 +1,42 @@
+#include "tools/tspctl/local_fallback.hpp"
+
+#include <ctime>
+
+#include "control/admin/user_commands.hpp"
+#include "control/store/store.hpp"
+
+namespace tsp::tspctl {
+
+using admin::Command;
+
+bool works_without_daemon(Command command) {
+  switch (command) {
+    case Command::Users:
+    case Command::UserAdd:
+    case Command::UserPasswd:
+    case Command::UserDel:
+    case Command::UserShow:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string run_on_store(const config::Config& cfg, const admin::AdminRequest& request) {
+  auto store = store::Store::open_sqlite(cfg.store.sqlite_path);
+  admin::UserContext ctx{*store, nullptr, cfg.tsp().realm, static_cast<int64_t>(std::time(nullptr))};
+  switch (request.command) {
+    case Command::UserAdd:
+      return admin::user_add(ctx, request.name, request.password);
+    case Command::UserPasswd:
+      return admin::user_passwd(ctx, request.name, request.password);
+    case Command::UserDel:
+      return admin::user_del(ctx, request.name);
+    case Command::UserShow:
+      return admin::user_show(ctx, request.name);
+    default:
+      return admin::users_list(ctx);
+  }
+}
+
+}  // namespace tsp::tspctl

@@ -1,0 +1,97 @@
+#include "tools/tspctl/render.hpp"
+
+#include "tools/tspctl/format.hpp"
+#include "tools/tspctl/table.hpp"
+
+namespace tsp::tspctl {
+
+namespace {
+
+using admin::Command;
+using nlohmann::json;
+using Align = Table::Align;
+
+std::string render_users(const json& result) {
+  Table t({{"USER"}, {"ENABLED"}, {"REALM"}, {"CREATED"}, {"TUNNEL", Align::Right}, {"IPV6"}});
+  for (const auto& u : result.at("users"))
+    t.add_row({u.at("name").get<std::string>(), u.at("enabled").get<bool>() ? "yes" : "no", cell(u.at("realm")),
+               timestamp(u.at("created_at").get<int64_t>()), cell(u.at("tunnel_id")), cell(u.at("ipv6_address"))});
+  return t.render();
+}
+
+std::string render_user(const json& u) {
+  KeyValues kv;
+  kv.add("user", u.at("name").get<std::string>());
+  kv.add("enabled", u.at("enabled").get<bool>() ? "yes" : "no");
+  kv.add("realm", cell(u.at("realm")));
+  kv.add("created", timestamp(u.at("created_at").get<int64_t>()));
+  const auto& allocations = u.at("allocations");
+  if (allocations.empty()) kv.add("allocations", "none");
+  for (const auto& a : allocations) kv.add("allocation", cell(a.at("block")) + " (pool " + cell(a.at("pool")) + ")");
+  const auto& tunnel = u.at("tunnel");
+  if (!tunnel.is_null())
+    kv.add("live tunnel", "#" + cell(tunnel.at("id")) + " " + cell(tunnel.at("mode")) + " from " +
+                              cell(tunnel.at("client_ipv4")) + ", " + cell(tunnel.at("ipv6_address")) +
+                              (tunnel.at("prefix").is_null() ? "" : " + " + cell(tunnel.at("prefix"))));
+  else
+    kv.add("live tunnel", u.value("daemon", false) ? "none" : "unknown (no daemon running)");
+  return kv.render();
+}
+
+std::string render_pools(const json& result) {
+  Table t({{"POOL"},
+           {"RANGE"},
+           {"BLOCK", Align::Right},
+           {"SIZE", Align::Right},
+           {"USED", Align::Right},
+           {"FREE", Align::Right},
+           {"QUARANTINED", Align::Right}});
+  for (const auto& p : result.at("pools"))
+    t.add_row({cell(p.at("name")), cell(p.at("range")), "/" + cell(p.at("block_length")), cell(p.at("size")),
+               cell(p.at("used")), cell(p.at("free")), cell(p.at("quarantined"))});
+  return t.render();
+}
+
+// The one-line answer of a command that changes something.
+std::string render_action(const json& result) {
+  const std::string action = result.value("action", "done");
+  if (result.contains("user") && !result.at("user").is_null() && !result.contains("id")) {
+    std::string line = "user '" + cell(result.at("user")) + "' " + action;
+    if (result.contains("realm")) line += " (realm " + cell(result.at("realm")) + ")";
+    return line + "\n";
+  }
+  if (result.contains("id"))
+    return "tunnel #" + cell(result.at("id")) + " (" +
+           (result.at("user").is_null() ? std::string("anonymous") : cell(result.at("user"))) + ", " +
+           cell(result.at("ipv6_address")) + ") " + action + "\n";
+  return action == "reloaded" ? "OK: configuration reloaded\n" : action + "\n";
+}
+
+}  // namespace
+
+std::string render(Command command, const json& result, bool as_json) {
+  if (as_json) return result.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  switch (command) {
+    case Command::Tunnels:
+      return render_tunnel_list(result);
+    case Command::Tunnel:
+      return render_tunnel_detail(result);
+    case Command::Users:
+      return render_users(result);
+    case Command::UserShow:
+      return render_user(result);
+    case Command::Pools:
+      return render_pools(result);
+    case Command::Stats:
+      return render_stats(result);
+    case Command::UserAdd:
+    case Command::UserPasswd:
+    case Command::UserDel:
+    case Command::Kick:
+    case Command::Reload:
+      return render_action(result);
+  }
+  return result.dump() + "\n";
+}
+
+}  // namespace tsp::tspctl

@@ -1,0 +1,21 @@
+// The one place that turns a daemon reply's result into what tspctl prints: an aligned table
+// or text by default, the result itself as JSON with --json. Throws nlohmann::json::exception
+// if the result lacks a field the table needs.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "control/admin/admin_protocol.hpp"
+
+namespace tsp::tspctl {
+
+std::string render(admin::Command command, const nlohmann::json& result, bool as_json);
+
+// Per command family (render_tunnels.cpp, render_stats.cpp).
+std::string render_tunnel_list(const nlohmann::json& result);
+std::string render_tunnel_detail(const nlohmann::json& t);
+std::string render_stats(const nlohmann::json& result);
+
+}  // namespace tsp::tspctl
