@@ -23,13 +23,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 helpers=${NETNS_HELPERS:-$here}
+source "$here/netns_common.sh"
 NS_SW=tspo3-sw NS_BRK=tspo3-brk NS_V6=tspo3-v6
 CLIENT_NS="tspo3-ca tspo3-cb tspo3-cc"
 ALL_NS="$CLIENT_NS $NS_SW $NS_BRK $NS_V6"
 BROKER_V4=192.0.2.1 V6_HOST=2001:db8:ffff::fffe
 declare -A CLIENT_ADDR=([a]=192.0.2.10 [b]=192.0.2.12 [c]=192.0.2.11)
 
-say() { printf '== %s\n' "$*"; }
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
   for log in "$work"/*.log "$work"/*.out; do
@@ -57,17 +57,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-wait_for_line() {  # FILE SECONDS PATTERN [PID]
-  local file=$1 seconds=$2 pattern=$3 pid=${4:-}
-  local deadline=$((SECONDS + seconds))
-  until grep -q -- "$pattern" "$file" 2>/dev/null; do
-    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || fail "process $pid exited before printing '$pattern' in ${file##*/}"
-    [ $SECONDS -lt $deadline ] || fail "no '$pattern' in ${file##*/} after ${seconds}s"
-    sleep 0.2
-  done
-}
 
 say "topology"
 for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; ip netns add "$ns"; in_ns "$ns" ip link set lo up; done

@@ -29,13 +29,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 helpers=${NETNS_HELPERS:-$here}
+source "$here/netns_common.sh"
 NS_CLI=tspt-cli NS_SW=tspt-sw NS_BRK=tspt-brk NS_V6=tspt-v6 NS_SPOOF=tspt-spoof
 ALL_NS="$NS_CLI $NS_SW $NS_BRK $NS_V6 $NS_SPOOF"
 BROKER_V4=192.0.2.1 CLIENT_V4=192.0.2.10 CLIENT2_V4=192.0.2.11 SPOOF_V4=192.0.2.66
 V6_HOST=2001:db8:ffff::fffe FOREIGN_V6=2001:db8:f001:1::dead LISTEN_PORT=7777
 METRICS_URL=http://$BROKER_V4:9153
 
-say() { printf '== %s\n' "$*"; }
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
   for log in "$work"/*.log "$work"/*.out; do
@@ -62,20 +62,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Foreground only. Background jobs call `ip netns exec` directly, so that $! is the process
-# itself (ip execs it) and not a subshell that a kill would leave the process behind.
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# Waits up to $2 seconds for a line matching $3 in file $1, failing early if process $4 died.
-wait_for_line() {
-  local file=$1 seconds=$2 pattern=$3 pid=${4:-}
-  local deadline=$((SECONDS + seconds))
-  until grep -q -- "$pattern" "$file" 2>/dev/null; do
-    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || fail "process $pid exited before printing '$pattern' in ${file##*/}"
-    [ $SECONDS -lt $deadline ] || fail "no '$pattern' in ${file##*/} after ${seconds}s"
-    sleep 0.2
-  done
-}
 
 # ---- topology ---------------------------------------------------------------------------------
 build_topology() {

@@ -18,22 +18,8 @@ ALL_NS="$NS_CLI $NS_LAN $NS_NAT $NS_NCL $NS_SW $NS_BRK $NS_V6"
 BROKER_V4=192.0.2.1 NAT_PUBLIC_V4=192.0.2.20 NAT_INSIDE_V4=10.0.0.1 NAT_CLIENT_V4=10.0.0.2
 SERVER_V6=2001:db8:f001:1::1 V6_HOST=2001:db8:ffff::fffe KEEPALIVE_INTERVAL=5
 
-say() { printf '== %s\n' "$*"; }
-
-# Foreground only. Background jobs call `ip netns exec` directly, so that $! is the process
-# itself (ip execs it) and not a subshell that a kill would leave behind.
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-# Waits up to $2 seconds for a line matching $3 in file $1, failing early if process $4 died.
-wait_for_line() {
-  local file=$1 seconds=$2 pattern=$3 pid=${4:-}
-  local deadline=$((SECONDS + seconds))
-  until grep -q -- "$pattern" "$file" 2>/dev/null; do
-    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || fail "process $pid exited before printing '$pattern' in ${file##*/}"
-    [ $SECONDS -lt $deadline ] || fail "no '$pattern' in ${file##*/} after ${seconds}s"
-    sleep 0.2
-  done
-}
+# shellcheck source=netns_common.sh
+. "$here/netns_common.sh"
 
 # Canonical text of an IPv6 address or prefix (empty when it is not one), for comparisons.
 canonical6() {
