@@ -7,16 +7,36 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace tsp::dp {
 
+// The one's-complement sum of a 20-byte header (no options: nearly every packet) as five
+// 32-bit words added in 64 bits, then folded: a dozen instructions where the generic loop
+// takes a call and a loop per 16-bit word.
+inline uint16_t ipv4_option_free_header_sum(const rte_ipv4_hdr* ip) noexcept {
+  uint32_t w[5];
+  std::memcpy(w, ip, sizeof w);
+  uint64_t sum = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
+  sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+  sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  return static_cast<uint16_t>(sum);
+}
+
 // The header checksum of an IPv4 header (ihl words) is valid.
 inline bool ipv4_header_checksum_ok(const rte_ipv4_hdr* ip) noexcept {
+  if (ip->version_ihl == RTE_IPV4_VHL_DEF) return ipv4_option_free_header_sum(ip) == 0xFFFF;
   return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
 }
 
 inline void set_ipv4_header_checksum(rte_ipv4_hdr* ip) noexcept {
   ip->hdr_checksum = 0;
+  if (ip->version_ihl == RTE_IPV4_VHL_DEF) {
+    ip->hdr_checksum = static_cast<uint16_t>(~ipv4_option_free_header_sum(ip));
+    return;
+  }
   ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 

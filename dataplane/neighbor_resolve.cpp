@@ -37,7 +37,7 @@ void write_ethernet(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr
 bool on_uplink_link(const DataplaneConfig& cfg, const uint8_t* addr) noexcept {
   return ipv6_is_link_local(addr) ||
          ipv6_in_prefix(addr, cfg.ipv6_address.bytes.data(), cfg.ipv6_prefix_len) ||
-         (cfg.ipv6_gateway && std::memcmp(addr, cfg.ipv6_gateway->bytes.data(), 16) == 0);
+         (cfg.ipv6_gateway && ipv6_equal(addr, cfg.ipv6_gateway->bytes.data()));
 }
 
 // Asks for `key` unless this second's request has gone already (or there is no room).
@@ -120,10 +120,24 @@ void learn_from_neighbor_discovery(const PipelineContext& ctx, const rte_mbuf* m
   ctx.neighbors->learn(NeighborKey::ipv6(key_bytes), learned);
 }
 
+namespace {
+
+// The neighbor's MAC from this burst's memo, else from the shared table (then remembered).
+const rte_ether_addr* known_mac(PipelineContext& ctx, Side side, const NeighborKey& key) noexcept {
+  NeighborMemo& memo = ctx.last_neighbor[static_cast<unsigned>(side)];
+  if (memo.valid && memo.key == key) return &memo.mac;
+  const auto mac = ctx.neighbors->lookup(key);
+  if (!mac) return nullptr;
+  memo = NeighborMemo{key, *mac, true};
+  return &memo.mac;
+}
+
+}  // namespace
+
 bool resolve_ipv4_next_hop(PipelineContext& ctx, rte_mbuf* m, Ipv4Addr next_hop, ExtraPackets& extra) noexcept {
   const NeighborKey key = NeighborKey::ipv4(next_hop);
   const PortAddrs& port = ctx.side[static_cast<unsigned>(Side::Ipv4)];
-  if (const auto mac = ctx.neighbors->lookup(key)) {
+  if (const rte_ether_addr* mac = known_mac(ctx, Side::Ipv4, key)) {
     write_ethernet(m, *mac, port.mac, RTE_ETHER_TYPE_IPV4);
     return true;
   }
@@ -136,7 +150,7 @@ bool resolve_ipv6_next_hop(PipelineContext& ctx, rte_mbuf* m, const uint8_t (&ne
                            ExtraPackets& extra) noexcept {
   const NeighborKey key = NeighborKey::ipv6(next_hop);
   const PortAddrs& port = ctx.side[static_cast<unsigned>(Side::Ipv6)];
-  if (const auto mac = ctx.neighbors->lookup(key)) {
+  if (const rte_ether_addr* mac = known_mac(ctx, Side::Ipv6, key)) {
     write_ethernet(m, *mac, port.mac, RTE_ETHER_TYPE_IPV6);
     return true;
   }

@@ -23,6 +23,7 @@ Verdict other_ipv4_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame&
   switch (frame.kind) {
     case Ipv4PortFrame::Kind::Arp:
       learn_from_arp(ctx, m);
+      ctx.forget_neighbors();  // what it taught must count for the rest of the burst
       return exception(ctx, Side::Ipv4);  // the kernel answers ARP for the broker's address
     case Ipv4PortFrame::Kind::Exception:
       return exception(ctx, Side::Ipv4);
@@ -37,6 +38,7 @@ Verdict other_ipv6_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv6PortFrame&
   switch (frame.kind) {
     case Ipv6PortFrame::Kind::Neighbor:
       learn_from_neighbor_discovery(ctx, m);
+      ctx.forget_neighbors();
       return exception(ctx, Side::Ipv6);  // the kernel answers solicitations for our address
     case Ipv6PortFrame::Kind::Exception:
       return exception(ctx, Side::Ipv6);
@@ -160,6 +162,7 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
 }  // namespace
 
 Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra) {
+  ctx.forget_neighbors();  // a packet on its own is a burst of one
   if (!contiguous(m)) return drop(ctx, DropReason::segmented_frame);
   return from == Side::Ipv4 ? from_ipv4_port(ctx, m, extra) : from_ipv6_port(ctx, m, extra);
 }
@@ -168,6 +171,7 @@ void process_burst(PipelineContext& ctx, Side from, rte_mbuf* const* pkts, unsig
                    ExtraPackets& extra) {
   while (n > 0) {
     const unsigned chunk = n < kMaxBurst ? n : kMaxBurst;
+    ctx.forget_neighbors();
     for (unsigned i = 0; i < chunk; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     if (from == Side::Ipv4) {
       ipv4_burst(ctx, pkts, chunk, verdicts, extra);

@@ -33,6 +33,15 @@ struct IcmpErrorBudget {
   uint32_t used = 0;
 };
 
+// The next hop a side last resolved to a MAC, so that a burst headed for one gateway reads the
+// shared neighbor table once. Only trusted within one burst: process_burst forgets it at the
+// start of each, and whenever a frame of the burst teaches the neighbor table something.
+struct NeighborMemo {
+  NeighborKey key;
+  rte_ether_addr mac{};
+  bool valid = false;
+};
+
 struct PipelineContext {
   const DataplaneConfig* cfg = nullptr;  // broker addresses, gateways, MTU, UDP port
   const TunnelTable* table = nullptr;    // RCU readers: the worker is registered and online
@@ -44,6 +53,9 @@ struct PipelineContext {
   // Worker-private state the pipeline itself updates.
   uint16_t next_ipv4_id = 0;  // identification of the outer IPv4 headers it builds
   IcmpErrorBudget icmp_budget;
+  NeighborMemo last_neighbor[2];  // by Side
+
+  void forget_neighbors() noexcept { last_neighbor[0].valid = last_neighbor[1].valid = false; }
 };
 
 struct Verdict {

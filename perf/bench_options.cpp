@@ -61,6 +61,10 @@ std::optional<int> parse_bench_options(int argc, char** argv, BenchOptions& out)
       ->check(CLI::Range(0u, 100000u))
       ->capture_default_str();
   app.add_flag("!--no-memory", out.memory, "skip the table memory measurement");
+  app.add_option("--profile-ours", out.profile_ours,
+                 "after the checks, run only ours (process_burst), this many loops per scenario, and print no "
+                 "figures: a clean profile under `perf record`")
+      ->check(CLI::Range(1u, 100000u));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

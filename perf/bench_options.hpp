@@ -24,6 +24,7 @@ struct BenchOptions {
   double updates_per_sec = 10000;     // tunnel replacements while "ours+upd" runs; 0: no such loop
   unsigned latency_samples = 200;     // update-to-forward probes per tunnel count; 0: none
   bool memory = true;                 // measure the table's memory per tunnel
+  unsigned profile_ours = 0;          // > 0: after the checks, only this many ours loops per scenario (for perf record)
 };
 
 // Frames per scenario for a table of `tunnels`: --templates if given, else 8192, or 65536 above

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,16 @@ uint32_t checked_capacity(uint32_t capacity) {
   }
   return capacity;
 }
+
+// Bits of the site filter: 8 per tunnel of capacity (a few % false "maybe" when every tunnel
+// has a /48 of its own), within [2^12, 2^27].
+uint64_t site_filter_bits(uint32_t capacity) {
+  return std::clamp<uint64_t>(8 * std::bit_ceil(uint64_t{capacity}), uint64_t{1} << 12, uint64_t{1} << 27);
+}
+
+constexpr unsigned kSiteLen = 48;
+constexpr uint64_t kLengthsBelowSite = (uint64_t{1} << (kSiteLen - 1)) - 1;  // bits of lengths 1..47
+constexpr uint8_t kSiteCountStuck = 0xFF;
 
 uint64_t random_seed() {
   std::random_device rd;
@@ -118,9 +129,12 @@ TunnelTable::TunnelTable(uint32_t capacity)
       bucket_mask_(std::bit_ceil(capacity) - 1),
       hash_seed_(random_seed()),
       by_id_(std::make_unique<std::atomic<Node*>[]>(capacity)),
+      site_mask_(site_filter_bits(capacity) - 1),
+      site_words_(std::make_unique<std::atomic<uint64_t>[]>((site_mask_ + 1) / 64)),
+      site_counts_(std::make_unique<uint8_t[]>(site_mask_ + 1)),
       last_seen_(std::make_unique<std::atomic<uint64_t>[]>(capacity)) {
   static_assert(sizeof(Node) == 128, "two cache lines per tunnel");
-  for (auto& heads : heads_) heads = std::make_unique<std::atomic<Node*>[]>(bucket_mask_ + 1);
+  for (auto& heads : heads_) heads = std::make_unique<std::atomic<BucketWord>[]>(bucket_mask_ + 1);
   reclaimer_ = std::thread([this] { reclaimer_loop(); });
 }
 
@@ -193,44 +207,93 @@ UpsertResult TunnelTable::check_upsert(const TunnelEntry& e) const {
 }
 
 const TunnelTable::Node* TunnelTable::find_writer(Index index, const TunnelEntry& key) const {
-  for (const Node* n = bucket(index, hash_of(index, key)).load(std::memory_order_relaxed); n;
+  for (const Node* n = chain_of(bucket(index, hash_of(index, key)).load(std::memory_order_relaxed)); n;
        n = n->next[index].load(std::memory_order_relaxed)) {
     if (same_key(index, n->entry, key)) return n;
   }
   return nullptr;
 }
 
-// New nodes go to the head of their chain: one release store publishes the node and its entry.
+TunnelTable::BucketWord TunnelTable::summary_of_chain(Index index, const Node* first) const noexcept {
+  BucketWord summary = 0;
+  for (const Node* n = first; n; n = n->next[index].load(std::memory_order_relaxed)) {
+    summary |= tag_bit(hash_of(index, n->entry));
+  }
+  return summary;
+}
+
+// New nodes go to the head of their chain: one release store publishes the node, its entry
+// and its tag in the summary.
 void TunnelTable::link(Index index, Node* node) {
-  std::atomic<Node*>& head = bucket(index, hash_of(index, node->entry));
-  node->next[index].store(head.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  head.store(node, std::memory_order_release);
+  const uint64_t hash = hash_of(index, node->entry);
+  std::atomic<BucketWord>& head = bucket(index, hash);
+  const BucketWord word = head.load(std::memory_order_relaxed);
+  node->next[index].store(chain_of(word), std::memory_order_relaxed);
+  head.store((word & ~kChainMask) | tag_bit(hash) | reinterpret_cast<BucketWord>(node), std::memory_order_release);
 }
 
 // The unlinked node keeps its own `next`, so a reader standing on it walks on to live nodes.
+// The summary is rebuilt from what is left; a reader that still sees the old one only walks
+// the chain for nothing.
 void TunnelTable::unlink(Index index, Node* node) {
-  std::atomic<Node*>* link = &bucket(index, hash_of(index, node->entry));
-  for (Node* n = link->load(std::memory_order_relaxed); n; n = link->load(std::memory_order_relaxed)) {
-    if (n == node) {
-      link->store(node->next[index].load(std::memory_order_relaxed), std::memory_order_release);
-      return;
+  std::atomic<BucketWord>& head = bucket(index, hash_of(index, node->entry));
+  Node* first = chain_of(head.load(std::memory_order_relaxed));
+  Node* const after = node->next[index].load(std::memory_order_relaxed);
+  if (first == node) {
+    first = after;
+  } else {
+    for (Node* n = first; n; n = n->next[index].load(std::memory_order_relaxed)) {
+      if (n->next[index].load(std::memory_order_relaxed) == node) {
+        n->next[index].store(after, std::memory_order_release);
+        break;
+      }
     }
-    link = &n->next[index];
   }
+  head.store(summary_of_chain(index, first) | reinterpret_cast<BucketWord>(first), std::memory_order_release);
 }
 
 // Same key, new version: a reader on this chain sees exactly one of the two, never neither.
+// The key, hence the tag and the summary, is the same.
 void TunnelTable::swap_in_place(Index index, Node* old_node, Node* new_node) {
-  std::atomic<Node*>* link = &bucket(index, hash_of(index, old_node->entry));
-  for (Node* n = link->load(std::memory_order_relaxed); n; n = link->load(std::memory_order_relaxed)) {
-    if (n == old_node) {
-      new_node->next[index].store(old_node->next[index].load(std::memory_order_relaxed),
-                                  std::memory_order_relaxed);
-      link->store(new_node, std::memory_order_release);
+  std::atomic<BucketWord>& head = bucket(index, hash_of(index, old_node->entry));
+  new_node->next[index].store(old_node->next[index].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  const BucketWord word = head.load(std::memory_order_relaxed);
+  if (chain_of(word) == old_node) {
+    head.store((word & ~kChainMask) | reinterpret_cast<BucketWord>(new_node), std::memory_order_release);
+    return;
+  }
+  for (Node* n = chain_of(word); n; n = n->next[index].load(std::memory_order_relaxed)) {
+    if (n->next[index].load(std::memory_order_relaxed) == old_node) {
+      n->next[index].store(new_node, std::memory_order_release);
       return;
     }
-    link = &n->next[index];
   }
+}
+
+uint64_t TunnelTable::site_bit(uint64_t hi) const noexcept {
+  return mix((hi >> (64 - kSiteLen)) ^ (hash_seed_ * kOddLen)) & site_mask_;
+}
+
+bool TunnelTable::site_may_hold(uint64_t hi) const noexcept {
+  if (prefix_lengths_in_use_[0].load(std::memory_order_acquire) & kLengthsBelowSite) return true;
+  const uint64_t bit = site_bit(hi);
+  return (site_words_[bit / 64].load(std::memory_order_acquire) >> (bit % 64)) & 1;
+}
+
+// Before an entry's keys become reachable (+1), after they stop being (-1).
+void TunnelTable::count_sites(const TunnelEntry& e, int delta) {
+  auto count = [&](const Ipv6Addr& a) {
+    const uint64_t bit = site_bit(words_of(a).hi);
+    uint8_t& n = site_counts_[bit];
+    if (n == kSiteCountStuck) return;
+    n = static_cast<uint8_t>(n + delta);
+    std::atomic<uint64_t>& word = site_words_[bit / 64];
+    const uint64_t mask = uint64_t{1} << (bit % 64);
+    if (delta > 0 && n == 1) word.fetch_or(mask, std::memory_order_release);
+    if (delta < 0 && n == 0) word.fetch_and(~mask, std::memory_order_release);
+  };
+  count(e.client_v6);
+  if (e.prefix_len >= kSiteLen) count(e.prefix);
 }
 
 void TunnelTable::count_prefix_length(unsigned len, int delta) {
@@ -247,9 +310,14 @@ UpsertResult TunnelTable::try_upsert(const TunnelEntry& entry, uint64_t last_see
   if (const UpsertResult r = check_upsert(entry); r != UpsertResult::Ok) return r;
   Node* const old_node = by_id_[entry.id].load(std::memory_order_relaxed);
   Node* const fresh = new Node(entry);  // the only step that can throw; nothing changed yet
+  if ((reinterpret_cast<BucketWord>(fresh) & ~kChainMask) != 0) {
+    delete fresh;  // an address a bucket word cannot hold (never seen in user space)
+    throw std::bad_alloc();
+  }
 
   // Lengths in use grow before the new prefix is reachable and shrink after the old one is not.
   if (fresh->entry.has_prefix()) count_prefix_length(fresh->entry.prefix_len, +1);
+  count_sites(fresh->entry, +1);
   for (Index index : {kDecap, kClientV6, kPrefix}) {
     const bool old_in = old_node && indexed(index, old_node->entry);
     const bool new_in = indexed(index, fresh->entry);
@@ -261,6 +329,7 @@ UpsertResult TunnelTable::try_upsert(const TunnelEntry& entry, uint64_t last_see
     if (old_in) unlink(index, old_node);
   }
   if (old_node && old_node->entry.has_prefix()) count_prefix_length(old_node->entry.prefix_len, -1);
+  if (old_node) count_sites(old_node->entry, -1);
 
   if (!old_node) last_seen_[entry.id].store(last_seen_if_new, std::memory_order_relaxed);
   by_id_[entry.id].store(fresh, std::memory_order_release);
@@ -281,6 +350,7 @@ bool TunnelTable::remove(uint32_t id) {
     if (indexed(index, node->entry)) unlink(index, node);
   }
   if (node->entry.has_prefix()) count_prefix_length(node->entry.prefix_len, -1);
+  count_sites(node->entry, -1);
   by_id_[id].store(nullptr, std::memory_order_release);
   last_seen_[id].store(0, std::memory_order_relaxed);
   size_.fetch_sub(1, std::memory_order_relaxed);
@@ -354,7 +424,7 @@ size_t TunnelTable::awaiting_reclaim() const {
 
 const TunnelEntry* TunnelTable::find_decap_proto41(Ipv4Addr outer_src) const noexcept {
   const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6V4, outer_src.value, 0);
-  for (const Node* n = bucket(kDecap, h).load(std::memory_order_acquire); n;
+  for (const Node* n = candidates(bucket(kDecap, h).load(std::memory_order_acquire), h); n;
        n = n->next[kDecap].load(std::memory_order_acquire)) {
     if (n->entry.client_v4 == outer_src && n->entry.mode == TunnelMode::V6V4) return &n->entry;
   }
@@ -363,7 +433,7 @@ const TunnelEntry* TunnelTable::find_decap_proto41(Ipv4Addr outer_src) const noe
 
 const TunnelEntry* TunnelTable::find_decap_udp(Ipv4Addr outer_src, uint16_t src_port) const noexcept {
   const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6UDPV4, outer_src.value, src_port);
-  for (const Node* n = bucket(kDecap, h).load(std::memory_order_acquire); n;
+  for (const Node* n = candidates(bucket(kDecap, h).load(std::memory_order_acquire), h); n;
        n = n->next[kDecap].load(std::memory_order_acquire)) {
     if (n->entry.client_v4 == outer_src && n->entry.client_port == src_port &&
         n->entry.mode == TunnelMode::V6UDPV4) {
@@ -375,7 +445,8 @@ const TunnelEntry* TunnelTable::find_decap_udp(Ipv4Addr outer_src, uint16_t src_
 
 const TunnelTable::Node* TunnelTable::find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept {
   const V6Words key{hi, lo};
-  for (const Node* n = bucket(kPrefix, prefix_hash(hash_seed_, key, len)).load(std::memory_order_acquire); n;
+  const uint64_t h = prefix_hash(hash_seed_, key, len);
+  for (const Node* n = candidates(bucket(kPrefix, h).load(std::memory_order_acquire), h); n;
        n = n->next[kPrefix].load(std::memory_order_acquire)) {
     if (n->entry.prefix_len == len && words_of(n->entry.prefix) == key) return n;
   }
@@ -384,7 +455,9 @@ const TunnelTable::Node* TunnelTable::find_prefix(uint64_t hi, uint64_t lo, unsi
 
 const TunnelEntry* TunnelTable::find_encap(const Ipv6Addr& dst) const noexcept {
   const V6Words w = words_of(dst);
-  for (const Node* n = bucket(kClientV6, v6_hash(hash_seed_, w)).load(std::memory_order_acquire); n;
+  if (!site_may_hold(w.hi)) return nullptr;
+  const uint64_t h = v6_hash(hash_seed_, w);
+  for (const Node* n = candidates(bucket(kClientV6, h).load(std::memory_order_acquire), h); n;
        n = n->next[kClientV6].load(std::memory_order_acquire)) {
     if (words_of(n->entry.client_v6) == w) return &n->entry;
   }
@@ -420,14 +493,14 @@ void TunnelTable::prefetch_node(const Node* node) noexcept {
 template <typename Key, typename Hash, typename Match>
 void TunnelTable::find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash,
                                    Match&& match) const noexcept {
-  std::atomic<Node*>* heads[kBulkChunk];
+  uint64_t hashes[kBulkChunk];
   const Node* first[kBulkChunk];
   for (size_t i = 0; i < n; ++i) {
-    heads[i] = &bucket(kDecap, hash(keys[i]));
-    __builtin_prefetch(heads[i]);
+    hashes[i] = hash(keys[i]);
+    __builtin_prefetch(&bucket(kDecap, hashes[i]));
   }
   for (size_t i = 0; i < n; ++i) {
-    first[i] = heads[i]->load(std::memory_order_acquire);
+    first[i] = candidates(bucket(kDecap, hashes[i]).load(std::memory_order_acquire), hashes[i]);
     if (first[i]) prefetch_node(first[i]);
   }
   for (size_t i = 0; i < n; ++i) {
@@ -474,8 +547,8 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
   // The prefix lengths in use, longest first (read once: the whole chunk is one instant).
   unsigned lengths[kStagedLengths];
   unsigned staged = 0;
-  uint64_t rest[2] = {prefix_lengths_in_use_[0].load(std::memory_order_acquire),
-                      prefix_lengths_in_use_[1].load(std::memory_order_acquire)};
+  const uint64_t lengths_up_to_64 = prefix_lengths_in_use_[0].load(std::memory_order_acquire);
+  uint64_t rest[2] = {lengths_up_to_64, prefix_lengths_in_use_[1].load(std::memory_order_acquire)};
   for (unsigned word = 2; word-- > 0 && staged < kStagedLengths;) {
     while (rest[word] && staged < kStagedLengths) {
       const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(rest[word]));
@@ -486,27 +559,47 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
   const bool more_lengths = (rest[0] | rest[1]) != 0;
 
   constexpr unsigned kProbes = 1 + kStagedLengths;  // probe 0: the /128 index
+  // Stage 0: the site filter, so that only keys that may be someone's are probed at all.
+  const bool filter_on = (lengths_up_to_64 & kLengthsBelowSite) == 0;
   V6Words words[kBulkChunk];
-  std::atomic<Node*>* heads[kBulkChunk][kProbes];
-  const Node* first[kBulkChunk][kProbes];
+  uint64_t site[kBulkChunk];
   for (size_t i = 0; i < n; ++i) {
     words[i] = words_of(dsts[i]);
-    heads[i][0] = &bucket(kClientV6, v6_hash(hash_seed_, words[i]));
-    __builtin_prefetch(heads[i][0]);
-    for (unsigned p = 0; p < staged; ++p) {
-      heads[i][1 + p] = &bucket(kPrefix, prefix_hash(hash_seed_, masked(words[i], lengths[p]), lengths[p]));
-      __builtin_prefetch(heads[i][1 + p]);
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    for (unsigned p = 0; p < 1 + staged; ++p) {
-      first[i][p] = heads[i][p]->load(std::memory_order_acquire);
-      if (first[i][p]) prefetch_node(first[i][p]);
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {
     out[i] = nullptr;
-    for (const Node* node = first[i][0]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
+    if (!filter_on) continue;
+    site[i] = site_bit(words[i].hi);
+    __builtin_prefetch(&site_words_[site[i] / 64]);
+  }
+  size_t probed[kBulkChunk];  // the keys that passed, by index
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!filter_on || ((site_words_[site[i] / 64].load(std::memory_order_acquire) >> (site[i] % 64)) & 1)) {
+      probed[m++] = i;
+    }
+  }
+
+  uint64_t hashes[kBulkChunk][kProbes];
+  const Node* first[kBulkChunk][kProbes];
+  for (size_t j = 0; j < m; ++j) {
+    const V6Words w = words[probed[j]];
+    hashes[j][0] = v6_hash(hash_seed_, w);
+    __builtin_prefetch(&bucket(kClientV6, hashes[j][0]));
+    for (unsigned p = 0; p < staged; ++p) {
+      hashes[j][1 + p] = prefix_hash(hash_seed_, masked(w, lengths[p]), lengths[p]);
+      __builtin_prefetch(&bucket(kPrefix, hashes[j][1 + p]));
+    }
+  }
+  for (size_t j = 0; j < m; ++j) {
+    first[j][0] = candidates(bucket(kClientV6, hashes[j][0]).load(std::memory_order_acquire), hashes[j][0]);
+    if (first[j][0]) prefetch_node(first[j][0]);
+    for (unsigned p = 1; p < 1 + staged; ++p) {
+      first[j][p] = candidates(bucket(kPrefix, hashes[j][p]).load(std::memory_order_acquire), hashes[j][p]);
+      if (first[j][p]) prefetch_node(first[j][p]);
+    }
+  }
+  for (size_t j = 0; j < m; ++j) {
+    const size_t i = probed[j];
+    for (const Node* node = first[j][0]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
       if (words_of(node->entry.client_v6) == words[i]) {
         out[i] = &node->entry;
         break;
@@ -514,7 +607,7 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
     }
     for (unsigned p = 0; p < staged && out[i] == nullptr; ++p) {
       const V6Words key = masked(words[i], lengths[p]);
-      for (const Node* node = first[i][1 + p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
+      for (const Node* node = first[j][1 + p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
         if (node->entry.prefix_len == lengths[p] && words_of(node->entry.prefix) == key) {
           out[i] = &node->entry;
           break;
@@ -527,8 +620,8 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
         const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(left));
         left ^= uint64_t{1} << bit;
         const unsigned len = word * 64 + bit + 1;
-        const V6Words m = masked(words[i], len);
-        if (const Node* node = find_prefix(m.hi, m.lo, len)) out[i] = &node->entry;
+        const V6Words mk = masked(words[i], len);
+        if (const Node* node = find_prefix(mk.hi, mk.lo, len)) out[i] = &node->entry;
       }
     }
   }
@@ -536,7 +629,7 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
 
 size_t TunnelTable::memory_bytes() const noexcept {
   const size_t buckets = static_cast<size_t>(bucket_mask_) + 1;
-  return sizeof(*this) + kIndexCount * buckets * sizeof(std::atomic<Node*>) +
+  return sizeof(*this) + kIndexCount * buckets * sizeof(std::atomic<BucketWord>) +
          static_cast<size_t>(capacity_) * (sizeof(std::atomic<Node*>) + sizeof(std::atomic<uint64_t>)) +
          size() * sizeof(Node);
 }

@@ -132,8 +132,35 @@ class TunnelTable {
   void count_prefix_length(unsigned len, int delta);
   void retire(Node* node);
 
+  // A bucket is one word: the address of its chain's first node in the low 48 bits (user
+  // space on x86-64 and AArch64 fits), and in the high 16 a summary of the chain, bit t set
+  // when some node in it has hash tag t (the hash's top 4 bits; the bucket comes from the low
+  // ones). A lookup whose tag is not in the summary is a miss without touching any node, so
+  // the fast path's negative lookups (loop and spoofing checks) cost one bucket read.
+  using BucketWord = uintptr_t;
+  static constexpr unsigned kSummaryShift = 48;
+  static constexpr BucketWord kChainMask = (BucketWord{1} << kSummaryShift) - 1;
+  static BucketWord tag_bit(uint64_t hash) noexcept { return BucketWord{1} << (kSummaryShift + (hash >> 60)); }
+  static Node* chain_of(BucketWord word) noexcept { return reinterpret_cast<Node*>(word & kChainMask); }
+  // The chain to walk for a key of this hash: nullptr when the summary rules it out.
+  static Node* candidates(BucketWord word, uint64_t hash) noexcept {
+    return (word & tag_bit(hash)) ? chain_of(word) : nullptr;
+  }
+  BucketWord summary_of_chain(Index index, const Node* first) const noexcept;
+
+  // The site filter, for encap lookups: bit site_bit(a) is set while some client /128 or
+  // delegated prefix of /48 or longer lies in the /48 of address a. An address whose bit is
+  // clear is nobody's, so the negative encap lookups of the fast path (the RFC 6324 loop
+  // check on every decapsulated packet, the spoofing check on the source of every
+  // encapsulated one: Internet addresses, nearly always) cost one hash and one bit instead of
+  // a probe per prefix length. Off while a prefix shorter than /48 is in use. The writer keeps
+  // a saturating count per bit; a saturated bit stays set (only ever a false "maybe").
+  uint64_t site_bit(uint64_t hi) const noexcept;
+  bool site_may_hold(uint64_t hi) const noexcept;
+  void count_sites(const TunnelEntry& e, int delta);
+
   // Reader helpers.
-  std::atomic<Node*>& bucket(Index index, uint64_t hash) const noexcept {
+  std::atomic<BucketWord>& bucket(Index index, uint64_t hash) const noexcept {
     return heads_[index][hash & bucket_mask_];
   }
   uint64_t hash_of(Index index, const TunnelEntry& e) const noexcept;
@@ -149,8 +176,11 @@ class TunnelTable {
   const uint32_t capacity_;
   const uint64_t bucket_mask_;  // bucket count - 1; the count is a power of two >= capacity
   const uint64_t hash_seed_;    // per table, so colliding keys cannot be precomputed
-  std::array<std::unique_ptr<std::atomic<Node*>[]>, kIndexCount> heads_;
+  std::array<std::unique_ptr<std::atomic<BucketWord>[]>, kIndexCount> heads_;
   std::unique_ptr<std::atomic<Node*>[]> by_id_;
+  const uint64_t site_mask_;  // site filter bits - 1
+  std::unique_ptr<std::atomic<uint64_t>[]> site_words_;
+  std::unique_ptr<uint8_t[]> site_counts_;  // writer_mutex_
   std::unique_ptr<std::atomic<uint64_t>[]> last_seen_;
   // Bit (len - 1) set while some entry has a delegated prefix of length len (1..128).
   std::array<std::atomic<uint64_t>, 2> prefix_lengths_in_use_{};

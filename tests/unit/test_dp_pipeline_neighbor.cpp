@@ -327,3 +327,42 @@ TEST_CASE("request builders: an empty pool gives nullptr, not a crash", "[dp][ne
   rte_pktmbuf_free(hold);
   rte_mempool_free(tiny);
 }
+
+TEST_CASE("burst: a MAC learned mid-burst is used by the frames after it, not before", "[dp][neighbor][arp][burst]") {
+  // The burst path remembers a resolved next hop for the rest of its burst; an ARP frame in
+  // the same burst must make it look again, exactly as frame-by-frame processing would.
+  PipelineHarness h;
+  h.learn_gateways();
+  const TunnelEntry t = tunnels::proto41_on_link();  // its replies go straight to the client's MAC
+  const rte_ether_addr old_mac = addrs::client_lan_mac;
+  const rte_ether_addr new_mac = mac("02:00:00:00:77:01");
+  h.neighbors.learn(NeighborKey::ipv4(t.client_v4), old_mac);
+  h.ctx.next_ipv4_id = 0x100;
+
+  const Bytes data = {1, 2, 3, 4, 5, 6, 7, 8};
+  const Bytes request = echo_request(t.client_v6, t.server_v6, 0x77, 1, data, 64);
+  const Bytes reply = echo_reply(t.server_v6, t.client_v6, 0x77, 1, data, 64);
+  const Bytes moved = ethernet(addrs::v4_port_mac, new_mac, RTE_ETHER_TYPE_ARP,
+                               arp(2, new_mac, t.client_v4, addrs::v4_port_mac, addrs::broker_v4));
+  const std::vector<Bytes> frames = {client_frame(t, request), client_frame(t, request), moved,
+                                     client_frame(t, request)};
+  rte_mbuf* pkts[4];
+  for (size_t i = 0; i < frames.size(); ++i) pkts[i] = to_mbuf(frames[i]);
+  Verdict verdicts[4];
+  ExtraPackets extra;
+  process_burst(h.ctx, Side::Ipv4, pkts, 4, verdicts, extra);
+  std::vector<Bytes> out;
+  for (rte_mbuf* m : pkts) {
+    out.push_back(to_bytes(m));
+    rte_pktmbuf_free(m);
+  }
+  CHECK(extra.n == 0);
+  REQUIRE(verdicts[0].kind == Verdict::Kind::Transmit);
+  REQUIRE(verdicts[1].kind == Verdict::Kind::Transmit);
+  CHECK(verdicts[2].kind == Verdict::Kind::Exception);
+  REQUIRE(verdicts[3].kind == Verdict::Kind::Transmit);
+  CHECK(hex(out[0]) == hex(broker_tunnel_frame(t, reply, 0x100, old_mac)));
+  CHECK(hex(out[1]) == hex(broker_tunnel_frame(t, reply, 0x101, old_mac)));
+  CHECK(hex(out[3]) == hex(broker_tunnel_frame(t, reply, 0x102, new_mac)));
+  CHECK(h.counters.keepalive_replies.read() == 3);
+}
