@@ -84,9 +84,12 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     key_of[i] = inner_dst_of[i] = kNone;
     linear[i] = contiguous(pkts[i]);
     if (!linear[i]) continue;
-    frames[i] = classify_ipv4_port(*ctx.cfg, pkts[i]);
+    classify_ipv4_port(*ctx.cfg, pkts[i], frames[i]);
     if (frames[i].kind != Ipv4PortFrame::Kind::Tunnel) continue;
-    keys[n_keys] = {frames[i].mode, frames[i].outer_src, frames[i].outer_src_port};
+    TunnelTable::DecapKey& key = keys[n_keys];  // field by field: no temporary to copy through memory
+    key.mode = frames[i].mode;
+    key.outer_src = frames[i].outer_src;
+    key.src_port = frames[i].outer_src_port;
     key_of[i] = n_keys++;
     if (const uint8_t* dst = inner_destination(pkts[i], frames[i])) {
       inner_dsts[n_inner] = address_at(dst);
