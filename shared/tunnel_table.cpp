@@ -631,6 +631,7 @@ size_t TunnelTable::memory_bytes() const noexcept {
   const size_t buckets = static_cast<size_t>(bucket_mask_) + 1;
   return sizeof(*this) + kIndexCount * buckets * sizeof(std::atomic<BucketWord>) +
          static_cast<size_t>(capacity_) * (sizeof(std::atomic<Node*>) + sizeof(std::atomic<uint64_t>)) +
+         static_cast<size_t>(site_mask_ + 1) * 9 / 8 +  // site filter: a count byte and a bit each
          size() * sizeof(Node);
 }
 
