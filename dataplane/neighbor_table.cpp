@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dataplane/addr_match.hpp"  // load_be64
+
 namespace tsp::dp {
 
 namespace {
@@ -15,13 +17,6 @@ constexpr uint64_t kMacValid = 1ull << 48;
 // Linear probing at the load factors this table sees ends within a few slots; the cap bounds
 // the cost of a miss in a table somebody filled up on purpose.
 constexpr uint32_t kMaxProbes = 64;
-
-// memcpy + bswap: GCC 12 at -O3 turns a byte loop into slow vector code here (perf/README.md).
-uint64_t load_be64(const uint8_t* p) noexcept {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return __builtin_bswap64(v);
-}
 
 uint64_t mix(const NeighborKey& key) noexcept {
   uint64_t h = (key.hi * 0x9E3779B97F4A7C15ull) ^ key.lo;
