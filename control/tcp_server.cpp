@@ -14,22 +14,42 @@ namespace tsp {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+// Connections taken from the listen queue per readiness of the listener: one each cost a trip
+// through the reactor per client, and under load kept new clients waiting in the backlog.
+constexpr int kAcceptsPerTurn = 32;
+
+Peer peer_of(const tcp::endpoint& ep) {
+  Peer p;
+  p.udp = false;
+  if (ep.address().is_v4()) p.addr = Ipv4Addr{ep.address().to_v4().to_uint()};
+  p.port = ep.port();
+  return p;
+}
+}  // namespace
+
 // One client connection. Keeps itself alive through its pending handlers (shared_from_this).
 class TcpTspServer::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, TcpTspServer& server, bool holds_limit)
+  Connection(tcp::socket socket, const tcp::endpoint& peer, TcpTspServer& server, bool holds_limit)
       : socket_(std::move(socket)),
         idle_timer_(socket_.get_executor()),
         delay_timer_(socket_.get_executor()),
         server_(server),
         alive_(server.alive_),
         holds_limit_(holds_limit),
-        session_(server.env_, peer_of(socket_)) {}
+        session_(server.env_, peer_of(peer)) {
+    // Replies are written synchronously when the socket takes them (it nearly always does:
+    // they are small and the client waits for each), without a completion handler.
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+  }
 
   ~Connection() { release_limit(); }
 
   void start() {
-    arm_idle_timer();
+    last_activity_ = std::chrono::steady_clock::now();
+    arm_idle_timer(std::chrono::seconds(server_.env_.tunnels.config()->tsp().session_timeout));
     read();
   }
 
@@ -49,16 +69,6 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   }
 
  private:
-  static Peer peer_of(const tcp::socket& s) {
-    boost::system::error_code ec;
-    auto ep = s.remote_endpoint(ec);
-    Peer p;
-    p.udp = false;
-    if (!ec && ep.address().is_v4()) p.addr = Ipv4Addr{ep.address().to_v4().to_uint()};
-    p.port = ec ? 0 : ep.port();
-    return p;
-  }
-
   bool server_alive() const { return *alive_; }
 
   void release_limit() {
@@ -66,11 +76,17 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     holds_limit_ = false;
   }
 
-  void arm_idle_timer() {
-    idle_timer_.expires_after(std::chrono::seconds(server_.env_.tunnels.config()->tsp().session_timeout));
+  // One wait per idle period rather than a re-armed timer per message (each re-arm cancels
+  // the pending wait, which costs a handler run): when it fires early because bytes came
+  // meanwhile, it waits for the rest of the period since the last ones.
+  void arm_idle_timer(std::chrono::steady_clock::duration after) {
+    idle_timer_.expires_after(after);
     idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || !self->server_alive()) return;
       if (self->session_.tunnel_established()) return;  // the client holds it open for the tunnel's life
+      const auto limit = std::chrono::seconds(self->server_.env_.tunnels.config()->tsp().session_timeout);
+      const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
+      if (idle < limit) return self->arm_idle_timer(limit - idle);
       ++self->server_.counters_.closed_idle;
       if (auto* counters = self->server_.env_.counters) counters->session(metrics::SessionResult::timeout);
       self->close();
@@ -88,7 +104,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   }
 
   void on_bytes(std::string_view bytes) {
-    arm_idle_timer();
+    last_activity_ = std::chrono::steady_clock::now();
     splitter_.append(bytes);
     while (auto msg = splitter_.next()) {
       const bool was_established = session_.tunnel_established();
@@ -117,6 +133,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
       if (close_after_write_) close();
       return;
     }
+    if (queue_.front().delay.count() == 0 && write_now()) return write_next();
     writing_ = true;
     if (queue_.front().delay.count() > 0) {
       delay_timer_.expires_after(queue_.front().delay);
@@ -140,6 +157,22 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
                       });
   }
 
+  // Writes as much of the front reply as the socket takes now. True when it all went out
+  // (popped); false when the rest waits for async_write (or the socket failed: it too
+  // reports the error there).
+  bool write_now() {
+    auto& front = queue_.front().payload;
+    boost::system::error_code ec;
+    const size_t n = socket_.write_some(asio::buffer(front), ec);
+    if (ec) return false;
+    if (n < front.size()) {
+      front.erase(0, n);
+      return false;
+    }
+    queue_.pop_front();
+    return true;
+  }
+
   tcp::socket socket_;
   asio::steady_timer idle_timer_;
   asio::steady_timer delay_timer_;
@@ -152,47 +185,89 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   std::deque<Outgoing> queue_;
   bool writing_ = false;
   bool close_after_write_ = false;
+  std::chrono::steady_clock::time_point last_activity_;
 };
 
 TcpTspServer::TcpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                            const tcp::endpoint& bind_to)
-    : io_(io), acceptor_(io), env_(env), limiter_(limiter) {
+    : owner_io_(io), work_(asio::make_work_guard(io_)), acceptor_(io_), env_(env), limiter_(limiter) {
   acceptor_.open(bind_to.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  // Accepted sockets inherit TCP_NODELAY from the listener (Linux): no setsockopt per client.
+  // Every reply is one write that the client waits for: Nagle would only delay it.
+  acceptor_.set_option(tcp::no_delay(true));
   acceptor_.bind(bind_to);
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);  // the accept loop must not block the I/O thread
 }
 
-TcpTspServer::~TcpTspServer() { *alive_ = false; }
+TcpTspServer::~TcpTspServer() {
+  auto shut = [this] {
+    *alive_ = false;  // connections no longer touch the server (nor the limiter)
+    stopped_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    io_.stop();
+  };
+  if (thread_.joinable()) {
+    asio::post(io_, shut);
+    thread_.join();  // also when the thread ended early (a handler threw): shut did not run
+  }
+  shut();  // the thread is gone: nothing else touches these now
+  // io_ goes last: the connections still waiting in its handlers are destroyed with it.
+}
 
-void TcpTspServer::start() { accept(); }
+void TcpTspServer::start() {
+  asio::post(io_, [this] { accept(); });
+  thread_ = std::thread([this] {
+    try {
+      io_.run();
+    } catch (...) {
+      // What a handler throws (a store error, say) ends the daemon as it did when TCP ran on
+      // the caller's loop: rethrown there, out of its run().
+      asio::post(owner_io_, [e = std::current_exception()] { std::rethrow_exception(e); });
+    }
+  });
+}
 
 void TcpTspServer::stop() {
-  stopped_ = true;
-  boost::system::error_code ec;
-  acceptor_.close(ec);
+  asio::post(io_, [this] {
+    stopped_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
 }
 
 void TcpTspServer::accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(peer_, [this](boost::system::error_code ec, tcp::socket socket) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      ++counters_.accepted;
-      socket.set_option(tcp::no_delay(true), ec);
-      const bool admitted = limiter_.try_acquire();
-      auto conn = std::make_shared<Connection>(std::move(socket), *this, admitted);
-      if (admitted) {
-        conn->start();
-      } else {
-        ++counters_.refused_busy;
-        if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
-        conn->refuse_busy();
-      }
-    } else if (ec == asio::error::no_descriptors) {
-      spdlog::warn("tcp accept: out of file descriptors");
+    on_accepted(ec, std::move(socket));
+    // Then what else waits in the listen queue, up to a batch (the acceptor is non-blocking).
+    for (int i = 1; i < kAcceptsPerTurn && !stopped_; ++i) {
+      tcp::socket next = acceptor_.accept(peer_, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      on_accepted(ec, std::move(next));
+      if (ec) break;
     }
-    accept();
+    if (!stopped_) accept();
   });
+}
+
+void TcpTspServer::on_accepted(boost::system::error_code ec, tcp::socket socket) {
+  if (!ec) {
+    ++counters_.accepted;
+    const bool admitted = limiter_.try_acquire();
+    auto conn = std::make_shared<Connection>(std::move(socket), peer_, *this, admitted);
+    if (admitted) {
+      conn->start();
+    } else {
+      ++counters_.refused_busy;
+      if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
+      conn->refuse_busy();
+    }
+  } else if (ec == asio::error::no_descriptors) {
+    spdlog::warn("tcp accept: out of file descriptors");
+  }
 }
 
 }  // namespace tsp

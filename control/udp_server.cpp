@@ -1,6 +1,11 @@
 #include "control/udp_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/uio.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "control/framing.hpp"
 
@@ -11,12 +16,63 @@ using udp = asio::ip::udp;
 
 namespace {
 constexpr int kReceiveBufferBytes = 8 * 1024 * 1024;
-constexpr int kDatagramsPerTurn = 64;
+// Datagrams per recvmmsg, and recvmmsg calls per turn of the I/O loop: one datagram per turn
+// would give all UDP clients together the share of a single TCP connection, an unbounded
+// drain would starve TCP and the timers.
+constexpr unsigned kBatchDatagrams = 64;
+constexpr int kBatchesPerTurn = 4;
+// Replies go out by sendmmsg in groups this large rather than all at the end of a batch: the
+// clients (on loopback, the load generator on the other core) start on the first answers
+// while the broker works on the rest.
+constexpr size_t kRepliesPerSend = 8;
+// The largest UDP payload over IPv4: a datagram is never cut short.
+constexpr size_t kMaxDatagram = 65507;
+
+uint64_t session_key(uint32_t addr, uint16_t port) { return (uint64_t{addr} << 16) | port; }
 }  // namespace
+
+struct UdpTspServer::Batch {
+  // Receiving: one buffer, address and header per datagram of a recvmmsg.
+  // Left uninitialised: the kernel writes only what arrives, and pages never written stay free.
+  std::unique_ptr<char[]> rx_data{new char[size_t{kBatchDatagrams} * kMaxDatagram]};
+  std::array<sockaddr_storage, kBatchDatagrams> rx_from{};
+  std::array<iovec, kBatchDatagrams> rx_iov{};
+  std::array<mmsghdr, kBatchDatagrams> rx_msgs{};
+
+  // Sending: replies queued during the batch. Payloads live in one arena, referred to by
+  // offset until the send (the arena may grow meanwhile).
+  struct Reply {
+    RudpHeader header;
+    size_t offset, size;
+    sockaddr_in to;
+  };
+  std::vector<Reply> replies;
+  std::string arena;
+  std::vector<iovec> tx_iov;
+  std::vector<mmsghdr> tx_msgs;
+
+  Batch() {
+    for (unsigned i = 0; i < kBatchDatagrams; ++i) {
+      rx_iov[i] = {rx_data.get() + size_t{i} * kMaxDatagram, kMaxDatagram};
+      rx_msgs[i] = {};
+      rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
+      rx_msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    replies.reserve(kBatchDatagrams);
+    arena.reserve(64 * 1024);
+  }
+  void prepare_receive() {
+    for (unsigned i = 0; i < kBatchDatagrams; ++i) {
+      rx_msgs[i].msg_hdr.msg_name = &rx_from[i];
+      rx_msgs[i].msg_hdr.msg_namelen = sizeof rx_from[i];
+      rx_msgs[i].msg_hdr.msg_flags = 0;
+    }
+  }
+};
 
 UdpTspServer::UdpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                            const udp::endpoint& bind_to)
-    : socket_(io), sweep_timer_(io), env_(env), limiter_(limiter) {
+    : io_(io), socket_(io), sweep_timer_(io), env_(env), limiter_(limiter), batch_(std::make_unique<Batch>()) {
   socket_.open(bind_to.protocol());
   socket_.set_option(udp::socket::reuse_address(true));
   // Thousands of clients answering at once overflow the default ~200 KiB queue, and every
@@ -24,14 +80,20 @@ UdpTspServer::UdpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter
   // the request at net.core.rmem_max; a smaller buffer is not worth failing over.
   boost::system::error_code ignored;
   socket_.set_option(asio::socket_base::receive_buffer_size(kReceiveBufferBytes), ignored);
-  // Synchronous calls must never block the I/O thread: a full queue drops a reply (the
-  // client retransmits and gets the cached one) rather than stalling every session.
+  // System calls must never block the I/O thread: a full queue drops a reply (the client
+  // retransmits and gets the cached one) rather than stalling every session.
   socket_.non_blocking(true);
   socket_.bind(bind_to);
 }
 
+UdpTspServer::~UdpTspServer() = default;
+
 void UdpTspServer::start() {
-  receive();
+  // A drain first: what arrived before start() raised no readiness event that a wait
+  // registered now would see.
+  asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.lock() && !stopped_) drain();
+  });
   schedule_sweep();
 }
 
@@ -43,40 +105,99 @@ void UdpTspServer::stop() {
   while (!sessions_.empty()) erase(sessions_.begin());
 }
 
-void UdpTspServer::receive() {
-  socket_.async_receive_from(asio::buffer(buffer_), from_, [this](boost::system::error_code ec, size_t n) {
+void UdpTspServer::wait_readable() {
+  socket_.async_wait(udp::socket::wait_read, [this](boost::system::error_code ec) {
     if (stopped_ || ec == asio::error::operation_aborted) return;
-    if (!ec) on_datagram(std::string_view(buffer_.data(), n), from_);
-    // Then what else is queued, up to a batch: one datagram per turn of the I/O loop would
-    // give all UDP clients together the share of a single TCP connection. The socket is
-    // non-blocking, so an empty queue ends the batch at once.
-    for (int i = 1; i < kDatagramsPerTurn && !stopped_; ++i) {
-      const size_t got = socket_.receive_from(asio::buffer(buffer_), from_, 0, ec);
-      if (ec) break;
-      on_datagram(std::string_view(buffer_.data(), got), from_);
-    }
-    if (!stopped_) receive();
+    drain();
   });
 }
 
-void UdpTspServer::send(const RudpHeader& h, std::string_view payload, const udp::endpoint& to) {
-  std::array<asio::const_buffer, 2> parts{asio::buffer(h.raw), asio::buffer(payload.data(), payload.size())};
-  boost::system::error_code ec;
-  socket_.send_to(parts, to, 0, ec);
-  if (ec) spdlog::debug("udp send to {}: {}", to.address().to_string(), ec.message());
+// Reads until the queue is empty (then waits for the next datagram: the socket is
+// edge-triggered in the reactor, so it must be empty) or for kBatchesPerTurn batches (then
+// lets the other handlers run first).
+void UdpTspServer::drain() {
+  auto& b = *batch_;
+  const int fd = socket_.native_handle();
+  for (int turn = 0; turn < kBatchesPerTurn; ++turn) {
+    b.prepare_receive();
+    const int n = ::recvmmsg(fd, b.rx_msgs.data(), kBatchDatagrams, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::debug("udp recvmmsg: {}", std::strerror(errno));
+      wait_readable();
+      return;
+    }
+    batch_now_ = std::chrono::steady_clock::now();
+    for (int i = 0; i < n && !stopped_; ++i) {
+      on_datagram(std::string_view(static_cast<const char*>(b.rx_iov[i].iov_base), b.rx_msgs[i].msg_len),
+                  b.rx_from[i]);
+      if (b.replies.size() >= kRepliesPerSend) send_queued();
+    }
+    send_queued();
+    if (stopped_) return;
+    if (static_cast<unsigned>(n) < kBatchDatagrams) {
+      wait_readable();
+      return;
+    }
+  }
+  asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.lock() && !stopped_) drain();
+  });
+}
+
+void UdpTspServer::send(const RudpHeader& h, std::string_view payload, const sockaddr_in& to) {
+  auto& b = *batch_;
+  b.replies.push_back({h, b.arena.size(), payload.size(), to});
+  b.arena.append(payload);
   ++counters_.replies;
 }
 
-void UdpTspServer::erase(std::map<Key, Slot>::iterator it) {
+void UdpTspServer::send_queued() {
+  auto& b = *batch_;
+  if (b.replies.empty()) return;
+  const size_t count = b.replies.size();
+  b.tx_iov.resize(2 * count);
+  b.tx_msgs.assign(count, mmsghdr{});
+  for (size_t i = 0; i < count; ++i) {
+    auto& r = b.replies[i];
+    b.tx_iov[2 * i] = {r.header.raw.data(), r.header.raw.size()};
+    b.tx_iov[2 * i + 1] = {b.arena.data() + r.offset, r.size};
+    auto& h = b.tx_msgs[i].msg_hdr;
+    h.msg_name = &r.to;
+    h.msg_namelen = sizeof r.to;
+    h.msg_iov = &b.tx_iov[2 * i];
+    h.msg_iovlen = r.size > 0 ? 2 : 1;  // a header-only acknowledgement has no payload
+  }
+  const int fd = socket_.native_handle();
+  size_t done = 0;
+  while (done < count) {
+    const int sent = ::sendmmsg(fd, b.tx_msgs.data() + done, static_cast<unsigned>(count - done), MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      // This reply is lost (a full queue, an unreachable client): the client retransmits
+      // and gets it from the cache. The others still go.
+      spdlog::debug("udp send: {}", std::strerror(errno));
+      ++done;
+      continue;
+    }
+    done += static_cast<size_t>(sent);
+  }
+  b.replies.clear();
+  b.arena.clear();
+}
+
+void UdpTspServer::erase(Sessions::iterator it) {
   if (it->second.holds_limit) limiter_.release();
   sessions_.erase(it);
 }
 
-void UdpTspServer::on_datagram(std::string_view datagram, const udp::endpoint& from) {
+void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage& from_storage) {
   ++counters_.datagrams;
-  if (!from.address().is_v4()) return;
-  const Ipv4Addr addr{from.address().to_v4().to_uint()};
-  const uint16_t port = from.port();
+  if (from_storage.ss_family != AF_INET) return;
+  sockaddr_in from;
+  std::memcpy(&from, &from_storage, sizeof from);
+  const Ipv4Addr addr{ntohl(from.sin_addr.s_addr)};
+  const uint16_t port = ntohs(from.sin_port);
   const auto kind = classify_datagram(datagram);
   if (kind == DatagramKind::Ipv6Data) {
     // Tunnel data on the TSP socket only arrives here when no dataplane runs: it still proves
@@ -91,13 +212,12 @@ void UdpTspServer::on_datagram(std::string_view datagram, const udp::endpoint& f
     return;
   }
   const auto payload = msg->payload;
-  const Key key{addr.value, port};
-  auto it = sessions_.find(key);
+  auto it = sessions_.find(session_key(addr.value, port));
   const bool is_version = payload.substr(0, 8) == "VERSION=";
 
   if (it != sessions_.end() && it->second.seen_request && it->second.last_sequence == msg->header.sequence_word()) {
     // A retransmission: same answer, same state (§1.3).
-    it->second.last_active = std::chrono::steady_clock::now();
+    it->second.last_active = batch_now_;
     if (it->second.answered) {
       send(msg->header, it->second.last_reply, from);
       ++counters_.retransmissions_answered;
@@ -122,16 +242,17 @@ void UdpTspServer::on_datagram(std::string_view datagram, const udp::endpoint& f
     Slot slot;
     slot.session = std::make_unique<TspSession>(env_, Peer{true, addr, port});
     slot.holds_limit = true;
-    it = sessions_.emplace(key, std::move(slot)).first;
+    it = sessions_.emplace(session_key(addr.value, port), std::move(slot)).first;
   }
   auto& slot = it->second;
-  slot.last_active = std::chrono::steady_clock::now();
+  slot.last_active = batch_now_;
   slot.seen_request = true;
   slot.last_sequence = msg->header.sequence_word();
   const bool was_established = slot.session->tunnel_established();
   auto out = slot.session->on_message(payload);
   slot.answered = !out.replies.empty();
-  slot.last_reply = slot.answered ? out.replies.front().payload : std::string();
+  if (slot.answered) slot.last_reply = std::move(out.replies.front().payload);
+  else slot.last_reply.clear();
   if (slot.answered) send(msg->header, slot.last_reply, from);
   // A session whose tunnel is up no longer counts as unfinished.
   if (!was_established && slot.session->tunnel_established() && slot.holds_limit) {

@@ -1,16 +1,24 @@
 // TSP over UDP (tsp-protocol.md §1.2-§1.3): one session per client address and port, the
 // 8-byte RUDP header echoed verbatim, and the last reply cached per session so that a
 // retransmitted request (same sequence word) gets the same answer without advancing the state.
+//
+// Datagrams are read in batches (recvmmsg) and replies leave a few at a time (sendmmsg):
+// with thousands of clients in flight the per-datagram system calls, and the wake-ups of the
+// clients' processes one reply at a time, were a large part of the I/O thread's time.
 #pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "control/rudp.hpp"
 #include "control/session_limiter.hpp"
@@ -27,6 +35,9 @@ class UdpTspServer {
  public:
   UdpTspServer(boost::asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                const boost::asio::ip::udp::endpoint& bind_to);
+  ~UdpTspServer();
+  UdpTspServer(const UdpTspServer&) = delete;
+  UdpTspServer& operator=(const UdpTspServer&) = delete;
   void start();
   void stop();
   // Draining: sessions in progress go on, a new one is answered "530 Server too busy".
@@ -44,24 +55,30 @@ class UdpTspServer {
     std::chrono::steady_clock::time_point last_active;
     bool holds_limit = false;
   };
-  using Key = std::pair<uint32_t, uint16_t>;
+  using Sessions = std::unordered_map<uint64_t, Slot>;  // key: IPv4 address << 16 | port
+  struct Batch;  // the recvmmsg/sendmmsg buffers
 
-  void receive();
-  void on_datagram(std::string_view datagram, const boost::asio::ip::udp::endpoint& from);
-  void send(const RudpHeader& h, std::string_view payload, const boost::asio::ip::udp::endpoint& to);
-  void erase(std::map<Key, Slot>::iterator it);
+  void wait_readable();
+  void drain();
+  void on_datagram(std::string_view datagram, const sockaddr_storage& from);
+  // Queues a reply for the end of the batch (the payload is copied).
+  void send(const RudpHeader& h, std::string_view payload, const sockaddr_in& to);
+  void send_queued();
+  void erase(Sessions::iterator it);
   void schedule_sweep();
 
+  boost::asio::io_context& io_;
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer sweep_timer_;
   SessionEnv& env_;
   SessionLimiter& limiter_;
-  std::map<Key, Slot> sessions_;
-  std::array<char, 65536> buffer_{};
-  boost::asio::ip::udp::endpoint from_;
+  Sessions sessions_;
+  std::unique_ptr<Batch> batch_;
+  std::chrono::steady_clock::time_point batch_now_;  // one clock read per batch
   UdpServerCounters counters_;
   bool stopped_ = false;
   bool accepting_ = true;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the server: posted handlers check
 };
 
 }  // namespace tsp

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # perf/cp_bench.sh: the control-plane benchmark in one command (perf/README.md, "tsp_load").
 #
-#   perf/cp_bench.sh            # 3-7 minutes on the 2-vCPU development machine
+#   perf/cp_bench.sh            # under a minute on the quiet 2-vCPU development machine (more when busy)
 #
 # Builds a release tspbrokerd and tsp_load in its own build directory, starts the broker on
 # loopback (control plane only, no dataplane block) with pools and limits for 200k tunnels and
@@ -13,7 +13,8 @@
 # Environment: CP_BENCH_BUILD (build dir, default <repo>/build-cpbench), CP_BENCH_PORT
 # (default 13653), CP_BENCH_CONCURRENCY (sessions in flight, default 1024),
 # CP_BENCH_LOG_LEVEL (the broker's, default info), CP_BENCH_KEEP=1 keeps the work directory.
-# The load generator runs on the same machine as the broker: both share its cores.
+# The load generator runs on the same machine as the broker: both share its cores, so the
+# table shows the CPU of each (the generator's when GNU time is installed as /usr/bin/time).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,15 +118,18 @@ run_load() {  # name clients first-index tsp_load-options...
   local name=$1 clients=$2 first=$3
   shift 3
   say "$name: $clients clients ($*)"
-  local c0 c1 out line
+  local c0 c1 out line load_cpu=0
+  local timer=()
+  [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f '%U %S' -o "$work/load_time")
   c0=$(broker_cpu_ticks)
-  out=$("$load" --port "$port" --clients "$clients" --first-index "$first" --concurrency "$concurrency" "$@") || true
+  out=$("${timer[@]}" "$load" --port "$port" --clients "$clients" --first-index "$first" --concurrency "$concurrency" "$@") || true
   c1=$(broker_cpu_ticks)
+  [[ -s $work/load_time ]] && load_cpu=$(awk 'END {print $1 + $2}' "$work/load_time")
   echo "$out" | grep -v '^tsp_load:' | sed 's/^/    /' >&2
   line=$(echo "$out" | grep '^tsp_load:') || die "$name: tsp_load printed no result"
   local ticks_per_s
   ticks_per_s=$(getconf CLK_TCK)
-  rows+=("$name $line broker_cpu_s=$(echo "($c1 - $c0) / $ticks_per_s" | bc -l)")
+  rows+=("$name $line broker_cpu_s=$(echo "($c1 - $c0) / $ticks_per_s" | bc -l) load_cpu_s=$load_cpu")
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<"$2"; }
 
@@ -155,14 +159,16 @@ mapfile -t sorted < <(printf '%s\n' "${reload_s[@]}" | sort -g)
 reload_median=${sorted[1]}
 
 # ---- report ---------------------------------------------------------------------------------
-printf '\n%-20s %8s %8s %7s %10s %9s %9s %11s %12s\n' run clients ok failed sessions/s "p50 ms" "p99 ms" "broker cpu" "cpu us/sess"
+printf '\n%-20s %8s %8s %7s %10s %9s %9s %11s %12s %12s\n' run clients ok failed sessions/s "p50 ms" "p99 ms" \
+  "broker cpu" "cpu us/sess" "load us/sess"
 for row in "${rows[@]}"; do
   name=${row%% tsp_load:*}
   ok=$(field ok "$row")
   cpu=$(field broker_cpu_s "$row")
   per=$(echo "if ($ok > 0) $cpu * 1000000 / $ok else 0" | bc -l)
-  printf '%-20s %8s %8s %7s %10s %9s %9s %10.2fs %12.0f\n' "$name" "$(field clients "$row")" "$ok" \
-    "$(field failed "$row")" "$(field rate "$row")" "$(field p50_ms "$row")" "$(field p99_ms "$row")" "$cpu" "$per"
+  load_per=$(echo "if ($ok > 0) $(field load_cpu_s "$row") * 1000000 / $ok else 0" | bc -l)
+  printf '%-20s %8s %8s %7s %10s %9s %9s %10.2fs %12.0f %12.0f\n' "$name" "$(field clients "$row")" "$ok" \
+    "$(field failed "$row")" "$(field rate "$row")" "$(field p50_ms "$row")" "$(field p99_ms "$row")" "$cpu" "$per" "$load_per"
 done
 printf '%-20s %8s tunnels reloaded, exec to ready: %.3f s (median of %s)\n' "restart" "$reloaded" "$reload_median" \
   "$(printf '%.3f ' "${reload_s[@]}")"

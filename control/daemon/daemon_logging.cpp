@@ -5,10 +5,15 @@
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <exception>
 #include <memory>
 #include <utility>
+
+#include "control/daemon/buffered_log_sink.hpp"
 
 namespace tsp::daemon {
 
@@ -16,6 +21,8 @@ namespace {
 
 constexpr const char* kIdent = "tspbrokerd";
 constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v";
+// How late a buffered info line may appear: the netns tests wait for lines in seconds.
+constexpr std::chrono::milliseconds kFlushInterval{50};
 
 // The logger's only sink: forwards to the current destination under its own mutex, so a
 // reload can swap the destination while other threads log.
@@ -30,9 +37,21 @@ spdlog::sink_ptr make_sink(const config::LogTarget& target) {
     // The message only: syslog adds its own time stamp, host and level.
     return std::make_shared<spdlog::sinks::syslog_sink_mt>(kIdent, LOG_PID, facility, false);
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  // A terminal gets colours and every line at once; a file, pipe or the journal gets
+  // buffered writes (see BufferedFdSink: one write(2) per line cost the I/O thread).
+  spdlog::sink_ptr sink;
+  if (isatty(STDERR_FILENO)) sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  else sink = std::make_shared<BufferedFdSink>(STDERR_FILENO);
   sink->set_pattern(kStderrPattern);
   return sink;
+}
+
+// Buffered lines must not die with the process: an uncaught exception flushes them first.
+std::terminate_handler previous_terminate = nullptr;
+void flush_then_terminate() {
+  destination()->flush();
+  if (previous_terminate) previous_terminate();
+  std::abort();
 }
 
 }  // namespace
@@ -59,8 +78,16 @@ void setup_logging(const config::LogTarget& target, const std::string& level) {
   destination()->set_sinks({make_sink(target)});
   auto logger = std::make_shared<spdlog::logger>(kIdent, destination());
   logger->set_pattern(kStderrPattern);  // reaches the stderr sink; syslog's ignores it
+  logger->flush_on(spdlog::level::warn);  // warnings and worse never wait in the buffer
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+  // Constructed after destination(), so destroyed before it at exit (flushing once more).
+  static PeriodicFlusher flusher(destination(), kFlushInterval);
+  static const bool terminate_hooked = [] {
+    previous_terminate = std::set_terminate(flush_then_terminate);
+    return true;
+  }();
+  (void)terminate_hooked;
 }
 
 void apply_log_settings(const config::LogTarget& target, const std::string& level) {

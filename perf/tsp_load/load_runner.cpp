@@ -51,6 +51,7 @@ struct Slot {
   uint32_t sequence = 0;  // UDP: the word of the request in flight
   unsigned tries = 0;     // UDP: transmissions of that request
   bool connecting = false;
+  uint32_t watched = 0;  // the epoll events registered now: no epoll_ctl when they stay
   std::string pending;  // TCP: bytes of the current message not yet written
   ReplySplitter splitter;
 };
@@ -104,6 +105,10 @@ class Worker {
 };
 
 void Worker::watch(Slot& s, uint32_t events, int op) {
+  // The generator shares the broker's cores: a system call it need not make is CPU the
+  // broker gets (perf/README.md, "tsp_load").
+  if (op == EPOLL_CTL_MOD && s.watched == events) return;
+  s.watched = events;
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = static_cast<uint64_t>(&s - slots_.data());
@@ -119,6 +124,7 @@ void Worker::launch(Slot& s) {
   s.splitter = ReplySplitter();
   s.pending.clear();
   s.connecting = false;
+  s.watched = 0;
   s.started = s.last_io = Clock::now();
   if (first_start_ == Clock::time_point{}) first_start_ = s.started;
   ++report_.groups[s.group].started;
@@ -176,28 +182,31 @@ void Worker::send_udp(Slot& s, bool retransmission) {
   // EAGAIN/ENOBUFS: the datagram is lost; the retransmission timer sends it again.
 }
 
+// One datagram per readiness event: epoll is level-triggered, so another queued datagram
+// (a duplicate answer) reports the socket again, and no recv() ends in EAGAIN.
 void Worker::on_udp_readable(Slot& s) {
-  while (s.fd >= 0) {
-    const ssize_t n = ::recv(s.fd, rx_.data(), rx_.size(), 0);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
-      return fail(s, FailureKind::Transport, std::string("recv: ") + std::strerror(errno));
-    }
-    if (n < 8 || (static_cast<uint8_t>(rx_[0]) >> 4) != 0xF) continue;
-    if (get_be32(rx_.data()) != s.sequence) continue;  // the answer to an older transmission
-    s.last_io = Clock::now();
-    s.dialogue->on_reply(std::string_view(rx_.data() + 8, static_cast<size_t>(n) - 8));
-    advance(s);
+  const ssize_t n = ::recv(s.fd, rx_.data(), rx_.size(), 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return;
+    return fail(s, FailureKind::Transport, std::string("recv: ") + std::strerror(errno));
   }
+  if (n < 8 || (static_cast<uint8_t>(rx_[0]) >> 4) != 0xF) return;
+  if (get_be32(rx_.data()) != s.sequence) return;  // the answer to an older transmission
+  s.last_io = Clock::now();
+  s.dialogue->on_reply(std::string_view(rx_.data() + 8, static_cast<size_t>(n) - 8));
+  advance(s);
 }
 
 void Worker::on_tcp_event(Slot& s, uint32_t events) {
   if (s.connecting) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return fail(s, FailureKind::Transport, std::string("connect: ") + std::strerror(err));
+    // Writable without an error or hang-up means connected: SO_ERROR is only read when needed.
+    if (events & (EPOLLERR | EPOLLHUP)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      return fail(s, FailureKind::Transport, std::string("connect: ") + std::strerror(err != 0 ? err : ECONNRESET));
+    }
     s.connecting = false;
     s.last_io = Clock::now();
     s.pending = s.dialogue->start();
@@ -209,8 +218,10 @@ void Worker::on_tcp_event(Slot& s, uint32_t events) {
     if (s.fd < 0) return;
   }
   if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
-  while (s.fd >= 0) {
+  // Level-triggered: a read that fills the buffer reads again, a shorter one waits for epoll.
+  for (bool more = true; more && s.fd >= 0;) {
     const ssize_t n = ::recv(s.fd, rx_.data(), rx_.size(), 0);
+    more = n == static_cast<ssize_t>(rx_.size());
     if (n == 0) return fail(s, FailureKind::Transport, "closed by the broker");
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
