@@ -161,6 +161,7 @@ std::optional<uint32_t> TunnelService::reserve_id_locked() {
   if (!free_ids_.empty()) {
     const uint32_t id = free_ids_.back();
     free_ids_.pop_back();
+    if (slot_reused_) slot_reused_(id);  // before the new tunnel can see a packet
     return id;
   }
   if (next_id_ >= cfg_->max_tunnels) return std::nullopt;

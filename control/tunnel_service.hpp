@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,12 @@ class TunnelService {
   std::vector<PoolUsage> pool_usage() const;
   TunnelCensus tunnel_census() const;
 
+  // Called (under the service's mutex: it must not call back) when an id that an earlier
+  // tunnel held is handed to a new one, before that tunnel is published: per-tunnel traffic
+  // figures kept by id start again from zero (Dataplane::restart_tunnel_stats). Set once,
+  // before serving.
+  void on_slot_reused(std::function<void(uint32_t)> f) { slot_reused_ = std::move(f); }
+
  private:
   struct Allocation {
     Ipv6Prefix client_v6;
@@ -132,7 +139,7 @@ class TunnelService {
   void unindex_locked(const store::TunnelRecord& rec);
   void drop_locked(uint32_t id, int64_t now, bool delete_from_store);
   void release_temporary_locked(const store::TunnelRecord& rec, int64_t reusable_at);
-  std::optional<uint32_t> reserve_id_locked();
+  std::optional<uint32_t> reserve_id_locked();  // calls slot_reused_ for an id used before
   void free_id_locked(uint32_t id);
   TunnelEntry entry_for(const store::TunnelRecord& rec) const;
   AddressPool* pool_locked(const std::string& name);
@@ -151,6 +158,7 @@ class TunnelService {
   std::vector<uint32_t> free_ids_;
   uint32_t next_id_ = 0;
   ServiceCounters counters_;
+  std::function<void(uint32_t)> slot_reused_;
 };
 
 // The default of the tunnel server's `quarantine` statement: how long a released anonymous

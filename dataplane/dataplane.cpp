@@ -18,6 +18,7 @@
 #include "dataplane/kernel_if.hpp"
 #include "dataplane/neighbor_table.hpp"
 #include "dataplane/ports.hpp"
+#include "dataplane/tunnel_stats_baseline.hpp"
 #include "dataplane/worker.hpp"
 #include "dataplane/worker_counters.hpp"
 #include "shared/tunnel_entry.hpp"
@@ -63,8 +64,11 @@ class DpdkDataplane final : public Dataplane {
   void stop() override;
   DataplaneStats stats() const override;
   TunnelStats tunnel_stats(uint32_t tunnel_id) const override;
+  void restart_tunnel_stats(uint32_t tunnel_id) override;
 
  private:
+  TunnelStats summed_tunnel_counters(uint32_t tunnel_id) const;
+
   void start();
   void prepare_workers(const std::vector<unsigned>& lcores);
 
@@ -77,6 +81,7 @@ class DpdkDataplane final : public Dataplane {
   std::vector<std::unique_ptr<rte_spinlock_t>> tx_locks_;
   std::vector<std::unique_ptr<WorkerCounters>> counters_;  // kept after stop(), for stats()
   std::vector<unsigned> lcores_;                           // of counters_[i]
+  TunnelStatsBaseline baseline_{cfg_.max_tunnels};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<unsigned> launched_;
   std::atomic<bool> stop_requested_{false};
@@ -191,10 +196,18 @@ DataplaneStats DpdkDataplane::stats() const {
   return s;
 }
 
-TunnelStats DpdkDataplane::tunnel_stats(uint32_t tunnel_id) const {
+TunnelStats DpdkDataplane::summed_tunnel_counters(uint32_t tunnel_id) const {
   TunnelStats sum;
   for (const auto& c : counters_) c->add_tunnel_stats(tunnel_id, sum);
   return sum;
+}
+
+TunnelStats DpdkDataplane::tunnel_stats(uint32_t tunnel_id) const {
+  return baseline_.since_restart(tunnel_id, summed_tunnel_counters(tunnel_id));
+}
+
+void DpdkDataplane::restart_tunnel_stats(uint32_t tunnel_id) {
+  baseline_.restart(tunnel_id, summed_tunnel_counters(tunnel_id));
 }
 
 }  // namespace

@@ -61,7 +61,11 @@ class Dataplane {
   static std::unique_ptr<Dataplane> start(const DataplaneConfig& cfg, const TunnelTable& table);
   virtual void stop() = 0;  // idempotent; the destructor calls it
   virtual DataplaneStats stats() const = 0;
+  // The traffic of the tunnel that holds this id now (since restart_tunnel_stats).
   virtual TunnelStats tunnel_stats(uint32_t tunnel_id) const = 0;
+  // A new tunnel takes over this id: its figures start from zero. (A no-op for dataplanes
+  // that count nothing per tunnel.)
+  virtual void restart_tunnel_stats(uint32_t /*tunnel_id*/) {}
 };
 
 }  // namespace tsp::dp

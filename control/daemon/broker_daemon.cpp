@@ -44,6 +44,7 @@ bool BrokerDaemon::start() {
   // Before the TSP sockets: the dataplane's tap carries the address they bind to.
   if (cfg.dataplane) {
     dataplane_ = start_dataplane(dataplane_config(cfg), *table_);
+    tunnels_->on_slot_reused([dp = dataplane_.get()](uint32_t id) { dp->restart_tunnel_stats(id); });
     if (!wait_until_bindable(tspc.address)) {
       spdlog::critical("the TSP address {} cannot be bound on the dataplane's tap {}", tspc.address.to_string(),
                        cfg.dataplane->ipv4_tap);

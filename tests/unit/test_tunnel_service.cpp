@@ -413,3 +413,19 @@ TEST_CASE("a registered user may reconnect while the table is full", "[service][
   CHECK(second.id == first.id);
   CHECK(fx.table().size() == 2);
 }
+
+TEST_CASE("an id handed to a new tunnel after an earlier one is reported before it is published",
+          "[service][counters]") {
+  BrokerFixture fx{ConfigText{}};
+  std::vector<uint32_t> reused;
+  fx.service().on_slot_reused([&](uint32_t id) { reused.push_back(id); });
+  const auto first = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  const auto second = open_tunnel(fx, kAnonymous, request("v6anyv4", "192.168.1.11"), udp_peer("198.51.100.8", 40002));
+  CHECK(reused.empty());  // fresh ids: nothing was counted under them
+  REQUIRE(fx.service().kick(first.id, fx.now()));
+  CHECK(reused.empty());
+  const auto third = open_tunnel(fx, kAnonymous, request("v6anyv4", "192.168.1.12"), udp_peer("198.51.100.9", 40003));
+  CHECK(third.id == first.id);
+  CHECK(reused == std::vector<uint32_t>{first.id});
+  CHECK(second.id != first.id);
+}
