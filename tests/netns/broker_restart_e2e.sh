@@ -30,32 +30,14 @@ ALL_NS="$CLIENT_NS $NS_SW $NS_BRK $NS_V6"
 BROKER_V4=192.0.2.1 V6_HOST=2001:db8:ffff::fffe
 declare -A CLIENT_ADDR=([a]=192.0.2.10 [b]=192.0.2.12 [c]=192.0.2.11)
 
-fail() {
-  printf 'FAIL: %s\n' "$*" >&2
-  for log in "$work"/*.log "$work"/*.out; do
-    [ -s "$log" ] || continue
-    printf -- '---- %s (last 40 lines)\n' "${log##*/}" >&2
-    tail -n 40 "$log" >&2
-  done
-  exit 1
-}
+fail() { report_failure "$*" "$work"/*.log "$work"/*.out; }
 
-[ "$(id -u)" -eq 0 ] || { echo "broker_restart_e2e: needs root (network namespaces, DPDK, raw sockets)" >&2; exit 1; }
-for var in TSPBROKERD TSPCTL TSP_TUNNEL_CLIENT; do
-  [ -x "${!var:-}" ] || { echo "broker_restart_e2e: \$$var must name the built binary" >&2; exit 1; }
-done
+require_root_and_binaries broker_restart_e2e TSPBROKERD TSPCTL TSP_TUNNEL_CLIENT
 command -v sqlite3 >/dev/null || { echo "broker_restart_e2e: needs the sqlite3 command" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/tspo3-netns.XXXXXX)
 pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_processes_and_namespaces EXIT
 
 
 
@@ -75,18 +57,8 @@ ip -n $NS_BRK link add name b6 type veth peer name i0 netns $NS_V6
 for port in sw-a sw-b sw-c sw-k; do in_ns $NS_SW ip link set "$port" master br0; done
 in_ns $NS_SW python3 "$helpers/offloads_off.py" sw-a sw-b sw-c sw-k
 for port in br0 sw-a sw-b sw-c sw-k; do in_ns $NS_SW ip link set "$port" up; done
-# b4/b6 belong to DPDK: the broker namespace's kernel must not answer on them.
-in_ns $NS_BRK sysctl -qw net.ipv6.conf.b4.disable_ipv6=1 net.ipv6.conf.b6.disable_ipv6=1 \
-  net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.b4.rp_filter=1 net.ipv4.conf.b6.rp_filter=1
-in_ns $NS_BRK ip link set b4 arp off
-in_ns $NS_BRK ip link set b6 arp off
-in_ns $NS_BRK python3 "$helpers/offloads_off.py" b4 b6
-in_ns $NS_V6 python3 "$helpers/offloads_off.py" i0
-in_ns $NS_BRK ip link set b4 up
-in_ns $NS_BRK ip link set b6 up
-in_ns $NS_V6 ip -6 addr add $V6_HOST/64 dev i0 nodad
-in_ns $NS_V6 ip link set i0 up
-in_ns $NS_V6 ip -6 route add 2001:db8:f000::/36 via 2001:db8:ffff::1 dev i0
+hand_broker_veths_to_dpdk
+bring_up_broker_and_uplink
 
 cat >"$work/broker.conf" <<EOF
 ipv6 local pool P_Interco 2001:db8:f001:1::/64 128
@@ -105,17 +77,7 @@ tunnel server TS_Main
 tunnel broker TB_Main
   set tsp TSP_Main
   set tunnel server TS_Main
-store sqlite $work/tspbroker.db
-admin socket $work/tspbrokerd.sock
-log level info
-dataplane
-  eal --no-huge -m 256 --no-pci --no-shconf -l 0-1 --vdev net_af_packet0,iface=b4 --vdev net_af_packet1,iface=b6
-  port ipv4 net_af_packet0
-  port ipv6 net_af_packet1
-  workers 1
-  ipv4 address $BROKER_V4/24
-  ipv6 address 2001:db8:ffff::1/64
-  ipv6 gateway $V6_HOST
+$(broker_store_admin_dataplane)
 EOF
 "$TSPBROKERD" --check-config --config "$work/broker.conf" >"$work/check-config.log" 2>&1 ||
   fail "tspbrokerd rejects the test configuration"

@@ -36,31 +36,13 @@ BROKER_V4=192.0.2.1 CLIENT_V4=192.0.2.10 CLIENT2_V4=192.0.2.11 SPOOF_V4=192.0.2.
 V6_HOST=2001:db8:ffff::fffe FOREIGN_V6=2001:db8:f001:1::dead LISTEN_PORT=7777
 METRICS_URL=http://$BROKER_V4:9153
 
-fail() {
-  printf 'FAIL: %s\n' "$*" >&2
-  for log in "$work"/*.log "$work"/*.out; do
-    [ -s "$log" ] || continue
-    printf -- '---- %s (last 40 lines)\n' "${log##*/}" >&2
-    tail -n 40 "$log" >&2
-  done
-  exit 1
-}
+fail() { report_failure "$*" "$work"/*.log "$work"/*.out; }
 
-[ "$(id -u)" -eq 0 ] || { echo "dataplane_e2e: needs root (network namespaces, DPDK, raw sockets); CI runs as root" >&2; exit 1; }
-for var in TSPBROKERD TSPCTL TSP_TUNNEL_CLIENT; do
-  [ -x "${!var:-}" ] || { echo "dataplane_e2e: \$$var must name the built binary" >&2; exit 1; }
-done
+require_root_and_binaries dataplane_e2e TSPBROKERD TSPCTL TSP_TUNNEL_CLIENT
 
 work=$(mktemp -d /tmp/tspt-netns.XXXXXX)
 pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_processes_and_namespaces EXIT
 
 
 
@@ -80,20 +62,12 @@ build_topology() {
   in_ns $NS_SW sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   in_ns $NS_SPOOF sysctl -qw net.ipv6.conf.all.disable_ipv6=1
   in_ns $NS_CLI sysctl -qw net.ipv6.conf.c0.disable_ipv6=1
-  # b4/b6 belong to DPDK (af_packet reads every frame before the kernel stack does). Keep the
-  # broker namespace's kernel from answering on them for the addresses of its taps: no ARP,
-  # strict reverse-path filtering (the client subnet is routed via tsp-v4, not b4), no IPv6.
-  in_ns $NS_BRK sysctl -qw net.ipv6.conf.b4.disable_ipv6=1 net.ipv6.conf.b6.disable_ipv6=1 \
-    net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.b4.rp_filter=1 net.ipv4.conf.b6.rp_filter=1
-  in_ns $NS_BRK ip link set b4 arp off
-  in_ns $NS_BRK ip link set b6 arp off
+  hand_broker_veths_to_dpdk
 
   for port in sw-c sw-s sw-b; do in_ns $NS_SW ip link set "$port" master br0; done
   in_ns $NS_CLI python3 "$helpers/offloads_off.py" c0
   in_ns $NS_SPOOF python3 "$helpers/offloads_off.py" s0
   in_ns $NS_SW python3 "$helpers/offloads_off.py" sw-c sw-s sw-b
-  in_ns $NS_BRK python3 "$helpers/offloads_off.py" b4 b6
-  in_ns $NS_V6 python3 "$helpers/offloads_off.py" i0
   for port in br0 sw-c sw-s sw-b; do in_ns $NS_SW ip link set "$port" up; done
 
   in_ns $NS_CLI ip addr add $CLIENT_V4/24 dev c0
@@ -101,11 +75,7 @@ build_topology() {
   in_ns $NS_CLI ip link set c0 up
   in_ns $NS_SPOOF ip addr add $SPOOF_V4/24 dev s0
   in_ns $NS_SPOOF ip link set s0 up
-  in_ns $NS_BRK ip link set b4 up
-  in_ns $NS_BRK ip link set b6 up
-  in_ns $NS_V6 ip -6 addr add $V6_HOST/64 dev i0 nodad
-  in_ns $NS_V6 ip link set i0 up
-  in_ns $NS_V6 ip -6 route add 2001:db8:f000::/36 via 2001:db8:ffff::1 dev i0
+  bring_up_broker_and_uplink
 }
 
 # ---- broker -------------------------------------------------------------------------------------
@@ -131,18 +101,8 @@ tunnel server TS_Main
 tunnel broker TB_Main
   set tsp TSP_Main
   set tunnel server TS_Main
-store sqlite $work/tspbroker.db
 metrics listen $BROKER_V4 9153
-admin socket $work/tspbrokerd.sock
-log level info
-dataplane
-  eal --no-huge -m 256 --no-pci --no-shconf -l 0-1 --vdev net_af_packet0,iface=b4 --vdev net_af_packet1,iface=b6
-  port ipv4 net_af_packet0
-  port ipv6 net_af_packet1
-  workers 1
-  ipv4 address $BROKER_V4/24
-  ipv6 address 2001:db8:ffff::1/64
-  ipv6 gateway $V6_HOST
+$(broker_store_admin_dataplane)
 EOF
 }
 

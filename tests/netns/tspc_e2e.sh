@@ -28,14 +28,7 @@ templates=${TSPC_TEMPLATES:-$here/../../tools/tspc/template}
 hook=${TSPC_DHCLIENT_HOOK:-$helpers/../../config/tspc-dhclient-exit-hook}
 
 fail() {
-  printf 'FAIL: %s\n' "$*" >&2
-  local log
-  for log in "$work"/*.log "$work"/*/tspc.log "$work"/*/*.out "$work"/*/records/index "$work"/*/records/*.out; do
-    [ -s "$log" ] || continue
-    printf -- '---- %s (last 40 lines)\n' "${log#"$work"/}" >&2
-    tail -n 40 "$log" >&2
-  done
-  exit 1
+  report_failure "$*" "$work"/*.log "$work"/*/tspc.log "$work"/*/*.out "$work"/*/records/index "$work"/*/records/*.out
 }
 
 [ "$(id -u)" -eq 0 ] || { echo "tspc_e2e: needs root (network namespaces, DPDK, TUN, raw sockets); CI runs as root" >&2; exit 1; }

@@ -54,12 +54,7 @@ build_topology() {
   in_ns $NS_NAT sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   in_ns $NS_CLI sysctl -qw net.ipv6.conf.c0.disable_ipv6=1
   in_ns $NS_NCL sysctl -qw net.ipv6.conf.m0.disable_ipv6=1
-  # b4/b6 belong to DPDK: the broker namespace's kernel must not answer on them (see
-  # dataplane_e2e.sh).
-  in_ns $NS_BRK sysctl -qw net.ipv6.conf.b4.disable_ipv6=1 net.ipv6.conf.b6.disable_ipv6=1 \
-    net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.b4.rp_filter=1 net.ipv4.conf.b6.rp_filter=1
-  in_ns $NS_BRK ip link set b4 arp off
-  in_ns $NS_BRK ip link set b6 arp off
+  hand_broker_veths_to_dpdk
   # The LAN: addresses usable at once (no DAD wait), the host takes router advertisements.
   in_ns $NS_CLI sysctl -qw net.ipv6.conf.lan0.accept_dad=0
   in_ns $NS_LAN sysctl -qw net.ipv6.conf.l0.accept_dad=0 net.ipv6.conf.l0.accept_ra=1 net.ipv6.conf.l0.autoconf=1
@@ -70,8 +65,6 @@ build_topology() {
   in_ns $NS_NAT python3 "$helpers/offloads_off.py" n0 n1
   in_ns $NS_NCL python3 "$helpers/offloads_off.py" m0
   in_ns $NS_SW python3 "$helpers/offloads_off.py" sw-c sw-n sw-b
-  in_ns $NS_BRK python3 "$helpers/offloads_off.py" b4 b6
-  in_ns $NS_V6 python3 "$helpers/offloads_off.py" i0
   for port in br0 sw-c sw-n sw-b; do in_ns $NS_SW ip link set "$port" up; done
 
   in_ns $NS_CLI ip link set c0 up
@@ -95,11 +88,7 @@ EOF
   in_ns $NS_NCL ip link set m0 up
   in_ns $NS_NCL ip route add default via $NAT_INSIDE_V4
 
-  in_ns $NS_BRK ip link set b4 up
-  in_ns $NS_BRK ip link set b6 up
-  in_ns $NS_V6 ip -6 addr add $V6_HOST/64 dev i0 nodad
-  in_ns $NS_V6 ip link set i0 up
-  in_ns $NS_V6 ip -6 route add 2001:db8:f000::/36 via 2001:db8:ffff::1 dev i0
+  bring_up_broker_and_uplink
 }
 
 # The client namespace has one IPv4 address at a time: each scenario comes from its own
@@ -134,17 +123,7 @@ tunnel server TS_Main
 tunnel broker TB_Main
   set tsp TSP_Main
   set tunnel server TS_Main
-store sqlite $work/tspbroker.db
-admin socket $work/tspbrokerd.sock
-log level info
-dataplane
-  eal --no-huge -m 256 --no-pci --no-shconf -l 0-1 --vdev net_af_packet0,iface=b4 --vdev net_af_packet1,iface=b6
-  port ipv4 net_af_packet0
-  port ipv6 net_af_packet1
-  workers 1
-  ipv4 address $BROKER_V4/24
-  ipv6 address 2001:db8:ffff::1/64
-  ipv6 gateway $V6_HOST
+$(broker_store_admin_dataplane)
 EOF
 }
 
