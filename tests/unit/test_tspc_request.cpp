@@ -3,6 +3,7 @@
 
 #include "tools/tspc/request_builder.hpp"
 #include "tools/tspc/tunnel_runtime.hpp"
+#include "tests/unit/tsp_spec_requests.hpp"
 
 using namespace tsp;
 using namespace tsp::tspc;
@@ -21,16 +22,7 @@ TspcConfig base_config() {
 }  // namespace
 
 TEST_CASE("anonymous host, v6anyv4, auto client_v4: the request of §3.5 (a)", "[tspc][request]") {
-  const std::string expected =
-      "Content-length: 217\r\n"
-      "<tunnel action=\"create\" type=\"v6anyv4\" proxy=\"no\">\r\n"
-      " <client>\r\n"
-      "  <address type=\"ipv4\">192.168.1.10</address>\r\n"
-      "  <keepalive interval=\"30\">\r\n"
-      "    <address type=\"ipv6\">::</address>\r\n"
-      "  </keepalive>\r\n"
-      " </client>\r\n"
-      "</tunnel>\r\n";
+  const std::string expected = "Content-length: 217\r\n" + test::kSpecRequestA;
   CHECK(create_request_message(base_config(), kLocal) == expected);
 }
 
@@ -41,22 +33,7 @@ TEST_CASE("router v6v4 /64 with DNS names: the request of §3.5 (b)", "[tspc][re
   cfg.prefixlen = 64;
   cfg.dns_server = {"ns1.example.net", "ns2.example.net"};
   cfg.client_v4 = *Ipv4Addr::parse("198.51.100.7");  // configured: the socket's address is not used
-  const std::string xml =
-      "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
-      " <client>\r\n"
-      "  <address type=\"ipv4\">198.51.100.7</address>\r\n"
-      "  <keepalive interval=\"30\">\r\n"
-      "    <address type=\"ipv6\">::</address>\r\n"
-      "  </keepalive>\r\n"
-      "  <router>\r\n"
-      "   <prefix length=\"64\"/>\r\n"
-      "   <dns_server>\r\n"
-      "     <address type=\"dn\">ns1.example.net</address>\r\n"
-      "     <address type=\"dn\">ns2.example.net</address>\r\n"
-      "   </dns_server>\r\n"
-      "  </router>\r\n"
-      " </client>\r\n"
-      "</tunnel>\r\n";
+  const std::string& xml = test::kSpecRequestB;
   CHECK(create_request_message(cfg, kLocal) == "Content-length: " + std::to_string(xml.size()) + "\r\n" + xml);
 }
 

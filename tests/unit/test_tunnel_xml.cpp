@@ -5,40 +5,15 @@
 #include <string>
 
 #include "control/xml/tunnel_xml.hpp"
+#include "tests/unit/tsp_spec_requests.hpp"
 
 using namespace tsp;
 using namespace tsp::xml;
 
 namespace {
 
-// §3.5 (a): the anonymous v6anyv4 request behind NAT, 217 bytes.
-const std::string kRequestA =
-    "<tunnel action=\"create\" type=\"v6anyv4\" proxy=\"no\">\r\n"
-    " <client>\r\n"
-    "  <address type=\"ipv4\">192.168.1.10</address>\r\n"
-    "  <keepalive interval=\"30\">\r\n"
-    "    <address type=\"ipv6\">::</address>\r\n"
-    "  </keepalive>\r\n"
-    " </client>\r\n"
-    "</tunnel>\r\n";
-
-// §3.5 (b): the router asking for a /64 with two reverse-DNS servers.
-const std::string kRequestB =
-    "<tunnel action=\"create\" type=\"v6v4\" proxy=\"no\">\r\n"
-    " <client>\r\n"
-    "  <address type=\"ipv4\">198.51.100.7</address>\r\n"
-    "  <keepalive interval=\"30\">\r\n"
-    "    <address type=\"ipv6\">::</address>\r\n"
-    "  </keepalive>\r\n"
-    "  <router>\r\n"
-    "   <prefix length=\"64\"/>\r\n"
-    "   <dns_server>\r\n"
-    "     <address type=\"dn\">ns1.example.net</address>\r\n"
-    "     <address type=\"dn\">ns2.example.net</address>\r\n"
-    "   </dns_server>\r\n"
-    "  </router>\r\n"
-    " </client>\r\n"
-    "</tunnel>\r\n";
+const std::string& kRequestA = test::kSpecRequestA;
+const std::string& kRequestB = test::kSpecRequestB;
 
 // §3.5 (a): the offer, from `<tunnel action="info" ...` to `</tunnel>\r\n`.
 const std::string kOfferA =
