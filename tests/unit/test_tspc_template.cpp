@@ -382,6 +382,22 @@ TspcConfig shipped_template(const fs::path& log_dir, const char* name) {
 
 using Calls = std::vector<std::string>;
 
+Calls operator+(Calls a, const Calls& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// What linux.sh does on interface `dev` for every tunnel (host_v6v4()'s and router_info()'s
+// address 2001:db8:0:1::2): up with the tunnel MTU, the /128, the default routes; and its undoing.
+Calls address_and_routes_on(const std::string& dev) {
+  return {"ip link set dev " + dev + " mtu 1280 up", "ip -6 addr replace 2001:db8:0:1::2/128 dev " + dev,
+          "ip -6 route replace ::/0 dev " + dev + " metric 1", "ip -6 route replace 2000::/3 dev " + dev + " metric 1"};
+}
+Calls routes_and_address_removed_from(const std::string& dev) {
+  return {"ip -6 route del 2000::/3 dev " + dev + " metric 1", "ip -6 route del ::/0 dev " + dev + " metric 1",
+          "ip -6 addr del 2001:db8:0:1::2/128 dev " + dev};
+}
+
 // Gone or a zombie (an orphan's zombie waits for an init that may not reap in a container).
 bool running(pid_t pid) {
   const auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
@@ -401,17 +417,10 @@ TEST_CASE("linux.sh: host v6v4 makes a sit tunnel and removes it", "[tspc_linux_
   CHECK(fake.take_calls() == Calls{
       "ip link show dev sit1",
       "ip tunnel add sit1 mode sit remote 192.0.2.1 local 198.51.100.7 ttl 64",
-      "ip link set dev sit1 mtu 1280 up",
-      "ip -6 addr replace 2001:db8:0:1::2/128 dev sit1",
-      "ip -6 route replace ::/0 dev sit1 metric 1",
-      "ip -6 route replace 2000::/3 dev sit1 metric 1",
-  });
+  } + address_and_routes_on("sit1"));
   result = run_template(cfg, host_v6v4(), TemplateOperation::Teardown, log);
   CHECK(result.exit_status == 0);
-  CHECK(fake.take_calls() == Calls{
-      "ip -6 route del 2000::/3 dev sit1 metric 1",
-      "ip -6 route del ::/0 dev sit1 metric 1",
-      "ip -6 addr del 2001:db8:0:1::2/128 dev sit1",
+  CHECK(fake.take_calls() == routes_and_address_removed_from("sit1") + Calls{
       "ip tunnel del sit1",
   });
   // A second teardown only removes what might be left, and never the interface it did not make.
@@ -437,16 +446,9 @@ TEST_CASE("linux.sh: v6v4 without sit fails clearly; on tspc's TUN it configures
     CHECK(result.exit_status == 0);
     CHECK(fake.take_calls() == Calls{
         "ip link show dev sit1",
-        "ip link set dev sit1 mtu 1280 up",
-        "ip -6 addr replace 2001:db8:0:1::2/128 dev sit1",
-        "ip -6 route replace ::/0 dev sit1 metric 1",
-        "ip -6 route replace 2000::/3 dev sit1 metric 1",
-    });
+    } + address_and_routes_on("sit1"));
     result = run_template(cfg, host_v6v4(), TemplateOperation::Teardown, log);
-    CHECK(fake.take_calls() == Calls{
-        "ip -6 route del 2000::/3 dev sit1 metric 1",
-        "ip -6 route del ::/0 dev sit1 metric 1",
-        "ip -6 addr del 2001:db8:0:1::2/128 dev sit1",
+    CHECK(fake.take_calls() == routes_and_address_removed_from("sit1") + Calls{
         "ip link set dev sit1 down",
     });
   }
@@ -462,16 +464,9 @@ TEST_CASE("linux.sh: host v6udpv4 configures tspc's TUN", "[tspc_linux_sh]") {
   CHECK(result.exit_status == 0);
   CHECK(fake.take_calls() == Calls{
       "ip link show dev tun",
-      "ip link set dev tun mtu 1280 up",
-      "ip -6 addr replace 2001:db8:0:1::2/128 dev tun",
-      "ip -6 route replace ::/0 dev tun metric 1",
-      "ip -6 route replace 2000::/3 dev tun metric 1",
-  });
+  } + address_and_routes_on("tun"));
   result = run_template(cfg, info, TemplateOperation::Teardown, log);
-  CHECK(fake.take_calls() == Calls{
-      "ip -6 route del 2000::/3 dev tun metric 1",
-      "ip -6 route del ::/0 dev tun metric 1",
-      "ip -6 addr del 2001:db8:0:1::2/128 dev tun",
+  CHECK(fake.take_calls() == routes_and_address_removed_from("tun") + Calls{
       "ip link set dev tun down",
   });
   // Without the TUN there is nothing to configure.
@@ -492,10 +487,7 @@ TEST_CASE("linux.sh: router with a /48 over v6v4", "[tspc_linux_sh]") {
   CHECK(fake.take_calls() == Calls{
       "ip link show dev sit1",
       "ip tunnel add sit1 mode sit remote 192.0.2.1 local 198.51.100.7 ttl 64",
-      "ip link set dev sit1 mtu 1280 up",
-      "ip -6 addr replace 2001:db8:0:1::2/128 dev sit1",
-      "ip -6 route replace ::/0 dev sit1 metric 1",
-      "ip -6 route replace 2000::/3 dev sit1 metric 1",
+  } + address_and_routes_on("sit1") + Calls{
       "sysctl -n net.ipv6.conf.all.forwarding",
       "sysctl -q -w net.ipv6.conf.all.forwarding=1",
       "ip -6 route replace blackhole 2001:0db8:0042::/48",
@@ -508,9 +500,7 @@ TEST_CASE("linux.sh: router with a /48 over v6v4", "[tspc_linux_sh]") {
       "ip -6 addr del 2001:0db8:0042::1/64 dev eth1",
       "ip -6 route del blackhole 2001:0db8:0042::/48",
       "sysctl -q -w net.ipv6.conf.all.forwarding=0",
-      "ip -6 route del 2000::/3 dev sit1 metric 1",
-      "ip -6 route del ::/0 dev sit1 metric 1",
-      "ip -6 addr del 2001:db8:0:1::2/128 dev sit1",
+  } + routes_and_address_removed_from("sit1") + Calls{
       "ip tunnel del sit1",
   });
 }
@@ -525,10 +515,7 @@ TEST_CASE("linux.sh: router with a /64 over v6udpv4, forwarding already on", "[t
   CHECK(result.exit_status == 0);
   CHECK(fake.take_calls() == Calls{
       "ip link show dev tun",
-      "ip link set dev tun mtu 1280 up",
-      "ip -6 addr replace 2001:db8:0:1::2/128 dev tun",
-      "ip -6 route replace ::/0 dev tun metric 1",
-      "ip -6 route replace 2000::/3 dev tun metric 1",
+  } + address_and_routes_on("tun") + Calls{
       "sysctl -n net.ipv6.conf.all.forwarding",
       "ip link set dev eth1 up",
       "ip -6 addr replace 2001:0db8:0001:0002::1/64 dev eth1",
@@ -536,9 +523,7 @@ TEST_CASE("linux.sh: router with a /64 over v6udpv4, forwarding already on", "[t
   result = run_template(cfg, info, TemplateOperation::Teardown, log);
   CHECK(fake.take_calls() == Calls{
       "ip -6 addr del 2001:0db8:0001:0002::1/64 dev eth1",
-      "ip -6 route del 2000::/3 dev tun metric 1",
-      "ip -6 route del ::/0 dev tun metric 1",
-      "ip -6 addr del 2001:db8:0:1::2/128 dev tun",
+  } + routes_and_address_removed_from("tun") + Calls{
       "ip link set dev tun down",
   });
 }
