@@ -46,6 +46,24 @@ struct DataplaneStats {
     uint64_t drops[kDropReasonCount] = {};
   };
   std::vector<Worker> workers;
+
+  // Every worker's figures added up (lcore 0).
+  Worker total() const {
+    Worker t;
+    for (const Worker& w : workers) {
+      t.rx += w.rx;
+      t.tx += w.tx;
+      t.decap += w.decap;
+      t.encap += w.encap;
+      t.exception += w.exception;
+      t.keepalive_replies += w.keepalive_replies;
+      t.icmp_errors += w.icmp_errors;
+      t.decap_bytes += w.decap_bytes;
+      t.encap_bytes += w.encap_bytes;
+      for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += w.drops[i];
+    }
+    return t;
+  }
 };
 
 struct TunnelStats {

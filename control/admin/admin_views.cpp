@@ -158,20 +158,9 @@ json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const Servic
     out["dataplane"] = nullptr;
     return out;
   }
-  dp::DataplaneStats::Worker total;
   json workers = json::array();
-  for (const auto& w : dataplane->workers) {
-    workers.push_back(worker_json(w, true));
-    total.rx += w.rx;
-    total.tx += w.tx;
-    total.encap += w.encap;
-    total.decap += w.decap;
-    total.exception += w.exception;
-    total.keepalive_replies += w.keepalive_replies;
-    total.icmp_errors += w.icmp_errors;
-    for (size_t i = 0; i < dp::kDropReasonCount; ++i) total.drops[i] += w.drops[i];
-  }
-  out["dataplane"] = {{"workers", std::move(workers)}, {"total", worker_json(total, false)}};
+  for (const auto& w : dataplane->workers) workers.push_back(worker_json(w, true));
+  out["dataplane"] = {{"workers", std::move(workers)}, {"total", worker_json(dataplane->total(), false)}};
   return out;
 }
 

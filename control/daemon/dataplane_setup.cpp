@@ -61,16 +61,7 @@ bool wait_until_bindable(Ipv4Addr address) {
 }
 
 void log_dataplane_counters(const dp::DataplaneStats& stats) {
-  dp::DataplaneStats::Worker sum;
   for (const auto& w : stats.workers) {
-    sum.rx += w.rx;
-    sum.tx += w.tx;
-    sum.decap += w.decap;
-    sum.encap += w.encap;
-    sum.exception += w.exception;
-    sum.keepalive_replies += w.keepalive_replies;
-    sum.icmp_errors += w.icmp_errors;
-    for (size_t i = 0; i < dp::kDropReasonCount; ++i) sum.drops[i] += w.drops[i];
     std::string drops;
     for (size_t i = 0; i < dp::kDropReasonCount; ++i) {
       if (w.drops[i] == 0) continue;
@@ -81,6 +72,7 @@ void log_dataplane_counters(const dp::DataplaneStats& stats) {
                  w.lcore, w.rx, w.tx, w.decap, w.encap, w.exception, w.keepalive_replies, w.icmp_errors,
                  drops.empty() ? " none" : drops);
   }
+  const dp::DataplaneStats::Worker sum = stats.total();
   std::string line = fmt::format("rx={} tx={} decap={} encap={} exception={} keepalive_replies={} icmp_errors={}",
                                  sum.rx, sum.tx, sum.decap, sum.encap, sum.exception, sum.keepalive_replies,
                                  sum.icmp_errors);
