@@ -19,12 +19,6 @@ const TunnelEntry* find_tunnel(const TunnelTable& table, const Ipv4PortFrame& ou
                                         : table.find_decap_udp(outer.outer_src, outer.outer_src_port);
 }
 
-// RFC 4213 §3.6 / RFC 6169: a client may only send from its /128 or its delegated prefix.
-bool source_belongs_to(const TunnelEntry& tunnel, const uint8_t (&src)[16]) noexcept {
-  return ipv6_equal(src, tunnel.client_v6) ||
-         (tunnel.has_prefix() && ipv6_in_prefix(src, tunnel.prefix.bytes.data(), tunnel.prefix_len));
-}
-
 // Into the IPv6 tap: the kernel holds the broker's IPv6 address.
 Verdict to_broker(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset) noexcept {
   if (!move_front(m, ip_offset, kEthernetHeaderLen)) return drop(ctx, DropReason::no_headroom);

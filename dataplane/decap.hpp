@@ -5,6 +5,7 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/addr_match.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/pipeline.hpp"
 
@@ -22,6 +23,12 @@ Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& oute
 // The same with the lookups already done.
 Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer, const DecapLookups& found,
                     ExtraPackets& extra) noexcept;
+
+// RFC 4213 §3.6 / RFC 6169: a client may only send from its /128 or its delegated prefix.
+inline bool source_belongs_to(const TunnelEntry& tunnel, const uint8_t (&src)[16]) noexcept {
+  return ipv6_equal(src, tunnel.client_v6) ||
+         (tunnel.has_prefix() && ipv6_in_prefix(src, tunnel.prefix.bytes.data(), tunnel.prefix_len));
+}
 
 // Where the inner IPv6 destination of a Tunnel frame is, or nullptr when the payload is too
 // short to hold an IPv6 header (decapsulate then drops it without looking).

@@ -48,9 +48,7 @@ Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, const EncapLookups& found
   if (tunnel == nullptr) return drop(ctx, DropReason::no_route);
   // Checked before any ICMPv6 error, so that a forged packet cannot aim one at a client.
   if (found.src_tunnel != nullptr) return drop(ctx, DropReason::inner_source_spoofed);
-  if (tunnel->client_v4 == cfg.ipv4_address || tunnel->client_v4 == tunnel->server_v4) {
-    return drop(ctx, DropReason::tunnel_loop);
-  }
+  if (points_back_at_us(cfg, *tunnel)) return drop(ctx, DropReason::tunnel_loop);
 
   if (ip->hop_limits <= 1) {
     return answer_with_error(ctx, m, Icmpv6Error{kIcmpv6TimeExceeded, 0, 0, &cfg.ipv6_address},

@@ -14,6 +14,11 @@ struct EncapLookups {
   const TunnelEntry* src_tunnel = nullptr;  // find_encap(source): a tunnel's address from outside is spoofed
 };
 
+// A tunnel whose client address is one of ours would send the packet straight back in.
+inline bool points_back_at_us(const DataplaneConfig& cfg, const TunnelEntry& tunnel) noexcept {
+  return tunnel.client_v4 == cfg.ipv4_address || tunnel.client_v4 == tunnel.server_v4;
+}
+
 // The frame holds one whole IPv6 packet after its Ethernet header (classify_ipv6_port: Forward).
 Verdict encapsulate(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) noexcept;
 // The same with the lookups already done.

@@ -120,9 +120,6 @@ void learn_from_neighbor_discovery(const PipelineContext& ctx, const rte_mbuf* m
   ctx.neighbors->learn(NeighborKey::ipv6(key_bytes), learned);
 }
 
-namespace {
-
-// The neighbor's MAC from this burst's memo, else from the shared table (then remembered).
 const rte_ether_addr* known_mac(PipelineContext& ctx, Side side, const NeighborKey& key) noexcept {
   NeighborMemo& memo = ctx.last_neighbor[static_cast<unsigned>(side)];
   if (memo.valid && memo.key == key) return &memo.mac;
@@ -131,8 +128,6 @@ const rte_ether_addr* known_mac(PipelineContext& ctx, Side side, const NeighborK
   memo = NeighborMemo{key, *mac, true};
   return &memo.mac;
 }
-
-}  // namespace
 
 bool resolve_ipv4_next_hop(PipelineContext& ctx, rte_mbuf* m, Ipv4Addr next_hop, ExtraPackets& extra) noexcept {
   const NeighborKey key = NeighborKey::ipv4(next_hop);

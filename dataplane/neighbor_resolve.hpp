@@ -24,6 +24,10 @@ void learn_from_arp(const PipelineContext& ctx, const rte_mbuf* m) noexcept;
 // link-local or the gateway. Never changes the frame.
 void learn_from_neighbor_discovery(const PipelineContext& ctx, const rte_mbuf* m) noexcept;
 
+// The MAC of `key` on `side`: from this burst's memo, else from the shared table (then
+// remembered in the memo). nullptr while unknown; asks nobody.
+const rte_ether_addr* known_mac(PipelineContext& ctx, Side side, const NeighborKey& key) noexcept;
+
 // Writes the frame's Ethernet header toward `next_hop` (our port MAC as source) and returns
 // true; or, while its MAC is unknown, queues an ARP request / neighbor solicitation in `extra`
 // (rate limited) and returns false.

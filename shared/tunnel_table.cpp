@@ -270,7 +270,8 @@ void TunnelTable::swap_in_place(Index index, Node* old_node, Node* new_node) {
   }
 }
 
-uint64_t TunnelTable::site_bit(uint64_t hi) const noexcept {
+// Inline: the bulk lookups call these once per key, and GCC would rather not.
+[[gnu::always_inline]] inline uint64_t TunnelTable::site_bit(uint64_t hi) const noexcept {
   return mix((hi >> (64 - kSiteLen)) ^ (hash_seed_ * kOddLen)) & site_mask_;
 }
 
@@ -485,7 +486,7 @@ constexpr unsigned kStagedLengths = 4;   // prefix lengths probed in stages; mor
 }  // namespace
 
 // Both lines: the keys start in the first, server_v6 and the prefix lie in the second.
-void TunnelTable::prefetch_node(const Node* node) noexcept {
+[[gnu::always_inline]] inline void TunnelTable::prefetch_node(const Node* node) noexcept {
   __builtin_prefetch(node);
   __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
 }
