@@ -72,6 +72,9 @@ class TunnelTable {
   void wait_for_reclaim();
   // Removed or replaced entries not yet freed.
   size_t awaiting_reclaim() const;
+  // Grace periods the reclaimer has waited for: at most one per millisecond, however many
+  // entries it frees (each costs every worker a little).
+  uint64_t reclaim_batches() const;
 
   // ---- Reader side (fast path). The caller is a registered, online QSBR reader. No locks,
   // no allocation. A returned pointer stays valid until the caller's next quiescent state.
@@ -196,7 +199,9 @@ class TunnelTable {
   Node* retired_head_ = nullptr;  // reclaim_mutex_; linked through Node::retired_next
   uint64_t retired_total_ = 0;    // reclaim_mutex_
   uint64_t freed_total_ = 0;      // reclaim_mutex_
+  uint64_t reclaim_batches_ = 0;  // reclaim_mutex_
   bool stopping_ = false;         // reclaim_mutex_
+  unsigned reclaim_waiters_ = 0;  // reclaim_mutex_; threads in wait_for_reclaim
   std::thread reclaimer_;
 };
 

@@ -436,6 +436,21 @@ TEST_CASE("rcu helpers register, go offline and refuse a second registration", "
   CHECK_FALSE(rcu_is_online());
 }
 
+TEST_CASE("replacements in quick succession share grace periods", "[tunnel_table][rcu]") {
+  TunnelTable table(8);
+  constexpr int kReplacements = 3000;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kReplacements; ++i) REQUIRE(table.upsert(make_entry(3, static_cast<uint32_t>(i % 2))));
+  table.wait_for_reclaim();
+  const auto elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  CHECK(table.awaiting_reclaim() == 0);
+  // One batch per millisecond at most, plus the one wait_for_reclaim asks for at once.
+  INFO(table.reclaim_batches() << " batches in " << elapsed_ms << " ms");
+  CHECK(table.reclaim_batches() <= static_cast<uint64_t>(elapsed_ms) + 2);
+  CHECK(table.reclaim_batches() < kReplacements / 10);
+}
+
 TEST_CASE("an entry is freed only after the reader holding it reports a quiescent state", "[tunnel_table][rcu]") {
   TunnelTable table(8);
   REQUIRE(table.upsert(make_entry(5, 0)));
