@@ -15,11 +15,13 @@ namespace tsp::admin {
 namespace asio = boost::asio;
 
 AdminConnection::AdminConnection(Socket socket, AdminCommands& commands, const AccessPolicy& policy,
-                                 asio::thread_pool& renderer)
+                                 asio::thread_pool& renderer, std::chrono::milliseconds idle_timeout)
     : socket_(std::move(socket)),
       commands_(commands),
       policy_(policy),
       renderer_(renderer),
+      deadline_(socket_.get_executor()),
+      idle_timeout_(idle_timeout),
       input_(kMaxRequestBytes + 1) {}
 
 void AdminConnection::start() {
@@ -41,12 +43,24 @@ void AdminConnection::start() {
 void AdminConnection::close() {
   if (closed_) return;
   closed_ = true;
+  deadline_.cancel();
   boost::system::error_code ignored;
   socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
 }
 
+void AdminConnection::wait_for_peer() {
+  deadline_.expires_after(idle_timeout_);  // cancels the previous wait
+  deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_) return;
+    spdlog::info("admin: {}: nothing sent or read for {} ms, connection closed",
+                 self->peer_.empty() ? "peer" : self->peer_, self->idle_timeout_.count());
+    self->close();
+  });
+}
+
 void AdminConnection::read_request() {
+  wait_for_peer();
   asio::async_read_until(socket_, input_, '\n',
                          [self = shared_from_this()](boost::system::error_code ec, size_t length) {
                            if (self->closed_) return;
@@ -70,6 +84,7 @@ void AdminConnection::read_request() {
 }
 
 void AdminConnection::handle_line(const std::string& line) {
+  deadline_.cancel();  // the peer did its part; rendering the reply is ours
   auto parsed = parse_request(line);
   if (auto* bad = std::get_if<RequestError>(&parsed)) {
     spdlog::info("admin: {}: bad request: {}", peer_, bad->message);
@@ -95,6 +110,7 @@ void AdminConnection::handle_line(const std::string& line) {
 
 void AdminConnection::send(std::string reply, bool close_after) {
   reply_ = std::move(reply);
+  wait_for_peer();
   asio::async_write(socket_, asio::buffer(reply_),
                     [self = shared_from_this(), close_after](boost::system::error_code ec, size_t) {
                       if (self->closed_) return;

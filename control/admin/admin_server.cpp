@@ -13,8 +13,15 @@ namespace tsp::admin {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
-AdminServer::AdminServer(asio::io_context& io, AdminCommands& commands, std::string path, AccessPolicy policy)
-    : io_(io), commands_(commands), path_(std::move(path)), policy_(std::move(policy)), acceptor_(io), retry_(io) {}
+AdminServer::AdminServer(asio::io_context& io, AdminCommands& commands, std::string path, AccessPolicy policy,
+                         std::chrono::milliseconds idle_timeout)
+    : io_(io),
+      commands_(commands),
+      path_(std::move(path)),
+      policy_(std::move(policy)),
+      idle_timeout_(idle_timeout),
+      acceptor_(io),
+      retry_(io) {}
 
 AdminServer::~AdminServer() {
   stop();
@@ -53,7 +60,7 @@ void AdminServer::accept() {
       if (connections_.size() >= kMaxConnections) {
         spdlog::warn("admin: {} connections open, one more refused", connections_.size());
       } else {
-        auto connection = std::make_shared<AdminConnection>(std::move(socket), commands_, policy_, renderer_);
+        auto connection = std::make_shared<AdminConnection>(std::move(socket), commands_, policy_, renderer_, idle_timeout_);
         connections_.push_back(connection);
         connection->start();
       }

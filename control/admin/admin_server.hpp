@@ -7,6 +7,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +24,11 @@ class AdminServer {
   // More connections at once than this are closed at accept.
   static constexpr size_t kMaxConnections = 64;
 
-  AdminServer(boost::asio::io_context& io, AdminCommands& commands, std::string path, AccessPolicy policy);
+  // A connection whose peer neither sends a request nor reads its reply for this long is closed.
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout{60'000};
+
+  AdminServer(boost::asio::io_context& io, AdminCommands& commands, std::string path, AccessPolicy policy,
+              std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout);
   ~AdminServer();  // stop()
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -42,6 +47,7 @@ class AdminServer {
   AdminCommands& commands_;
   std::string path_;
   AccessPolicy policy_;
+  std::chrono::milliseconds idle_timeout_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer retry_;  // after a failed accept (EMFILE): no busy loop
   boost::asio::thread_pool renderer_{1};  // builds big replies off the I/O thread

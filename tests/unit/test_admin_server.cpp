@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <chrono>
 #include <csignal>
 #include <boost/asio/post.hpp>
 #include <cstring>
@@ -85,7 +86,8 @@ AdminReply reply_of(const std::string& line) {
 
 // Daemon-side pieces on an I/O thread of their own.
 struct Server {
-  explicit Server(std::string socket_path, AccessPolicy policy = {}) {
+  explicit Server(std::string socket_path, AccessPolicy policy = {},
+                  std::chrono::milliseconds idle_timeout = AdminServer::kDefaultIdleTimeout) {
     cfg = std::make_shared<const config::Config>(fx.config());
     AdminContext ctx;
     ctx.config = [this] { return cfg; };
@@ -93,7 +95,7 @@ struct Server {
     ctx.tunnels = &fx.service();
     ctx.now = [this] { return fx.now(); };
     commands = std::make_unique<AdminCommands>(std::move(ctx));
-    server = std::make_unique<AdminServer>(io, *commands, std::move(socket_path), std::move(policy));
+    server = std::make_unique<AdminServer>(io, *commands, std::move(socket_path), std::move(policy), idle_timeout);
   }
   void start() {
     server->start();
@@ -188,6 +190,32 @@ TEST_CASE("root gets answers; requests on one connection are answered in order",
   CHECK(long_line.error == "request longer than 65536 bytes");
   CHECK(read_line(fd).empty());  // EOF
   ::close(fd);
+}
+
+TEST_CASE("a connection that stays silent is closed after the idle timeout; a busy one is not", "[admin][server]") {
+  TempDir dir;
+  const std::string path = dir.path + "/admin.sock";
+  Server s(path, {}, std::chrono::milliseconds(300));
+  s.start();
+  const int silent = connect_to(path);
+  const int busy = connect_to(path);
+  REQUIRE(silent >= 0);
+  REQUIRE(busy >= 0);
+  // The busy one asks every 100 ms for a second: never idle for 300 ms.
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(write_all(busy, kStats));
+    CHECK(reply_of(read_line(busy)).ok);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // By now the silent one was closed: EOF (0), not a time-out (-1), and nothing written to it.
+  const timeval patience{5, 0};
+  REQUIRE(::setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience) == 0);
+  char c = 0;
+  CHECK(::read(silent, &c, 1) == 0);
+  REQUIRE(write_all(busy, kStats));
+  CHECK(reply_of(read_line(busy)).ok);
+  ::close(silent);
+  ::close(busy);
 }
 
 TEST_CASE("a uid that is not root and not in the group is refused, with the reason", "[admin][server]") {
