@@ -4,7 +4,6 @@
 // The daemon itself is control/daemon/broker_daemon.*; this file reads the command line and
 // the configuration, sets up logging and reports why the daemon could not start.
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/system/system_error.hpp>
@@ -17,19 +16,7 @@
 #include "control/daemon/broker_daemon.hpp"
 #include "control/daemon/daemon_logging.hpp"
 #include "control/store/store.hpp"
-
-namespace {
-
-// Many concurrent TCP sessions need many descriptors: take what the hard limit allows.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
-}  // namespace
+#include "shared/fd_limit.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"tspbrokerd: IPv6 tunnel broker (TSP, RFC 5572)"};
@@ -52,7 +39,7 @@ int main(int argc, char** argv) {
     std::printf("%s: configuration OK\n", config_path.empty() ? "<embedded>" : config_path.c_str());
     return 0;
   }
-  raise_fd_limit();
+  tsp::raise_fd_limit_to_hard();  // one descriptor per client
   tsp::daemon::setup_logging(cfg->log_target, cfg->log_level);
   try {
     tsp::daemon::BrokerDaemon daemon(std::move(*cfg), config_path);

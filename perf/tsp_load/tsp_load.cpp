@@ -6,7 +6,6 @@
 // (tsp_load_users). Exit status: 0 when every session completed, 1 when some failed, 2 on
 // a usage or setup error.
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "perf/tsp_load/load_runner.hpp"
+#include "shared/fd_limit.hpp"
 
 namespace {
 
@@ -47,14 +47,6 @@ std::vector<T> parse_list(const std::string& text, const char* what,
   return out;
 }
 
-// Each emulated client holds one descriptor: take what the hard limit allows.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
 
 }  // namespace
 
@@ -111,7 +103,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  raise_fd_limit();
+  tsp::raise_fd_limit_to_hard();  // one descriptor per client
   try {
     const RunReport report = run_load(plan);
     std::fputs(format_report(report).c_str(), stdout);
