@@ -99,6 +99,16 @@ bool TunnelService::reconfigure(std::shared_ptr<const config::Config> next, int6
   return true;
 }
 
+std::optional<std::string> TunnelService::stale_pool_locked(const store::TunnelRecord& rec) {
+  auto holds = [&](const std::string& name, const Ipv6Addr& addr) {
+    const AddressPool* p = pool_locked(name);
+    return p != nullptr && p->range().contains(addr);
+  };
+  if (!holds(rec.endpoint_pool, rec.client_v6)) return rec.endpoint_pool;
+  if (rec.prefix && !holds(rec.prefix_pool, rec.prefix->addr)) return rec.prefix_pool;
+  return std::nullopt;
+}
+
 AddressPool* TunnelService::pool_locked(const std::string& name) {
   auto it = pools_.find(name);
   return it == pools_.end() ? nullptr : &it->second;
@@ -481,6 +491,15 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
     pending.temporary_blocks.clear();
     return false;
   };
+  // reconfigure() guards the pools of live tunnels only: a reload may have removed or remade
+  // the pool an offer's addresses came from while it awaited its accept. Such an offer is
+  // withdrawn (the client asks again and gets addresses of the pools in force), rather than
+  // putting live a tunnel whose addresses no pool accounts for.
+  if (const auto stale = stale_pool_locked(rec)) {
+    spdlog::warn("tunnel offer for {} withdrawn at its accept: pool '{}' was removed or changed by a reload",
+                 rec.client_v6.to_string(), *stale);
+    return give_up();
+  }
   if (!replaced && pending.reserved_id == kNoSlot) {
     // The user's old tunnel went away since the offer: a slot of its own is needed now.
     auto id = reserve_id_locked();

@@ -143,6 +143,8 @@ class TunnelService {
   void free_id_locked(uint32_t id);
   TunnelEntry entry_for(const store::TunnelRecord& rec) const;
   AddressPool* pool_locked(const std::string& name);
+  // The pool of `rec` (endpoint or prefix) that no longer exists or no longer holds its address.
+  std::optional<std::string> stale_pool_locked(const store::TunnelRecord& rec);
   void reserve_server_addresses_locked();
   void restore_pool_locked(AddressPool& pool, int64_t now);
 

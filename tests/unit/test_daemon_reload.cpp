@@ -173,6 +173,49 @@ TEST_CASE("reconfigure refuses to remove or change a pool live tunnels use", "[d
   CHECK(fx.service().pool("P_Sites64") == nullptr);
 }
 
+TEST_CASE("reconfigure: an offer whose pool a reload removed or moved is withdrawn at its accept", "[daemon][reload]") {
+  BrokerFixture fx;
+  fx.add_user("dave", "pw-dave");
+  std::string error;
+  auto accept_refused = [](TestClient& client) {
+    const auto out = client.send(kAcceptMessage);
+    REQUIRE(out.replies.size() == 1);
+    CHECK(split_framed_reply(out.replies[0].payload).status_line.find("310 ") == 0);  // server side error
+  };
+
+  // A router's /64 offer; the reload drops the /64 pool (no live tunnel uses it).
+  TestClient router(fx, udp_peer("198.51.100.40"));
+  router.hello();
+  router.login_digest("dave", "pw-dave");
+  const auto offer = router.create_ok(router_request("198.51.100.40", 64));
+  REQUIRE(offer.prefix);
+  ConfigText no64;
+  no64.prefixes64.clear();
+  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(no64)), fx.now(), error));
+  accept_refused(router);
+  CHECK_FALSE(encap_lookup(fx.table(), offer.prefix->addr));
+
+  // An anonymous host's offer; the reload moves the endpoints pool.
+  TestClient host(fx, udp_peer("198.51.100.41"));
+  host.hello();
+  host.login_anonymous();
+  const auto anonymous = host.create_ok(host_request("198.51.100.41"));
+  REQUIRE(anonymous.client_v6);
+  ConfigText moved = no64;
+  moved.endpoints = "2001:db8:f001:2::/64";
+  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(moved)), fx.now(), error));
+  accept_refused(host);
+  CHECK_FALSE(encap_lookup(fx.table(), *anonymous.client_v6));
+  CHECK(fx.service().live_tunnels() == 0);
+
+  INFO("asked again, a client gets an address of the pool in force");
+  TestClient again(fx, udp_peer("198.51.100.41", 40003));
+  const auto fresh = again.anonymous_tunnel(host_request("198.51.100.41"));
+  REQUIRE(fresh.client_v6);
+  CHECK(prefix("2001:db8:f001:2::/64").contains(*fresh.client_v6));
+  CHECK(fx.service().live_tunnels() == 1);
+}
+
 TEST_CASE("reconfigure: a changed pool keeps the users' addresses the store holds", "[daemon][reload]") {
   BrokerFixture fx;
   fx.add_user("carol", "pw-carol");
