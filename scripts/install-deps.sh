@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential g++ meson ninja-build pkg-config python3
   libdpdk-dev dpdk dpdk-dev liburcu-dev libboost-dev librapidxml-dev catch2 libssl-dev libsqlite3-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
   iproute2 nftables jq sqlite3 procps
 )
 missing=()

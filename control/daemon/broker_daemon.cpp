@@ -1,5 +1,6 @@
 #include "control/daemon/broker_daemon.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "control/daemon/config_reload.hpp"
 #include "control/daemon/daemon_logging.hpp"
 #include "control/daemon/dataplane_setup.hpp"
+#include "control/daemon/service_manager.hpp"
 #include "control/metrics/metrics_collector.hpp"
 
 namespace tsp::daemon {
@@ -133,6 +135,7 @@ void BrokerDaemon::begin_drain(const char* why) {
   const size_t unfinished = limiter_ ? limiter_->active() : 0;
   spdlog::info("{}: shutting down; no new TSP sessions, {} unfinished session(s) get {} ms", why, unfinished,
                kDrainLimit.count());
+  notify_stopping(fmt::format("shutting down ({}), {} unfinished session(s)", why, unfinished));
   if (udp_) udp_->stop_accepting();
   if (tcp_) tcp_->stop();  // closes the listening socket; connections in progress go on
   if (expiry_) expiry_->stop();
@@ -165,6 +168,14 @@ void BrokerDaemon::stop_servers() {
 }
 
 bool BrokerDaemon::reload(std::string& error) {
+  notify_reloading();
+  const bool ok = reload_configuration(error);
+  notify_ready(ok ? fmt::format("configuration reloaded, {} tunnel(s) live", tunnels_->live_tunnels())
+                  : "reload refused, the running configuration stays: " + error);
+  return ok;
+}
+
+bool BrokerDaemon::reload_configuration(std::string& error) {
   const std::string name = config_path_.empty() ? "<embedded>" : config_path_;
   std::optional<config::Config> next;
   try {
@@ -231,6 +242,7 @@ int BrokerDaemon::run() {
   const config::Config& cfg = *cfg_;
   spdlog::info("tspbrokerd ready: broker {}, tunnel server {} ({}), {} tunnel(s) live", cfg.broker.name,
                cfg.tunnel_server().name, cfg.tunnel_server().address.to_string(), tunnels_->live_tunnels());
+  notify_ready(fmt::format("serving, {} tunnel(s) live", tunnels_->live_tunnels()));
   io_.run();
   stop_servers();
   finish();

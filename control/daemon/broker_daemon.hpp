@@ -68,6 +68,7 @@ class BrokerDaemon {
   const metrics::ControlCounters& control_counters() const { return control_counters_; }
 
  private:
+  bool reload_configuration(std::string& error);  // reload() without telling the service manager
   bool start();
   void start_metrics(const config::MetricsConfig& m);
   void start_admin();

@@ -3,11 +3,17 @@
 // running configuration stays), idle tunnels expire and anonymous addresses come back through
 // the quarantine a reload may change, SIGTERM drains a session in flight and exits 0, a second
 // SIGTERM exits at once, kill -9 and a restart bring the tunnels back from the store, and no
-// password reaches the log even at trace level.
+// password reaches the log even at trace level. A service manager (systemd, Type=notify) is
+// told when the daemon is ready, reloading and stopping.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -61,6 +67,42 @@ size_t count_of(const std::string& text, const std::string& needle, size_t from 
   for (auto at = text.find(needle, from); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
 }
+
+// The service manager's end of sd_notify: a datagram socket the daemon finds through
+// NOTIFY_SOCKET in the environment it inherits. One test at a time sets the variable.
+class NotifyListener {
+ public:
+  explicit NotifyListener(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    REQUIRE(path.size() < sizeof sa.sun_path);
+    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  }
+  ~NotifyListener() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  NotifyListener(const NotifyListener&) = delete;
+  NotifyListener& operator=(const NotifyListener&) = delete;
+
+  // The next message, or "" when none came within `timeout`.
+  std::string next(std::chrono::seconds timeout = 10s) {
+    const timeval tv{static_cast<time_t>(timeout.count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 // SIGHUP, then the daemon's verdict: true when it reloaded, false when it refused.
 bool sighup(BrokerProcess& b) {
@@ -227,6 +269,31 @@ TEST_CASE("idle tunnels expire; anonymous addresses come back through a quaranti
   REQUIRE(count_of(b.log_text(), "silent for 1 keepalive intervals") == 4);
   CHECK(anonymous_tunnel(b.port()).first != 200);
   b.stop_expect_clean_exit();
+}
+
+TEST_CASE("systemd Type=notify: ready once serving, reloading around SIGHUP, stopping at SIGTERM",
+          "[e2e][lifecycle][systemd]") {
+  BrokerProcess b;
+  NotifyListener manager(b.dir() + "/notify.sock");
+  b.start();
+  const std::string ready = manager.next();
+  CHECK(ready == "READY=1\nSTATUS=serving, 0 tunnel(s) live");
+  INFO("ready means serving: a tunnel can be had at once");
+  CHECK(anonymous_tunnel(b.port()).first == 200);
+
+  REQUIRE(sighup(b));
+  CHECK(manager.next() == "RELOADING=1\nSTATUS=reloading the configuration");
+  CHECK(manager.next() == "READY=1\nSTATUS=configuration reloaded, 1 tunnel(s) live");
+  write_config(b, "broken\n");
+  REQUIRE_FALSE(sighup(b));
+  CHECK(manager.next() == "RELOADING=1\nSTATUS=reloading the configuration");
+  const std::string refused = manager.next();
+  CHECK(refused.find("READY=1\nSTATUS=reload refused, the running configuration stays: ") == 0);
+  CHECK(refused.find(b.config_path() + ":1:") != std::string::npos);
+
+  b.send_signal(SIGTERM);
+  CHECK(manager.next() == "STOPPING=1\nSTATUS=shutting down (SIGTERM), 0 unfinished session(s)");
+  CHECK(b.wait_exit(10s) == 0);
 }
 
 TEST_CASE("SIGTERM drains: a session in flight finishes, then exit 0", "[e2e][lifecycle]") {
