@@ -92,12 +92,20 @@ std::string read_file(const std::string& path) {
 }
 
 // Our environment, plus sanitizer options that make undefined behaviour in the daemon fatal
-// when the caller (meson test sets its own) did not choose any.
+// when the caller (meson test sets its own) did not choose any. A NOTIFY_SOCKET of whatever
+// runs the tests is not passed on (a test daemon must not tell a real service manager it is
+// ready or stopping); a test's own goes as TSP_E2E_NOTIFY_SOCKET.
 std::vector<std::string> child_environment() {
   std::vector<std::string> env;
   bool has_ubsan = false;
   for (char** e = environ; *e; ++e) {
-    env.emplace_back(*e);
+    const std::string_view var(*e);
+    if (var.rfind("NOTIFY_SOCKET=", 0) == 0) continue;
+    if (var.rfind("TSP_E2E_NOTIFY_SOCKET=", 0) == 0) {
+      env.emplace_back(var.substr(std::string_view("TSP_E2E_").size()));
+      continue;
+    }
+    env.emplace_back(var);
     if (env.back().rfind("UBSAN_OPTIONS=", 0) == 0) has_ubsan = true;
   }
   if (!has_ubsan) env.emplace_back("UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1");

@@ -69,7 +69,7 @@ size_t count_of(const std::string& text, const std::string& needle, size_t from 
 }
 
 // The service manager's end of sd_notify: a datagram socket the daemon finds through
-// NOTIFY_SOCKET in the environment it inherits. One test at a time sets the variable.
+// NOTIFY_SOCKET (BrokerProcess passes TSP_E2E_NOTIFY_SOCKET on under that name).
 class NotifyListener {
  public:
   explicit NotifyListener(const std::string& path) : path_(path) {
@@ -80,10 +80,10 @@ class NotifyListener {
     REQUIRE(path.size() < sizeof sa.sun_path);
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
     REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
-    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    ::setenv("TSP_E2E_NOTIFY_SOCKET", path.c_str(), 1);
   }
   ~NotifyListener() {
-    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("TSP_E2E_NOTIFY_SOCKET");
     ::close(fd_);
     ::unlink(path_.c_str());
   }
