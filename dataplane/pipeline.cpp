@@ -140,41 +140,48 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   const TunnelTable& table = *ctx.table;
   Ipv6PortFrame frames[kMaxBurst];
   bool linear[kMaxBurst];
-  Ipv6Addr addrs[2 * kMaxBurst];  // destination, source of each forwarded frame
-  unsigned pair_of[kMaxBurst];    // index of its destination in addrs, or kNone
+  Ipv6Addr addrs[2 * kMaxBurst];  // the destination of each forwarded frame, and its source if it may be a tunnel's
+  unsigned dst_of[kMaxBurst], src_of[kMaxBurst];  // index into addrs, or kNone
   unsigned n_addrs = 0;
   for (unsigned i = 0; i < n; ++i) {
-    pair_of[i] = kNone;
+    dst_of[i] = src_of[i] = kNone;
     linear[i] = contiguous(pkts[i]);
     if (!linear[i]) continue;
     frames[i] = classify_ipv6_port(*ctx.cfg, pkts[i]);
     if (frames[i].kind != Ipv6PortFrame::Kind::Forward) continue;
     const auto* ip = rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen);
-    pair_of[i] = n_addrs;
+    dst_of[i] = n_addrs;
     addrs[n_addrs++] = address_at(ip->dst_addr);
-    addrs[n_addrs++] = address_at(ip->src_addr);
+    // The source is nearly always an Internet host's: the site filter says so without a lookup.
+    const Ipv6Addr src = address_at(ip->src_addr);
+    if (table.may_find_encap(src)) {
+      src_of[i] = n_addrs;
+      addrs[n_addrs++] = src;
+    }
   }
   const TunnelEntry* found_by_addr[2 * kMaxBurst];
   table.find_encap_bulk(addrs, n_addrs, found_by_addr);
-  for (unsigned k = 0; k < n_addrs; k += 2) {
-    if (found_by_addr[k] != nullptr) ctx.counters->prefetch_tunnel(found_by_addr[k]->id);
+  for (unsigned i = 0; i < n; ++i) {
+    if (dst_of[i] != kNone && found_by_addr[dst_of[i]] != nullptr) {
+      ctx.counters->prefetch_tunnel(found_by_addr[dst_of[i]]->id);
+    }
   }
 
   GatewayHeader to_gateway(Side::Ipv4);
   ForwardSums sums;
   for (unsigned i = 0; i < n; ++i) {
-    if (pair_of[i] != kNone &&
-        try_fast_encap(ctx, pkts[i], found_by_addr[pair_of[i]], found_by_addr[pair_of[i] + 1], to_gateway, sums)) {
+    const TunnelEntry* dst_tunnel = dst_of[i] != kNone ? found_by_addr[dst_of[i]] : nullptr;
+    const TunnelEntry* src_tunnel = src_of[i] != kNone ? found_by_addr[src_of[i]] : nullptr;
+    if (dst_of[i] != kNone && try_fast_encap(ctx, pkts[i], dst_tunnel, src_tunnel, to_gateway, sums)) {
       verdicts[i] = transmit(Side::Ipv4);
       continue;
     }
     if (!linear[i]) {
       verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else if (pair_of[i] == kNone) {
+    } else if (dst_of[i] == kNone) {
       verdicts[i] = other_ipv6_frame(ctx, pkts[i], frames[i]);
     } else {
-      const EncapLookups found{found_by_addr[pair_of[i]], found_by_addr[pair_of[i] + 1]};
-      verdicts[i] = encapsulate(ctx, pkts[i], found, extra);
+      verdicts[i] = encapsulate(ctx, pkts[i], EncapLookups{dst_tunnel, src_tunnel}, extra);
     }
   }
   ctx.counters->encap.add(sums.packets);

@@ -281,6 +281,8 @@ bool TunnelTable::site_may_hold(uint64_t hi) const noexcept {
   return (site_words_[bit / 64].load(std::memory_order_acquire) >> (bit % 64)) & 1;
 }
 
+bool TunnelTable::may_find_encap(const Ipv6Addr& a) const noexcept { return site_may_hold(words_of(a).hi); }
+
 // Before an entry's keys become reachable (+1), after they stop being (-1).
 void TunnelTable::count_sites(const TunnelEntry& e, int delta) {
   auto count = [&](const Ipv6Addr& a) {

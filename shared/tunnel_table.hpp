@@ -101,6 +101,10 @@ class TunnelTable {
   void find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept;
   void find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept;
   void find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
+  // False when no entry can match `a` in find_encap: the site filter's verdict, one hash and
+  // one bit (true while the filter is off). For the fast path's spoofing check.
+  bool may_find_encap(const Ipv6Addr& a) const noexcept;
+
   // A hint before stamp_last_seen / last_seen on this id (no effect on out-of-range ids).
   void prefetch_last_seen(uint32_t id) const noexcept {
     if (id < capacity_) __builtin_prefetch(&last_seen_[id]);

@@ -295,6 +295,31 @@ TEST_CASE("encap takes the client /128 first, then the longest delegated prefix"
   CHECK(encap_id(table, "2001:db8:ffff::8") == 8u);
 }
 
+TEST_CASE("may_find_encap: the site filter rules out other /48s, until a prefix shorter than /48 is in use",
+          "[tunnel_table]") {
+  TunnelTable table(64);
+  TunnelEntry e = make_entry(1, 0);
+  e.prefix = Ipv6Addr{};
+  e.prefix_len = 0;
+  REQUIRE(table.upsert(e));
+  CHECK(table.may_find_encap(e.client_v6));
+  auto ruled_out = [&] {
+    int n = 0;
+    for (uint32_t site = 0; site < 100; ++site) n += !table.may_find_encap(groups({0x2001, 0x0db8, 0xbe00, site, 0, 0, 0, 1}));
+    return n;
+  };
+  // One bit in thousands is set: a false "maybe" for more than a few of 100 other /48s would
+  // mean the filter does nothing.
+  CHECK(ruled_out() >= 90);
+  TunnelEntry wide = make_entry(2, 0);
+  wide.prefix = groups({0x2a00, 0, 0, 0, 0, 0, 0, 0});
+  wide.prefix_len = 32;
+  REQUIRE(table.upsert(wide));
+  CHECK(ruled_out() == 0);  // the filter is off: a /32 holds many /48s
+  REQUIRE(table.remove(2));
+  CHECK(ruled_out() >= 90);
+}
+
 TEST_CASE("many /64 and /48 delegations are each found", "[tunnel_table]") {
   constexpr uint32_t kPerLength = 200;
   TunnelTable table(2 * kPerLength);

@@ -138,6 +138,7 @@ void check_all_lookups(const TunnelTable& table, const Model& model) {
     const auto expected = model.encap(encap_keys[i]);
     REQUIRE(id_of(table.find_encap(encap_keys[i])) == expected);
     REQUIRE(id_of(out[i]) == expected);
+    if (expected) REQUIRE(table.may_find_encap(encap_keys[i]));  // the filter never hides an entry
   }
 }
 
