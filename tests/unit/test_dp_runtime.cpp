@@ -308,28 +308,13 @@ uint16_t ether_type(const Bytes& f) { return f.size() >= 14 ? static_cast<uint16
 bool is_ipv4_proto(const Bytes& f, uint8_t proto) { return ether_type(f) == 0x0800 && f.size() >= 34 && f[23] == proto; }
 
 // Counters as of now, summed over workers.
-struct Totals {
-  uint64_t rx = 0, tx = 0, decap = 0, encap = 0, exception = 0;
-  uint64_t drops[kDropReasonCount] = {};
-  uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
-  uint64_t all_drops() const {
-    uint64_t n = 0;
-    for (auto d : drops) n += d;
-    return n;
-  }
-};
-
-Totals totals(const Dataplane& dp) {
-  Totals t;
-  for (const auto& w : dp.stats().workers) {
-    t.rx += w.rx;
-    t.tx += w.tx;
-    t.decap += w.decap;
-    t.encap += w.encap;
-    t.exception += w.exception;
-    for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += w.drops[i];
-  }
-  return t;
+using Totals = DataplaneStats::Worker;
+Totals totals(const Dataplane& dp) { return dp.stats().total(); }
+uint64_t drops_of(const Totals& t, DropReason r) { return t.drops[static_cast<size_t>(r)]; }
+uint64_t all_drops(const Totals& t) {
+  uint64_t n = 0;
+  for (auto d : t.drops) n += d;
+  return n;
 }
 
 // The worker adds a loop's counts after transmitting its frames: wait for them to land.
@@ -452,7 +437,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   }
   CHECK(rte_is_valid_assigned_ether_addr(&broker_v4_mac));
   CHECK_FALSE(rte_is_same_ether_addr(&broker_v4_mac, &broker_v6_mac));
-  CHECK(totals(*dp).all_drops() == 0);
+  CHECK(all_drops(totals(*dp)) == 0);
 
   // ---- Exception path, both ways: ARP and neighbor discovery answered by the kernel.
   v4_port->inject(arp_request(kClient1Mac, kClient1, cfg.ipv4_address));
@@ -546,7 +531,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   {
     const Totals t = totals(*dp);
     CHECK(t.exception == 3 + solicitations);
-    CHECK(t.all_drops() == 0);
+    CHECK(all_drops(t) == 0);
     const TunnelStats s1 = dp->tunnel_stats(1), s2 = dp->tunnel_stats(2);
     CHECK(s1.packets_in == 1);
     CHECK(s1.bytes_in == in41.size());
@@ -577,7 +562,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   v4_port->inject(to_broker_v4(broker_v4_mac, kClient1Mac, v4("192.0.2.99"), 41, in41));
   CHECK(eventually([&] {
     const Totals t = totals(*dp);
-    return t.drop(DropReason::inner_source_spoofed) == 1 && t.drop(DropReason::no_tunnel) == 1;
+    return drops_of(t, DropReason::inner_source_spoofed) == 1 && drops_of(t, DropReason::no_tunnel) == 1;
   }));
 
   // ---- A removed tunnel stops at once: the very next packets find nothing.
@@ -586,7 +571,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   v6_port->inject(ethernet(broker_v6_mac, kGatewayMac, RTE_ETHER_TYPE_IPV6, out41));
   CHECK(eventually([&] {
     const Totals t = totals(*dp);
-    return t.drop(DropReason::no_tunnel) == 2 && t.drop(DropReason::no_route) == 1;
+    return drops_of(t, DropReason::no_tunnel) == 2 && drops_of(t, DropReason::no_route) == 1;
   }));
   CHECK(totals(*dp).decap == 2);
   CHECK(totals(*dp).encap == 2);
@@ -622,7 +607,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   CHECK_FALSE(netlink.delete_source_rule(KernelAddr::v6(cfg.ipv6_address), kBrokerRouteTable, kBrokerRulePriority));
   const Totals after_stop = totals(*dp);
   CHECK(after_stop.decap == before_stop.decap);
-  CHECK(after_stop.drop(DropReason::no_tunnel) == 2);
+  CHECK(drops_of(after_stop, DropReason::no_tunnel) == 2);
   CHECK(dp->tunnel_stats(2).packets_in == 2);
   dp->stop();  // idempotent
   dp.reset();
