@@ -74,8 +74,9 @@ bool BrokerDaemon::start() {
 
 // After the dataplane: the metrics address may be one its taps carry.
 void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
-  auto render = [this] {
-    const bool per_tunnel = cfg_->metrics && cfg_->metrics->per_tunnel;  // the running configuration's
+  auto render = [this] {  // on the metrics server's renderer thread
+    const auto cfg = config();
+    const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
     return metrics::MetricsCollector({&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel}).render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);

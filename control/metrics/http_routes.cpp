@@ -45,10 +45,19 @@ HttpResponse respond(const HttpRequest& req, const std::function<std::string()>&
     res.set(http::field::allow, "GET, HEAD");
     return res;
   }
+  return metrics_response(req, render());
+}
+
+bool asks_for_metrics(const HttpRequest& req) {
+  const auto target = std::string_view(req.target().data(), req.target().size());
+  return (req.version() == 10 || req.version() == 11) && target_path(target) == kMetricsPath &&
+         (req.method() == http::verb::get || req.method() == http::verb::head);
+}
+
+HttpResponse metrics_response(const HttpRequest& req, std::string body) {
   HttpResponse res{http::status::ok, req.version()};
   res.set(http::field::content_type, std::string(kPrometheusContentType));
-  res.keep_alive(keep_alive);
-  std::string body = render();
+  res.keep_alive(req.keep_alive());
   if (req.method() == http::verb::head) {
     res.content_length(body.size());  // the size a GET would get, and no body
   } else {

@@ -29,6 +29,11 @@ void apply_request_limits(http::request_parser<http::string_body>& parser);
 // The path of a request target without its query ("/metrics?x=1" -> "/metrics").
 std::string_view target_path(std::string_view target);
 
+// True for a GET or HEAD of /metrics in HTTP/1.0 or 1.1: the requests that need the text.
+bool asks_for_metrics(const HttpRequest& req);
+// The 200 answer to such a request, with the rendered text (no body for HEAD).
+HttpResponse metrics_response(const HttpRequest& req, std::string body);
+
 // Builds the response to `req`; `render` is called only when the metrics are asked for.
 // The response keeps the connection open when the request allows it (a version other than
 // 1.0 or 1.1 gets 505 and a close).

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -65,13 +66,35 @@ class MetricsHttpServer::Connection : public std::enable_shared_from_this<Connec
       return;
     }
     ++state_->counters.requests;
-    try {
-      write(respond(parser_->get(), state_->render));
-    } catch (const std::exception& e) {
-      // A collector bug must cost one scrape, not the daemon whose io_context runs us.
-      spdlog::error("metrics http: cannot render the metrics: {}", e.what());
-      write(error_response(http::status::internal_server_error, 11, "cannot render the metrics"));
+    if (!asks_for_metrics(parser_->get())) {
+      write(respond(parser_->get(), state_->render));  // never renders
+      return;
     }
+    render_then_write();
+  }
+
+  // The text is rendered on the server's renderer thread; the answer is written back here.
+  // The renderer keeps no reference to the connection once it has posted the result, so the
+  // connection always ends on the I/O thread.
+  void render_then_write() {
+    asio::post(*state_->renderer, [self = shared_from_this()]() mutable {
+      std::optional<std::string> body;
+      try {
+        body = self->state_->render();
+      } catch (const std::exception& e) {
+        // A collector bug must cost one scrape, not the daemon.
+        spdlog::error("metrics http: cannot render the metrics: {}", e.what());
+      }
+      auto io = self->stream_.get_executor();
+      asio::post(io, [self = std::move(self), body = std::move(body)]() mutable {
+        if (self->state_->stopped) return;
+        if (!body) {
+          self->write(error_response(http::status::internal_server_error, 11, "cannot render the metrics"));
+          return;
+        }
+        self->write(metrics_response(self->parser_->get(), std::move(*body)));
+      });
+    });
   }
 
   static http::status status_for(const beast::error_code& ec) {
@@ -122,6 +145,7 @@ MetricsHttpServer::MetricsHttpServer(asio::io_context& io, const tcp::endpoint& 
                                      std::function<std::string()> render, HttpServerLimits limits)
     : acceptor_(io), state_(std::make_shared<State>()) {
   state_->render = std::move(render);
+  state_->renderer = &renderer_;
   state_->limits = limits;
   acceptor_.open(bind_to.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
@@ -143,6 +167,7 @@ void MetricsHttpServer::stop() {
   for (const auto& [id, weak] : open) {
     if (auto conn = weak.lock()) conn->close();
   }
+  renderer_.join();  // a rendering in progress reads the daemon's state: it ends before we return
 }
 
 tcp::endpoint MetricsHttpServer::local_endpoint() const {

@@ -2,11 +2,15 @@
 // GET /metrics answers the rendered text; see http_routes.hpp for the rest. Defences against
 // a misbehaving client: a size limit per request, one deadline for reading each request
 // (slow senders do not extend it), and a cap on open connections (over it, new ones are
-// closed at once). Single-threaded: every call on the io_context's thread.
+// closed at once). Every call and every socket operation on the io_context's thread; only
+// the rendering of the metrics runs on a thread of the server's own (with per-tunnel series
+// it reads every live tunnel: ~120 ms for 100k, too long to hold the thread that serves TSP).
+// `render` must therefore be safe to call from that thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,7 +39,8 @@ class MetricsHttpServer {
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
 
   void start();
-  // Stops accepting and closes every open connection. Idempotent.
+  // Stops accepting, closes every open connection and waits for a rendering in progress.
+  // Idempotent.
   void stop();
 
   boost::asio::ip::tcp::endpoint local_endpoint() const;
@@ -47,6 +52,7 @@ class MetricsHttpServer {
   // Shared with the connections: they may outlive the server inside pending handlers.
   struct State {
     std::function<std::string()> render;
+    boost::asio::thread_pool* renderer = nullptr;  // the server's; used only while !stopped
     HttpServerLimits limits;
     HttpServerCounters counters;
     std::map<uint64_t, std::weak_ptr<Connection>> open;
@@ -57,6 +63,7 @@ class MetricsHttpServer {
   void accept();
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::thread_pool renderer_{1};
   std::shared_ptr<State> state_;
 };
 

@@ -37,6 +37,11 @@ class ServerFixture {
         server_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0),
                 [this] {
                   ++renders_;
+                  if (gate.valid()) {
+                    rendering = true;
+                    gate.wait_for(std::chrono::seconds(5));
+                    rendering = false;
+                  }
                   if (fail_render) throw std::invalid_argument("bad metric name");
                   return kBody;
                 },
@@ -70,6 +75,8 @@ class ServerFixture {
   }
   int renders() const { return renders_.load(); }
   std::atomic<bool> fail_render{false};
+  std::shared_future<void> gate;  // when valid, a rendering waits for it (at most 5 s)
+  std::atomic<bool> rendering{false};
 
  private:
   asio::io_context io_;
@@ -240,6 +247,42 @@ TEST_CASE("an HTTP version other than 1.0 and 1.1 gets 505 and a close", "[metri
   CHECK(status_line(res) == "HTTP/1.1 505 HTTP Version Not Supported");
   CHECK(has_header(res, "Connection: close"));
   CHECK(fx.renders() == 0);
+}
+
+TEST_CASE("a slow rendering does not hold the I/O thread: other requests are answered meanwhile",
+          "[metrics][http]") {
+  ServerFixture fx;
+  std::promise<void> release;
+  fx.gate = release.get_future().share();
+  Client scrape(fx.port());
+  scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  for (int i = 0; i < 200 && !fx.rendering; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(fx.rendering);
+  const auto other = request_once(fx.port(), "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(status_line(other) == "HTTP/1.1 404 Not Found");
+  CHECK(fx.rendering);  // the 404 did not wait for it
+  release.set_value();
+  const auto res = scrape.read_to_end();
+  CHECK(status_line(res) == "HTTP/1.1 200 OK");
+  CHECK(body_of(res) == kBody);
+}
+
+TEST_CASE("stop waits for a rendering in progress; its connection gets no answer", "[metrics][http]") {
+  ServerFixture fx;
+  std::promise<void> release;
+  fx.gate = release.get_future().share();
+  Client scrape(fx.port());
+  scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 200 && !fx.rendering; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(fx.rendering);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    release.set_value();
+  });
+  fx.stop();
+  CHECK_FALSE(fx.rendering);  // stop returned after the rendering ended
+  releaser.join();
+  CHECK(scrape.read_to_end().empty());  // closed, nothing written after stop
 }
 
 TEST_CASE("a collector that throws costs one scrape a 500, not the server", "[metrics][http]") {
