@@ -154,6 +154,15 @@ bool has_header(const std::string& response, const std::string& line) {
   return head.find("\r\n" + line + "\r\n") != std::string::npos;
 }
 
+// Renderings now wait for `release`; sends `request` on `scrape` and returns once its
+// rendering has begun.
+void begin_held_scrape(ServerFixture& fx, std::promise<void>& release, Client& scrape, const std::string& request) {
+  fx.gate = release.get_future().share();
+  scrape.send(request);
+  for (int i = 0; i < 200 && !fx.rendering; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(fx.rendering);
+}
+
 }  // namespace
 
 TEST_CASE("GET /metrics answers 200 with the Prometheus content type and the rendered text", "[metrics][http]") {
@@ -253,11 +262,8 @@ TEST_CASE("a slow rendering does not hold the I/O thread: other requests are ans
           "[metrics][http]") {
   ServerFixture fx;
   std::promise<void> release;
-  fx.gate = release.get_future().share();
   Client scrape(fx.port());
-  scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  for (int i = 0; i < 200 && !fx.rendering; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(fx.rendering);
+  begin_held_scrape(fx, release, scrape, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const auto other = request_once(fx.port(), "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(status_line(other) == "HTTP/1.1 404 Not Found");
   CHECK(fx.rendering);  // the 404 did not wait for it
@@ -270,11 +276,8 @@ TEST_CASE("a slow rendering does not hold the I/O thread: other requests are ans
 TEST_CASE("stop waits for a rendering in progress; its connection gets no answer", "[metrics][http]") {
   ServerFixture fx;
   std::promise<void> release;
-  fx.gate = release.get_future().share();
   Client scrape(fx.port());
-  scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-  for (int i = 0; i < 200 && !fx.rendering; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  REQUIRE(fx.rendering);
+  begin_held_scrape(fx, release, scrape, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   std::thread releaser([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     release.set_value();
