@@ -56,9 +56,7 @@ class GatewayHeader {
     }
     const rte_ether_addr* mac = known_mac(ctx, side_, key);
     if (mac == nullptr) return;
-    header_.dst_addr = *mac;
-    header_.src_addr = ctx.side[static_cast<unsigned>(side_)].mac;
-    header_.ether_type = rte_cpu_to_be_16(side_ == Side::Ipv4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+    header_ = data_frame_header(ctx, side_, *mac);
     state_ = State::Known;
   }
 

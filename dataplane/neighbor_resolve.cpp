@@ -133,7 +133,7 @@ bool resolve_ipv4_next_hop(PipelineContext& ctx, rte_mbuf* m, Ipv4Addr next_hop,
   const NeighborKey key = NeighborKey::ipv4(next_hop);
   const PortAddrs& port = ctx.side[static_cast<unsigned>(Side::Ipv4)];
   if (const rte_ether_addr* mac = known_mac(ctx, Side::Ipv4, key)) {
-    write_ethernet(m, *mac, port.mac, RTE_ETHER_TYPE_IPV4);
+    *rte_pktmbuf_mtod(m, rte_ether_hdr*) = data_frame_header(ctx, Side::Ipv4, *mac);
     return true;
   }
   request_once(ctx, key, Side::Ipv4, extra,
@@ -146,7 +146,7 @@ bool resolve_ipv6_next_hop(PipelineContext& ctx, rte_mbuf* m, const uint8_t (&ne
   const NeighborKey key = NeighborKey::ipv6(next_hop);
   const PortAddrs& port = ctx.side[static_cast<unsigned>(Side::Ipv6)];
   if (const rte_ether_addr* mac = known_mac(ctx, Side::Ipv6, key)) {
-    write_ethernet(m, *mac, port.mac, RTE_ETHER_TYPE_IPV6);
+    *rte_pktmbuf_mtod(m, rte_ether_hdr*) = data_frame_header(ctx, Side::Ipv6, *mac);
     return true;
   }
   request_once(ctx, key, Side::Ipv6, extra,

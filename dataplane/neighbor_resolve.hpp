@@ -3,6 +3,7 @@
 // neighbor solicitation; at most once per neighbor per second) when a MAC is not known yet.
 #pragma once
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
@@ -27,6 +28,16 @@ void learn_from_neighbor_discovery(const PipelineContext& ctx, const rte_mbuf* m
 // The MAC of `key` on `side`: from this burst's memo, else from the shared table (then
 // remembered in the memo). nullptr while unknown; asks nobody.
 const rte_ether_addr* known_mac(PipelineContext& ctx, Side side, const NeighborKey& key) noexcept;
+
+// The Ethernet header of a data frame leaving by `side` toward the neighbor `dst`: the side's
+// port MAC as source, IPv4 or IPv6 as the side carries.
+inline rte_ether_hdr data_frame_header(const PipelineContext& ctx, Side side, const rte_ether_addr& dst) noexcept {
+  rte_ether_hdr h;
+  h.dst_addr = dst;
+  h.src_addr = ctx.side[static_cast<unsigned>(side)].mac;
+  h.ether_type = rte_cpu_to_be_16(side == Side::Ipv4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  return h;
+}
 
 // Writes the frame's Ethernet header toward `next_hop` (our port MAC as source) and returns
 // true; or, while its MAC is unknown, queues an ARP request / neighbor solicitation in `extra`
