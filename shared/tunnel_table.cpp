@@ -9,9 +9,16 @@
 #include <string>
 #include <utility>
 
+#include "shared/hash_mix.hpp"
 #include "shared/rcu.hpp"
 
 namespace tsp {
+
+// An IPv6 address as two big-endian numbers, so prefix masks are plain shifts.
+struct table_detail::V6Words {
+  uint64_t hi, lo;
+  friend bool operator==(V6Words, V6Words) = default;
+};
 
 // A published node never changes except for its `next` links; readers get &node->entry.
 // Aligned so that the links and the decap / client_v6 keys share the first cache line.
@@ -43,8 +50,6 @@ uint64_t site_filter_bits(uint32_t capacity) {
   return std::clamp<uint64_t>(8 * std::bit_ceil(uint64_t{capacity}), uint64_t{1} << 12, uint64_t{1} << 27);
 }
 
-constexpr unsigned kSiteLen = 48;
-constexpr uint64_t kLengthsBelowSite = (uint64_t{1} << (kSiteLen - 1)) - 1;  // bits of lengths 1..47
 constexpr uint8_t kSiteCountStuck = 0xFF;
 
 uint64_t random_seed() {
@@ -52,11 +57,7 @@ uint64_t random_seed() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
-// An IPv6 address as two big-endian numbers, so prefix masks are plain shifts.
-struct V6Words {
-  uint64_t hi, lo;
-  friend bool operator==(V6Words, V6Words) = default;
-};
+using table_detail::V6Words;
 
 inline uint64_t load_be64(const uint8_t* p) noexcept {
   uint64_t v;
@@ -75,22 +76,11 @@ inline V6Words masked(V6Words w, unsigned len) noexcept {
   return {w.hi, w.lo & (~uint64_t{0} << (128 - len))};
 }
 
-// A 64-bit finaliser with full avalanche (the constants of SplitMix64's output function): keys
-// differing in one bit land in unrelated buckets, where identity hashing of addresses would
-// pile neighbours into a few chains.
-inline uint64_t mix(uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
 
 // The mode is part of the key; proto-41 entries have no port (hashed as 0).
 inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
   const uint64_t key = (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{v4} << 16) | port;
-  return mix(key ^ seed);
+  return mix64(key ^ seed);
 }
 
 // One mix per probe: multiplying by an odd constant is a bijection that spreads the low word
@@ -99,10 +89,10 @@ inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t
 constexpr uint64_t kOddLo = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kOddLen = 0xc2b2ae3d27d4eb4fULL;
 
-inline uint64_t v6_hash(uint64_t seed, V6Words w) noexcept { return mix(w.hi ^ seed ^ (w.lo * kOddLo)); }
+inline uint64_t v6_hash(uint64_t seed, V6Words w) noexcept { return mix64(w.hi ^ seed ^ (w.lo * kOddLo)); }
 
 inline uint64_t prefix_hash(uint64_t seed, V6Words w, unsigned len) noexcept {
-  return mix(w.hi ^ seed ^ (w.lo * kOddLo) ^ (len * kOddLen));
+  return mix64(w.hi ^ seed ^ (w.lo * kOddLo) ^ (len * kOddLen));
 }
 
 bool valid_mode(TunnelMode m) { return m == TunnelMode::V6V4 || m == TunnelMode::V6UDPV4; }
@@ -128,6 +118,7 @@ TunnelTable::TunnelTable(uint32_t capacity)
     : capacity_(checked_capacity(capacity)),
       bucket_mask_(std::bit_ceil(capacity) - 1),
       hash_seed_(random_seed()),
+      site_salt_(hash_seed_ * kOddLen),
       by_id_(std::make_unique<std::atomic<Node*>[]>(capacity)),
       site_mask_(site_filter_bits(capacity) - 1),
       site_words_(std::make_unique<std::atomic<uint64_t>[]>((site_mask_ + 1) / 64)),
@@ -269,19 +260,6 @@ void TunnelTable::swap_in_place(Index index, Node* old_node, Node* new_node) {
     }
   }
 }
-
-// Inline: the bulk lookups call these once per key, and GCC would rather not.
-[[gnu::always_inline]] inline uint64_t TunnelTable::site_bit(uint64_t hi) const noexcept {
-  return mix((hi >> (64 - kSiteLen)) ^ (hash_seed_ * kOddLen)) & site_mask_;
-}
-
-bool TunnelTable::site_may_hold(uint64_t hi) const noexcept {
-  if (prefix_lengths_in_use_[0].load(std::memory_order_acquire) & kLengthsBelowSite) return true;
-  const uint64_t bit = site_bit(hi);
-  return (site_words_[bit / 64].load(std::memory_order_acquire) >> (bit % 64)) & 1;
-}
-
-bool TunnelTable::may_find_encap(const Ipv6Addr& a) const noexcept { return site_may_hold(words_of(a).hi); }
 
 // Before an entry's keys become reachable (+1), after they stop being (-1).
 void TunnelTable::count_sites(const TunnelEntry& e, int delta) {
@@ -559,24 +537,16 @@ void TunnelTable::find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEn
   }
 }
 
-// find_encap for each key: the /128 and the (at most kStagedLengths) longest prefix lengths in
-// use are probed in stages; any shorter lengths one key at a time, as find_encap does.
+// find_encap for each key, in two rounds of stages: the /128 index for every key the site
+// filter lets through, then the (at most kStagedLengths) longest prefix lengths in use for the
+// keys still unanswered; any shorter lengths one key at a time, as find_encap does. Most
+// destinations are a client's /128 (and a source checked for spoofing is nobody's), so the
+// prefix probes are not hashed for keys that never need them.
 void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept {
-  // The prefix lengths in use, longest first (read once: the whole chunk is one instant).
-  unsigned lengths[kStagedLengths];
-  unsigned staged = 0;
+  // The prefix lengths in use (read once: the whole chunk is one instant).
   const uint64_t lengths_up_to_64 = prefix_lengths_in_use_[0].load(std::memory_order_acquire);
-  uint64_t rest[2] = {lengths_up_to_64, prefix_lengths_in_use_[1].load(std::memory_order_acquire)};
-  for (unsigned word = 2; word-- > 0 && staged < kStagedLengths;) {
-    while (rest[word] && staged < kStagedLengths) {
-      const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(rest[word]));
-      rest[word] ^= uint64_t{1} << bit;
-      lengths[staged++] = word * 64 + bit + 1;
-    }
-  }
-  const bool more_lengths = (rest[0] | rest[1]) != 0;
+  const uint64_t lengths_above_64 = prefix_lengths_in_use_[1].load(std::memory_order_acquire);
 
-  constexpr unsigned kProbes = 1 + kStagedLengths;  // probe 0: the /128 index
   // Stage 0: the site filter, so that only keys that may be someone's are probed at all.
   const bool filter_on = (lengths_up_to_64 & kLengthsBelowSite) == 0;
   V6Words words[kBulkChunk];
@@ -588,7 +558,7 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
     site[i] = site_bit(words[i].hi);
     __builtin_prefetch(&site_words_[site[i] / 64]);
   }
-  size_t probed[kBulkChunk];  // the keys that passed, by index
+  size_t probed[kBulkChunk];  // the keys still to probe, by index
   size_t m = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!filter_on || ((site_words_[site[i] / 64].load(std::memory_order_acquire) >> (site[i] % 64)) & 1)) {
@@ -596,36 +566,66 @@ void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelE
     }
   }
 
-  uint64_t hashes[kBulkChunk][kProbes];
-  const Node* first[kBulkChunk][kProbes];
+  // Round 1: the /128 index.
+  uint64_t hashes[kBulkChunk];
+  const Node* first[kBulkChunk];
   for (size_t j = 0; j < m; ++j) {
-    const V6Words w = words[probed[j]];
-    hashes[j][0] = v6_hash(hash_seed_, w);
-    __builtin_prefetch(&bucket(kClientV6, hashes[j][0]));
-    for (unsigned p = 0; p < staged; ++p) {
-      hashes[j][1 + p] = prefix_hash(hash_seed_, masked(w, lengths[p]), lengths[p]);
-      __builtin_prefetch(&bucket(kPrefix, hashes[j][1 + p]));
-    }
+    hashes[j] = v6_hash(hash_seed_, words[probed[j]]);
+    __builtin_prefetch(&bucket(kClientV6, hashes[j]));
   }
   for (size_t j = 0; j < m; ++j) {
-    first[j][0] = candidates(bucket(kClientV6, hashes[j][0]).load(std::memory_order_acquire), hashes[j][0]);
-    if (first[j][0]) prefetch_node(first[j][0]);
-    for (unsigned p = 1; p < 1 + staged; ++p) {
-      first[j][p] = candidates(bucket(kPrefix, hashes[j][p]).load(std::memory_order_acquire), hashes[j][p]);
-      if (first[j][p]) prefetch_node(first[j][p]);
-    }
+    first[j] = candidates(bucket(kClientV6, hashes[j]).load(std::memory_order_acquire), hashes[j]);
+    if (first[j]) prefetch_node(first[j]);
   }
+  size_t unanswered = 0;
   for (size_t j = 0; j < m; ++j) {
     const size_t i = probed[j];
-    for (const Node* node = first[j][0]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
+    for (const Node* node = first[j]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
       if (words_of(node->entry.client_v6) == words[i]) {
         out[i] = &node->entry;
         break;
       }
     }
+    if (out[i] == nullptr) probed[unanswered++] = i;
+  }
+  if (unanswered == 0 || (lengths_up_to_64 | lengths_above_64) == 0) return;
+  find_prefix_chunk(words, probed, unanswered, lengths_up_to_64, lengths_above_64, out);
+}
+
+// Round 2 of find_encap_chunk: the delegated prefixes holding words[keys[j]], longest first.
+void TunnelTable::find_prefix_chunk(const V6Words* words, const size_t* keys, size_t m, uint64_t lengths_up_to_64,
+                                    uint64_t lengths_above_64, const TunnelEntry** out) const noexcept {
+  unsigned lengths[kStagedLengths];
+  unsigned staged = 0;
+  uint64_t rest[2] = {lengths_up_to_64, lengths_above_64};
+  for (unsigned word = 2; word-- > 0 && staged < kStagedLengths;) {
+    while (rest[word] && staged < kStagedLengths) {
+      const unsigned bit = 63 - static_cast<unsigned>(std::countl_zero(rest[word]));
+      rest[word] ^= uint64_t{1} << bit;
+      lengths[staged++] = word * 64 + bit + 1;
+    }
+  }
+  const bool more_lengths = (rest[0] | rest[1]) != 0;
+
+  uint64_t hashes[kBulkChunk][kStagedLengths];
+  const Node* first[kBulkChunk][kStagedLengths];
+  for (size_t j = 0; j < m; ++j) {
+    for (unsigned p = 0; p < staged; ++p) {
+      hashes[j][p] = prefix_hash(hash_seed_, masked(words[keys[j]], lengths[p]), lengths[p]);
+      __builtin_prefetch(&bucket(kPrefix, hashes[j][p]));
+    }
+  }
+  for (size_t j = 0; j < m; ++j) {
+    for (unsigned p = 0; p < staged; ++p) {
+      first[j][p] = candidates(bucket(kPrefix, hashes[j][p]).load(std::memory_order_acquire), hashes[j][p]);
+      if (first[j][p]) prefetch_node(first[j][p]);
+    }
+  }
+  for (size_t j = 0; j < m; ++j) {
+    const size_t i = keys[j];
     for (unsigned p = 0; p < staged && out[i] == nullptr; ++p) {
       const V6Words key = masked(words[i], lengths[p]);
-      for (const Node* node = first[j][1 + p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
+      for (const Node* node = first[j][p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
         if (node->entry.prefix_len == lengths[p] && words_of(node->entry.prefix) == key) {
           out[i] = &node->entry;
           break;

@@ -11,9 +11,11 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,10 +23,15 @@
 #include <thread>
 #include <vector>
 
+#include "shared/hash_mix.hpp"
 #include "shared/net_types.hpp"
 #include "shared/tunnel_entry.hpp"
 
 namespace tsp {
+
+namespace table_detail {
+struct V6Words;  // an address as two numbers (tunnel_table.cpp)
+}
 
 enum class UpsertResult {
   Ok,
@@ -103,7 +110,11 @@ class TunnelTable {
   void find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
   // False when no entry can match `a` in find_encap: the site filter's verdict, one hash and
   // one bit (true while the filter is off). For the fast path's spoofing check.
-  bool may_find_encap(const Ipv6Addr& a) const noexcept;
+  bool may_find_encap(const Ipv6Addr& a) const noexcept {
+    uint64_t hi;
+    std::memcpy(&hi, a.bytes.data(), sizeof hi);
+    return site_may_hold(be64_to_host(hi));
+  }
 
   // A hint before stamp_last_seen / last_seen on this id (no effect on out-of-range ids).
   void prefetch_last_seen(uint32_t id) const noexcept {
@@ -162,8 +173,21 @@ class TunnelTable {
   // encapsulated one: Internet addresses, nearly always) cost one hash and one bit instead of
   // a probe per prefix length. Off while a prefix shorter than /48 is in use. The writer keeps
   // a saturating count per bit; a saturated bit stays set (only ever a false "maybe").
-  uint64_t site_bit(uint64_t hi) const noexcept;
-  bool site_may_hold(uint64_t hi) const noexcept;
+  // Inline: the fast path asks once per packet, the bulk lookups once per key.
+  static constexpr unsigned kSiteLen = 48;
+  static constexpr uint64_t kLengthsBelowSite = (uint64_t{1} << (kSiteLen - 1)) - 1;  // bits of lengths 1..47
+  [[gnu::always_inline]] uint64_t site_bit(uint64_t hi) const noexcept {
+    return mix64((hi >> (64 - kSiteLen)) ^ site_salt_) & site_mask_;
+  }
+  [[gnu::always_inline]] bool site_may_hold(uint64_t hi) const noexcept {
+    if (prefix_lengths_in_use_[0].load(std::memory_order_acquire) & kLengthsBelowSite) return true;
+    const uint64_t bit = site_bit(hi);
+    return (site_words_[bit / 64].load(std::memory_order_acquire) >> (bit % 64)) & 1;
+  }
+  static uint64_t be64_to_host(uint64_t v) noexcept {
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+  }
   void count_sites(const TunnelEntry& e, int delta);
 
   // Reader helpers.
@@ -175,6 +199,8 @@ class TunnelTable {
   template <typename Key, typename Hash, typename Match>
   void find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash, Match&& match) const noexcept;
   void find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
+  void find_prefix_chunk(const table_detail::V6Words* words, const size_t* keys, size_t m, uint64_t lengths_up_to_64,
+                         uint64_t lengths_above_64, const TunnelEntry** out) const noexcept;
   static void prefetch_node(const Node* node) noexcept;
 
   void reclaimer_loop();
@@ -183,6 +209,7 @@ class TunnelTable {
   const uint32_t capacity_;
   const uint64_t bucket_mask_;  // bucket count - 1; the count is a power of two >= capacity
   const uint64_t hash_seed_;    // per table, so colliding keys cannot be precomputed
+  const uint64_t site_salt_;    // the seed as the site filter mixes it in
   std::array<std::unique_ptr<std::atomic<BucketWord>[]>, kIndexCount> heads_;
   std::unique_ptr<std::atomic<Node*>[]> by_id_;
   const uint64_t site_mask_;  // site filter bits - 1
