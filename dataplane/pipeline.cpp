@@ -70,8 +70,13 @@ Ipv6Addr address_at(const uint8_t* p) noexcept {
   return a;
 }
 
+// The answer to a lookup some frames never need: a slot that stays nullptr.
+const TunnelEntry* const kNoEntry = nullptr;
+
 // Decapsulation of a burst: the tunnel of every Tunnel frame and the RFC 6324 loop check of
-// its inner destination are looked up together, before any frame is finished.
+// its inner destination are looked up together, before any frame is finished. The loop check
+// asks the table's site filter first: an inner destination on the Internet (nearly all) is
+// nobody's without a lookup.
 void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                 ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
@@ -79,10 +84,15 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   bool linear[kMaxBurst];
   TunnelTable::DecapKey keys[kMaxBurst];
   Ipv6Addr inner_dsts[kMaxBurst];
-  unsigned key_of[kMaxBurst], inner_dst_of[kMaxBurst];  // index into keys / inner_dsts, or kNone
+  const TunnelEntry* tunnels[kMaxBurst];
+  const TunnelEntry* dst_tunnels[kMaxBurst];
+  // Where each frame's answers will be: nullptr when its lookup was not made (not a Tunnel
+  // frame; no inner destination), &kNoEntry when the site filter answered the loop check.
+  const TunnelEntry* const* tunnel_of[kMaxBurst];
+  const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
   unsigned n_keys = 0, n_inner = 0;
   for (unsigned i = 0; i < n; ++i) {
-    key_of[i] = inner_dst_of[i] = kNone;
+    tunnel_of[i] = dst_tunnel_of[i] = nullptr;
     linear[i] = contiguous(pkts[i]);
     if (!linear[i]) continue;
     classify_ipv4_port(*ctx.cfg, pkts[i], frames[i]);
@@ -91,14 +101,17 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     key.mode = frames[i].mode;
     key.outer_src = frames[i].outer_src;
     key.src_port = frames[i].outer_src_port;
-    key_of[i] = n_keys++;
+    tunnel_of[i] = &tunnels[n_keys++];
     if (const uint8_t* dst = inner_destination(pkts[i], frames[i])) {
-      inner_dsts[n_inner] = address_at(dst);
-      inner_dst_of[i] = n_inner++;
+      const Ipv6Addr inner_dst = address_at(dst);
+      if (table.may_find_encap(inner_dst)) {
+        inner_dsts[n_inner] = inner_dst;
+        dst_tunnel_of[i] = &dst_tunnels[n_inner++];
+      } else {
+        dst_tunnel_of[i] = &kNoEntry;
+      }
     }
   }
-  const TunnelEntry* tunnels[kMaxBurst];
-  const TunnelEntry* dst_tunnels[kMaxBurst];
   table.find_decap_bulk(keys, n_keys, tunnels);
   table.find_encap_bulk(inner_dsts, n_inner, dst_tunnels);
   for (unsigned k = 0; k < n_keys; ++k) {
@@ -110,20 +123,20 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   GatewayHeader to_gateway(Side::Ipv6);
   ForwardSums sums;
   for (unsigned i = 0; i < n; ++i) {
-    if (key_of[i] != kNone && inner_dst_of[i] != kNone &&
-        try_fast_decap(ctx, pkts[i], frames[i], tunnels[key_of[i]], dst_tunnels[inner_dst_of[i]], to_gateway, sums)) {
+    if (tunnel_of[i] != nullptr && dst_tunnel_of[i] != nullptr &&
+        try_fast_decap(ctx, pkts[i], frames[i], *tunnel_of[i], *dst_tunnel_of[i], to_gateway, sums)) {
       verdicts[i] = transmit(Side::Ipv6);
       continue;
     }
     if (!linear[i]) {
       verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else if (key_of[i] == kNone) {
+    } else if (tunnel_of[i] == nullptr) {
       verdicts[i] = other_ipv4_frame(ctx, pkts[i], frames[i]);
     } else {
       DecapLookups found;
-      found.tunnel = tunnels[key_of[i]];
-      if (inner_dst_of[i] != kNone) {
-        found.inner_dst_tunnel = dst_tunnels[inner_dst_of[i]];
+      found.tunnel = *tunnel_of[i];
+      if (dst_tunnel_of[i] != nullptr) {
+        found.inner_dst_tunnel = *dst_tunnel_of[i];
         found.inner_dst_looked_up = true;
       }
       verdicts[i] = decapsulate(ctx, pkts[i], frames[i], found, extra);
