@@ -65,6 +65,9 @@ std::optional<int> parse_bench_options(int argc, char** argv, BenchOptions& out)
                  "after the checks, run only ours (process_burst), this many loops per scenario, and print no "
                  "figures: a clean profile under `perf record`")
       ->check(CLI::Range(1u, 100000u));
+  app.add_option("--profile-bare", out.profile_bare,
+                 "the same for the bare loop (after ours when both are given): the floor's own profile")
+      ->check(CLI::Range(1u, 100000u));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

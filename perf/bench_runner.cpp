@@ -63,9 +63,9 @@ class ScenarioRunner {
     time_variant(Variant::Single, ring_.size());
   }
 
-  // Only the pipeline's loop, for a profiler: nothing else runs in between.
-  void profile_ours(unsigned loops) {
-    for (unsigned k = 0; k < loops; ++k) time_variant(Variant::Ours, packets_);
+  // Only one variant's loop, for a profiler: nothing else runs in between.
+  void profile(Variant v, unsigned loops) {
+    for (unsigned k = 0; k < loops; ++k) time_variant(v, packets_);
   }
 
   // One round: the loops, starting with the `first`-th and going round.
@@ -197,9 +197,13 @@ TunnelCountFigures measure_tunnel_count(const BenchOptions& opts, rte_mempool* p
     for (Scenario s : opts.scenarios) runners.emplace_back(s, d, world, bare, burst, pool, updater.get(), opts);
   }
   for (ScenarioRunner& r : runners) r.check_and_warm_up();
-  if (opts.profile_ours > 0) {
-    std::fprintf(stderr, "dp_bench: %u tunnels: profiling ours, %u loops per scenario\n", tunnels, opts.profile_ours);
-    for (ScenarioRunner& r : runners) r.profile_ours(opts.profile_ours);
+  if (opts.profile_ours > 0 || opts.profile_bare > 0) {
+    std::fprintf(stderr, "dp_bench: %u tunnels: profiling, %u loops of ours and %u of bare per scenario\n", tunnels,
+                 opts.profile_ours, opts.profile_bare);
+    for (ScenarioRunner& r : runners) {
+      r.profile(Variant::Ours, opts.profile_ours);
+      r.profile(Variant::Bare, opts.profile_bare);
+    }
     AffinityScope on_control(control);
     updater.reset();
     world_slot.reset();
