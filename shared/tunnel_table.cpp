@@ -9,7 +9,6 @@
 #include <string>
 #include <utility>
 
-#include "shared/hash_mix.hpp"
 #include "shared/rcu.hpp"
 
 namespace tsp {
@@ -76,6 +75,17 @@ inline V6Words masked(V6Words w, unsigned len) noexcept {
   return {w.hi, w.lo & (~uint64_t{0} << (128 - len))};
 }
 
+// A 64-bit finaliser with full avalanche (the constants of SplitMix64's output function): keys
+// differing in one bit land in unrelated buckets, where identity hashing of addresses would
+// pile neighbours into a few chains.
+inline uint64_t mix64(uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
 
 // The mode is part of the key; proto-41 entries have no port (hashed as 0).
 inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
@@ -121,6 +131,7 @@ TunnelTable::TunnelTable(uint32_t capacity)
       site_salt_(hash_seed_ * kOddLen),
       by_id_(std::make_unique<std::atomic<Node*>[]>(capacity)),
       site_mask_(site_filter_bits(capacity) - 1),
+      site_shift_(64 - static_cast<unsigned>(std::countr_zero(site_mask_ + 1))),
       site_words_(std::make_unique<std::atomic<uint64_t>[]>((site_mask_ + 1) / 64)),
       site_counts_(std::make_unique<uint8_t[]>(site_mask_ + 1)),
       last_seen_(std::make_unique<std::atomic<uint64_t>[]>(capacity)) {

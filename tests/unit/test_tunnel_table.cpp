@@ -320,6 +320,33 @@ TEST_CASE("may_find_encap: the site filter rules out other /48s, until a prefix 
   CHECK(ruled_out() >= 90);
 }
 
+TEST_CASE("may_find_encap: a full table's filter still rules out most other /48s", "[tunnel_table]") {
+  // 4,096 tunnels, each with a /48 of its own from one sequential pool (2a01:0:n::/48) and a
+  // /128 from one shared /48: 4,097 sites in a filter of 8 bits per tunnel, 12.5 % of its bits.
+  // Addresses in 10,000 other /48s (sequential, as a scan would go, and random) should see at
+  // most about that share of false "maybe"s; a hash that spread sequential sites badly would see far more
+  // (all of them, if it sent everything to one bit).
+  constexpr uint32_t kTunnels = 4096;
+  TunnelTable table(kTunnels);
+  for (uint32_t id = 0; id < kTunnels; ++id) {
+    TunnelEntry e = proto41(id, "10.0.0.1", "2001:db8:f000::2");
+    e.client_v4 = Ipv4Addr{0x0A000000u + id};
+    e.client_v6 = groups({0x2001, 0x0db8, 0xf000, 0, 0, 0, id >> 16, id & 0xFFFF});
+    e.prefix = groups({0x2a01, 0, id, 0, 0, 0, 0, 0});
+    e.prefix_len = 48;
+    REQUIRE(table.upsert(e));
+  }
+  int maybe_sequential = 0, maybe_random = 0;
+  std::mt19937 rng(7);
+  for (uint32_t site = 0; site < 10000; ++site) {
+    maybe_sequential += table.may_find_encap(groups({0x2a01, 1, site, 0, 0, 0, 0, 1}));
+    maybe_random += table.may_find_encap(groups({0x2c00 + (rng() & 0xFF), rng() & 0xFFFF, rng() & 0xFFFF, 0, 0, 0, 0, 1}));
+  }
+  CHECK(maybe_sequential < 2000);  // expected at most ~1,250
+  CHECK(maybe_random < 2000);
+  for (uint32_t id = 0; id < kTunnels; id += 97) CHECK(table.may_find_encap(groups({0x2a01, 0, id, 0, 0, 0, 0, 1})));
+}
+
 TEST_CASE("many /64 and /48 delegations are each found", "[tunnel_table]") {
   constexpr uint32_t kPerLength = 200;
   TunnelTable table(2 * kPerLength);
