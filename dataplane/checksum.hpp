@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/byte_order.hpp"
+
 namespace tsp::dp {
 
 // The one's-complement sum of a 20-byte header (no options: nearly every packet) as five
@@ -34,7 +36,7 @@ inline uint16_t ipv4_header_checksum_of(uint16_t total_length, uint16_t id, uint
                  (dst >> 16) + (dst & 0xFFFFu);
   sum = (sum & 0xFFFFu) + (sum >> 16);
   sum = (sum & 0xFFFFu) + (sum >> 16);
-  return rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+  return be16(static_cast<uint16_t>(~sum));
 }
 
 // The header checksum of an IPv4 header (ihl words) is valid.

@@ -5,7 +5,6 @@
 // than the checks themselves.
 #pragma once
 
-#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -14,6 +13,7 @@
 #include <cstdint>
 
 #include "dataplane/addr_match.hpp"
+#include "dataplane/byte_order.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/dataplane.hpp"
 #include "dataplane/drop_reasons.hpp"
@@ -78,7 +78,7 @@ inline void v4_tunnel(Ipv4PortFrame& f, TunnelMode mode, uint32_t outer_src_be, 
                       uint32_t inner_offset, uint32_t inner_len) noexcept {
   f.kind = Ipv4PortFrame::Kind::Tunnel;
   f.mode = mode;
-  f.outer_src = Ipv4Addr{rte_be_to_cpu_32(outer_src_be)};
+  f.outer_src = Ipv4Addr{be32(outer_src_be)};
   f.outer_src_port = outer_src_port;
   f.inner_offset = inner_offset;
   f.inner_len = inner_len;
@@ -113,11 +113,11 @@ inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rt
                          uint32_t payload_len, bool more_fragments, Ipv4PortFrame& f) noexcept {
   if (payload_len < kUdpHeaderLen) return v4_drop(f, DropReason::malformed_udp);
   const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, payload_offset);
-  if (rte_be_to_cpu_16(udp->dst_port) != cfg.udp_port) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
+  if (be16(udp->dst_port) != cfg.udp_port) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
   // The first fragment of a datagram to our port: tunnel data is never fragmented on purpose
   // and TSP control messages are small, so nothing legitimate is lost.
   if (more_fragments) return v4_drop(f, DropReason::ipv4_fragment);
-  const uint32_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  const uint32_t udp_len = be16(udp->dgram_len);
   if (udp_len < kUdpHeaderLen || udp_len > payload_len) return v4_drop(f, DropReason::malformed_udp);
   // Data starts with an IPv6 version nibble, a TSP control message with 0xF (RUDP header).
   if (udp_len == kUdpHeaderLen) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
@@ -126,7 +126,7 @@ inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rt
   if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
     return v4_drop(f, DropReason::malformed_udp);
   }
-  v4_tunnel(f, TunnelMode::V6UDPV4, ip->src_addr, rte_be_to_cpu_16(udp->src_port), payload_offset + kUdpHeaderLen,
+  v4_tunnel(f, TunnelMode::V6UDPV4, ip->src_addr, be16(udp->src_port), payload_offset + kUdpHeaderLen,
             udp_len - kUdpHeaderLen);
 }
 
@@ -137,7 +137,7 @@ inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rt
   const uint32_t frame_len = rte_pktmbuf_data_len(m);
   if (frame_len < kEthernetHeaderLen) return v4_drop(f, DropReason::malformed_ethernet);
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-  const uint16_t ether_type = rte_be_to_cpu_16(eth->ether_type);
+  const uint16_t ether_type = be16(eth->ether_type);
   if (ether_type == RTE_ETHER_TYPE_ARP) return v4_kind(f, Ipv4PortFrame::Kind::Arp);
   if (ether_type != RTE_ETHER_TYPE_IPV4) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
 
@@ -145,20 +145,20 @@ inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rt
   if (l3_len < kIpv4HeaderLen) return v4_drop(f, DropReason::malformed_ipv4);
   const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, kEthernetHeaderLen);
   const uint32_t header_len = (ip->version_ihl & 0x0Fu) * 4u;
-  const uint32_t total_len = rte_be_to_cpu_16(ip->total_length);
+  const uint32_t total_len = be16(ip->total_length);
   if ((ip->version_ihl >> 4) != 4 || header_len < kIpv4HeaderLen || total_len < header_len ||
       total_len > l3_len || !ipv4_checksum_ok(m, ip)) {
     return v4_drop(f, DropReason::malformed_ipv4);
   }
   keep_first(m, kEthernetHeaderLen + total_len);
 
-  const Ipv4Addr dst{rte_be_to_cpu_32(ip->dst_addr)};
+  const Ipv4Addr dst{be32(ip->dst_addr)};
   if (dst != cfg.ipv4_address) {
     return is_broadcast_or_multicast(cfg, dst) ? v4_kind(f, Ipv4PortFrame::Kind::Exception)
                                                : v4_drop(f, DropReason::not_for_us);
   }
 
-  const uint16_t fragment = rte_be_to_cpu_16(ip->fragment_offset);
+  const uint16_t fragment = be16(ip->fragment_offset);
   const bool more_fragments = (fragment & RTE_IPV4_HDR_MF_FLAG) != 0;
   const bool later_fragment = (fragment & RTE_IPV4_HDR_OFFSET_MASK) != 0;
   const uint32_t payload_offset = kEthernetHeaderLen + header_len;
@@ -188,13 +188,13 @@ inline Ipv4PortFrame classify_ipv4_port(const DataplaneConfig& cfg, rte_mbuf* m)
   const uint32_t frame_len = rte_pktmbuf_data_len(m);
   if (frame_len < kEthernetHeaderLen) return v6_drop(DropReason::malformed_ethernet);
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) return v6_kind(Ipv6PortFrame::Kind::Exception);
+  if (eth->ether_type != be16(RTE_ETHER_TYPE_IPV6)) return v6_kind(Ipv6PortFrame::Kind::Exception);
 
   const uint32_t l3_len = frame_len - kEthernetHeaderLen;
   if (l3_len < kIpv6HeaderLen) return v6_drop(DropReason::malformed_ipv6);
   const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, kEthernetHeaderLen);
-  const uint32_t packet_len = kIpv6HeaderLen + rte_be_to_cpu_16(ip->payload_len);
-  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || packet_len > l3_len) return v6_drop(DropReason::malformed_ipv6);
+  const uint32_t packet_len = kIpv6HeaderLen + be16(ip->payload_len);
+  if ((be32(ip->vtc_flow) >> 28) != 6 || packet_len > l3_len) return v6_drop(DropReason::malformed_ipv6);
   keep_first(m, kEthernetHeaderLen + packet_len);
 
   if (ip->proto == IPPROTO_ICMPV6 && packet_len > kIpv6HeaderLen) {

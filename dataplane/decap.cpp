@@ -1,10 +1,10 @@
 #include "dataplane/decap.hpp"
 
-#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 
 #include "dataplane/addr_match.hpp"
+#include "dataplane/byte_order.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/icmpv6.hpp"
 #include "dataplane/packet_edit.hpp"
@@ -25,7 +25,7 @@ Verdict to_broker(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset) noexcep
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   eth->dst_addr = ctx.side[static_cast<unsigned>(Side::Ipv6)].mac;
   eth->src_addr = ctx.side[static_cast<unsigned>(Side::Ipv4)].mac;  // it came from the tunnel side
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+  eth->ether_type = be16(RTE_ETHER_TYPE_IPV6);
   return exception(ctx, Side::Ipv6);
 }
 
@@ -46,8 +46,8 @@ Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& oute
   const uint32_t ip_offset = outer.inner_offset;
   if (outer.inner_len < kIpv6HeaderLen) return drop(ctx, DropReason::inner_not_ipv6);
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, ip_offset);
-  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) return drop(ctx, DropReason::inner_not_ipv6);
-  const uint32_t ip_len = kIpv6HeaderLen + rte_be_to_cpu_16(ip->payload_len);
+  if ((be32(ip->vtc_flow) >> 28) != 6) return drop(ctx, DropReason::inner_not_ipv6);
+  const uint32_t ip_len = kIpv6HeaderLen + be16(ip->payload_len);
   if (ip_len > outer.inner_len) return drop(ctx, DropReason::malformed_ipv6);
   keep_first(m, ip_offset + ip_len);
 

@@ -1,6 +1,5 @@
 #include "dataplane/egress.hpp"
 
-#include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 

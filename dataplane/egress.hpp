@@ -3,13 +3,13 @@
 // the next hop's MAC and may queue an ARP/NS request instead.
 #pragma once
 
-#include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
 #include <cstdint>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/pipeline.hpp"
@@ -34,20 +34,20 @@ inline void write_tunnel_header(rte_ipv4_hdr* ip, const TunnelEntry& tunnel, uin
   const uint8_t proto = udp ? IPPROTO_UDP : IPPROTO_IPV6;
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = 0;
-  ip->total_length = rte_cpu_to_be_16(total_length);
-  ip->packet_id = rte_cpu_to_be_16(id);
+  ip->total_length = be16(total_length);
+  ip->packet_id = be16(id);
   ip->fragment_offset = 0;  // a router on the way may fragment rather than drop
   ip->time_to_live = kTtl;
   ip->next_proto_id = proto;
-  ip->src_addr = rte_cpu_to_be_32(tunnel.server_v4.value);
-  ip->dst_addr = rte_cpu_to_be_32(tunnel.client_v4.value);
+  ip->src_addr = be32(tunnel.server_v4.value);
+  ip->dst_addr = be32(tunnel.client_v4.value);
   ip->hdr_checksum =
       ipv4_header_checksum_of(total_length, id, 0, kTtl, proto, tunnel.server_v4.value, tunnel.client_v4.value);
   if (udp) {
     auto* uh = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    uh->src_port = rte_cpu_to_be_16(tunnel.server_port);
-    uh->dst_port = rte_cpu_to_be_16(tunnel.client_port);
-    uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(kUdpHeaderLen + inner_len));
+    uh->src_port = be16(tunnel.server_port);
+    uh->dst_port = be16(tunnel.client_port);
+    uh->dgram_len = be16(static_cast<uint16_t>(kUdpHeaderLen + inner_len));
     uh->dgram_cksum = 0;
   }
 }

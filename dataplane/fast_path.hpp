@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "dataplane/addr_match.hpp"
+#include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/decap.hpp"
 #include "dataplane/egress.hpp"
@@ -87,9 +88,9 @@ struct ForwardSums {
   if (tunnel == nullptr || inner_dst_tunnel != nullptr || outer.inner_len < kIpv6HeaderLen) return false;
   const uint32_t ip_offset = outer.inner_offset;
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, ip_offset);
-  const uint32_t ip_len = kIpv6HeaderLen + rte_be_to_cpu_16(ip->payload_len);
+  const uint32_t ip_len = kIpv6HeaderLen + be16(ip->payload_len);
   // ICMPv6 takes the reference path: keepalives are echo requests to the tunnel's server address.
-  if ((ip->vtc_flow & rte_cpu_to_be_32(0xF0000000u)) != rte_cpu_to_be_32(0x60000000u) || ip_len > outer.inner_len ||
+  if ((ip->vtc_flow & be32(0xF0000000u)) != be32(0x60000000u) || ip_len > outer.inner_len ||
       ip->hop_limits <= 1 || ip->proto == IPPROTO_ICMPV6) {
     return false;
   }

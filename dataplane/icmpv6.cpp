@@ -1,12 +1,12 @@
 #include "dataplane/icmpv6.hpp"
 
-#include <rte_byteorder.h>
 #include <rte_icmp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "dataplane/addr_match.hpp"
+#include "dataplane/byte_order.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/packet_edit.hpp"
@@ -80,8 +80,8 @@ bool build_icmpv6_error(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset, u
 
   const auto* invoking = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, quote_offset);
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, error_offset);
-  ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-  ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(kIcmpv6HeaderLen + quote_len));
+  ip->vtc_flow = be32(6u << 28);
+  ip->payload_len = be16(static_cast<uint16_t>(kIcmpv6HeaderLen + quote_len));
   ip->proto = IPPROTO_ICMPV6;
   ip->hop_limits = 64;
   std::memcpy(ip->src_addr, error.source->bytes.data(), 16);
@@ -90,7 +90,7 @@ bool build_icmpv6_error(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset, u
   rte_icmp_hdr* icmp = icmp_after(ip);
   icmp->icmp_type = error.type;
   icmp->icmp_code = error.code;
-  const uint32_t param = rte_cpu_to_be_32(error.param);
+  const uint32_t param = be32(error.param);
   // Bytes 4..7 of an error header are one 32-bit field (where an echo has ident and sequence).
   std::memcpy(reinterpret_cast<uint8_t*>(icmp) + 4, &param, sizeof(param));
   set_icmpv6_checksum(ip, icmp, kIcmpv6HeaderLen + quote_len);

@@ -1,13 +1,13 @@
 #include "dataplane/neighbor_resolve.hpp"
 
 #include <rte_arp.h>
-#include <rte_byteorder.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
 #include <cstring>
 
 #include "dataplane/addr_match.hpp"
+#include "dataplane/byte_order.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 
@@ -30,7 +30,7 @@ void write_ethernet(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   eth->dst_addr = dst;
   eth->src_addr = src;
-  eth->ether_type = rte_cpu_to_be_16(ether_type);
+  eth->ether_type = be16(ether_type);
 }
 
 // Only neighbors on the uplink's link: link-local, inside our prefix, or the gateway.
@@ -57,14 +57,14 @@ void request_once(PipelineContext& ctx, const NeighborKey& key, Side side, Extra
 void learn_from_arp(const PipelineContext& ctx, const rte_mbuf* m) noexcept {
   if (rte_pktmbuf_data_len(m) < kArpFrameLen) return;
   const auto* arp = rte_pktmbuf_mtod_offset(m, const rte_arp_hdr*, kEthernetHeaderLen);
-  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
+  if (arp->arp_hardware != be16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != be16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
       arp->arp_plen != 4) {
     return;
   }
-  const uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
+  const uint16_t op = be16(arp->arp_opcode);
   if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) return;
-  const Ipv4Addr sender{rte_be_to_cpu_32(arp->arp_data.arp_sip)};
+  const Ipv4Addr sender{be32(arp->arp_data.arp_sip)};
   const DataplaneConfig& cfg = *ctx.cfg;
   if (sender.value == 0 || sender == cfg.ipv4_address || !ipv4_in_subnet(sender, cfg.ipv4_address, cfg.ipv4_prefix_len)) {
     return;
@@ -78,7 +78,7 @@ void learn_from_neighbor_discovery(const PipelineContext& ctx, const rte_mbuf* m
   const uint32_t frame_len = rte_pktmbuf_data_len(m);
   if (frame_len < kEthernetHeaderLen + kIpv6HeaderLen + kNdHeaderLen) return;
   const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, kEthernetHeaderLen);
-  const uint32_t icmp_len = rte_be_to_cpu_16(ip->payload_len);
+  const uint32_t icmp_len = be16(ip->payload_len);
   // RFC 4861 §7.1.1/§7.1.2: hop limit 255 proves the sender is on the link.
   if (ip->proto != IPPROTO_ICMPV6 || ip->hop_limits != 255 || icmp_len < kNdHeaderLen ||
       kEthernetHeaderLen + kIpv6HeaderLen + icmp_len > frame_len) {
@@ -163,15 +163,15 @@ rte_mbuf* build_arp_request(rte_mempool* pool, const rte_ether_addr& mac, Ipv4Ad
   }
   write_ethernet(m, kBroadcast, mac, RTE_ETHER_TYPE_ARP);
   auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, kEthernetHeaderLen);
-  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hardware = be16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = be16(RTE_ETHER_TYPE_IPV4);
   arp->arp_hlen = RTE_ETHER_ADDR_LEN;
   arp->arp_plen = 4;
-  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  arp->arp_opcode = be16(RTE_ARP_OP_REQUEST);
   arp->arp_data.arp_sha = mac;
-  arp->arp_data.arp_sip = rte_cpu_to_be_32(sender.value);
+  arp->arp_data.arp_sip = be32(sender.value);
   arp->arp_data.arp_tha = rte_ether_addr{};
-  arp->arp_data.arp_tip = rte_cpu_to_be_32(target.value);
+  arp->arp_data.arp_tip = be32(target.value);
   return m;
 }
 
@@ -188,8 +188,8 @@ rte_mbuf* build_neighbor_solicitation(rte_mempool* pool, const rte_ether_addr& m
   write_ethernet(m, multicast_mac, mac, RTE_ETHER_TYPE_IPV6);
 
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen);
-  ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-  ip->payload_len = rte_cpu_to_be_16(kNdHeaderLen + kLinkLayerOptionLen);
+  ip->vtc_flow = be32(6u << 28);
+  ip->payload_len = be16(kNdHeaderLen + kLinkLayerOptionLen);
   ip->proto = IPPROTO_ICMPV6;
   ip->hop_limits = 255;
   std::memcpy(ip->src_addr, source.bytes.data(), 16);

@@ -3,12 +3,12 @@
 // neighbor solicitation; at most once per neighbor per second) when a MAC is not known yet.
 #pragma once
 
-#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include <cstdint>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/pipeline.hpp"
 #include "shared/net_types.hpp"
 
@@ -35,7 +35,7 @@ inline rte_ether_hdr data_frame_header(const PipelineContext& ctx, Side side, co
   rte_ether_hdr h;
   h.dst_addr = dst;
   h.src_addr = ctx.side[static_cast<unsigned>(side)].mac;
-  h.ether_type = rte_cpu_to_be_16(side == Side::Ipv4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+  h.ether_type = be16(side == Side::Ipv4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
   return h;
 }
 

@@ -1,17 +1,19 @@
 #include "perf/bare_loop.hpp"
 
-#include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
 #include <cstring>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
 
 namespace tsp::perf {
 
 namespace {
 
+using dp::be16;
+using dp::be32;
 using dp::kEthernetHeaderLen;
 using dp::kIpv4HeaderLen;
 using dp::kIpv6HeaderLen;
@@ -21,7 +23,7 @@ rte_ether_hdr ethernet_header(const rte_ether_addr& dst, const rte_ether_addr& s
   rte_ether_hdr h{};
   h.dst_addr = dst;
   h.src_addr = src;
-  h.ether_type = rte_cpu_to_be_16(ether_type);
+  h.ether_type = be16(ether_type);
   return h;
 }
 
@@ -42,11 +44,11 @@ BareLoop::BareLoop(const TunnelTable& table, const LinkMacs& macs)
 
 bool BareLoop::decap(rte_mbuf* m, bool udp) const noexcept {
   const auto* outer = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, kEthernetHeaderLen);
-  const Ipv4Addr src{rte_be_to_cpu_32(outer->src_addr)};
+  const Ipv4Addr src{be32(outer->src_addr)};
   const TunnelEntry* t;
   if (udp) {
     const auto* uh = reinterpret_cast<const rte_udp_hdr*>(outer + 1);
-    t = table_.find_decap_udp(src, rte_be_to_cpu_16(uh->src_port));
+    t = table_.find_decap_udp(src, be16(uh->src_port));
   } else {
     t = table_.find_decap_proto41(src);
   }
@@ -71,20 +73,20 @@ bool BareLoop::encap(rte_mbuf* m, bool udp) noexcept {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEthernetHeaderLen);
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = 0;
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(added + inner_len));
-  ip->packet_id = rte_cpu_to_be_16(next_ipv4_id++);
+  ip->total_length = be16(static_cast<uint16_t>(added + inner_len));
+  ip->packet_id = be16(next_ipv4_id++);
   ip->fragment_offset = 0;
   ip->time_to_live = 64;
   ip->next_proto_id = udp ? IPPROTO_UDP : IPPROTO_IPV6;
-  ip->src_addr = rte_cpu_to_be_32(t->server_v4.value);
-  ip->dst_addr = rte_cpu_to_be_32(t->client_v4.value);
+  ip->src_addr = be32(t->server_v4.value);
+  ip->dst_addr = be32(t->client_v4.value);
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);  // part of writing a header, not a check
   if (udp) {
     auto* uh = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    uh->src_port = rte_cpu_to_be_16(t->server_port);
-    uh->dst_port = rte_cpu_to_be_16(t->client_port);
-    uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(kUdpHeaderLen + inner_len));
+    uh->src_port = be16(t->server_port);
+    uh->dst_port = be16(t->client_port);
+    uh->dgram_len = be16(static_cast<uint16_t>(kUdpHeaderLen + inner_len));
     uh->dgram_cksum = 0;
   }
   return true;
