@@ -62,15 +62,13 @@ Verdict from_ipv6_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) n
   return other_ipv6_frame(ctx, m, frame);
 }
 
-constexpr unsigned kNone = ~0u;  // "no index" in the burst paths' lookup maps
-
 Ipv6Addr address_at(const uint8_t* p) noexcept {
   Ipv6Addr a;
   std::memcpy(a.bytes.data(), p, 16);
   return a;
 }
 
-// The answer to a lookup some frames never need: a slot that stays nullptr.
+// The answer to a lookup the site filter made unnecessary: a slot that stays nullptr.
 const TunnelEntry* const kNoEntry = nullptr;
 
 // Decapsulation of a burst: the tunnel of every Tunnel frame and the RFC 6324 loop check of
@@ -154,47 +152,51 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   Ipv6PortFrame frames[kMaxBurst];
   bool linear[kMaxBurst];
   Ipv6Addr addrs[2 * kMaxBurst];  // the destination of each forwarded frame, and its source if it may be a tunnel's
-  unsigned dst_of[kMaxBurst], src_of[kMaxBurst];  // index into addrs, or kNone
+  const TunnelEntry* found_by_addr[2 * kMaxBurst];
+  // Where each frame's answers will be: nullptr for a frame not to forward, &kNoEntry for a
+  // source the site filter ruled out.
+  const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
+  const TunnelEntry* const* src_tunnel_of[kMaxBurst];
   unsigned n_addrs = 0;
   for (unsigned i = 0; i < n; ++i) {
-    dst_of[i] = src_of[i] = kNone;
+    dst_tunnel_of[i] = nullptr;
     linear[i] = contiguous(pkts[i]);
     if (!linear[i]) continue;
     frames[i] = classify_ipv6_port(*ctx.cfg, pkts[i]);
     if (frames[i].kind != Ipv6PortFrame::Kind::Forward) continue;
     const auto* ip = rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen);
-    dst_of[i] = n_addrs;
+    dst_tunnel_of[i] = &found_by_addr[n_addrs];
     addrs[n_addrs++] = address_at(ip->dst_addr);
     // The source is nearly always an Internet host's: the site filter says so without a lookup.
     const Ipv6Addr src = address_at(ip->src_addr);
     if (table.may_find_encap(src)) {
-      src_of[i] = n_addrs;
+      src_tunnel_of[i] = &found_by_addr[n_addrs];
       addrs[n_addrs++] = src;
+    } else {
+      src_tunnel_of[i] = &kNoEntry;
     }
   }
-  const TunnelEntry* found_by_addr[2 * kMaxBurst];
   table.find_encap_bulk(addrs, n_addrs, found_by_addr);
   for (unsigned i = 0; i < n; ++i) {
-    if (dst_of[i] != kNone && found_by_addr[dst_of[i]] != nullptr) {
-      ctx.counters->prefetch_tunnel(found_by_addr[dst_of[i]]->id);
+    if (dst_tunnel_of[i] != nullptr && *dst_tunnel_of[i] != nullptr) {
+      ctx.counters->prefetch_tunnel((*dst_tunnel_of[i])->id);
     }
   }
 
   GatewayHeader to_gateway(Side::Ipv4);
   ForwardSums sums;
   for (unsigned i = 0; i < n; ++i) {
-    const TunnelEntry* dst_tunnel = dst_of[i] != kNone ? found_by_addr[dst_of[i]] : nullptr;
-    const TunnelEntry* src_tunnel = src_of[i] != kNone ? found_by_addr[src_of[i]] : nullptr;
-    if (dst_of[i] != kNone && try_fast_encap(ctx, pkts[i], dst_tunnel, src_tunnel, to_gateway, sums)) {
+    if (dst_tunnel_of[i] != nullptr &&
+        try_fast_encap(ctx, pkts[i], *dst_tunnel_of[i], *src_tunnel_of[i], to_gateway, sums)) {
       verdicts[i] = transmit(Side::Ipv4);
       continue;
     }
     if (!linear[i]) {
       verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else if (dst_of[i] == kNone) {
+    } else if (dst_tunnel_of[i] == nullptr) {
       verdicts[i] = other_ipv6_frame(ctx, pkts[i], frames[i]);
     } else {
-      verdicts[i] = encapsulate(ctx, pkts[i], EncapLookups{dst_tunnel, src_tunnel}, extra);
+      verdicts[i] = encapsulate(ctx, pkts[i], EncapLookups{*dst_tunnel_of[i], *src_tunnel_of[i]}, extra);
     }
   }
   ctx.counters->encap.add(sums.packets);

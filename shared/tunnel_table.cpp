@@ -548,59 +548,45 @@ void TunnelTable::find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEn
   }
 }
 
-// find_encap for each key, in two rounds of stages: the /128 index for every key the site
-// filter lets through, then the (at most kStagedLengths) longest prefix lengths in use for the
-// keys still unanswered; any shorter lengths one key at a time, as find_encap does. Most
-// destinations are a client's /128 (and a source checked for spoofing is nobody's), so the
-// prefix probes are not hashed for keys that never need them.
+// find_encap for each key, in two rounds of stages: the /128 index for every key, then the (at
+// most kStagedLengths) longest prefix lengths in use for the keys still unanswered; any
+// shorter lengths one key at a time, as find_encap does. Most destinations are a client's
+// /128, so the prefix probes are not hashed for keys that never need them. No site filter
+// here: the fast path asks may_find_encap itself before staging a key it expects to miss (a
+// source, an inner destination), and a destination to encapsulate toward lies in one of the
+// pools' /48s, which the filter always lets through.
 void TunnelTable::find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept {
   // The prefix lengths in use (read once: the whole chunk is one instant).
   const uint64_t lengths_up_to_64 = prefix_lengths_in_use_[0].load(std::memory_order_acquire);
   const uint64_t lengths_above_64 = prefix_lengths_in_use_[1].load(std::memory_order_acquire);
 
-  // Stage 0: the site filter, so that only keys that may be someone's are probed at all.
-  const bool filter_on = (lengths_up_to_64 & kLengthsBelowSite) == 0;
-  V6Words words[kBulkChunk];
-  uint64_t site[kBulkChunk];
-  for (size_t i = 0; i < n; ++i) {
-    words[i] = words_of(dsts[i]);
-    out[i] = nullptr;
-    if (!filter_on) continue;
-    site[i] = site_bit(words[i].hi);
-    __builtin_prefetch(&site_words_[site[i] / 64]);
-  }
-  size_t probed[kBulkChunk];  // the keys still to probe, by index
-  size_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!filter_on || ((site_words_[site[i] / 64].load(std::memory_order_acquire) >> (site[i] % 64)) & 1)) {
-      probed[m++] = i;
-    }
-  }
-
   // Round 1: the /128 index.
+  V6Words words[kBulkChunk];
   uint64_t hashes[kBulkChunk];
   const Node* first[kBulkChunk];
-  for (size_t j = 0; j < m; ++j) {
-    hashes[j] = v6_hash(hash_seed_, words[probed[j]]);
-    __builtin_prefetch(&bucket(kClientV6, hashes[j]));
+  for (size_t i = 0; i < n; ++i) {
+    words[i] = words_of(dsts[i]);
+    hashes[i] = v6_hash(hash_seed_, words[i]);
+    __builtin_prefetch(&bucket(kClientV6, hashes[i]));
   }
-  for (size_t j = 0; j < m; ++j) {
-    first[j] = candidates(bucket(kClientV6, hashes[j]).load(std::memory_order_acquire), hashes[j]);
-    if (first[j]) prefetch_node(first[j]);
+  for (size_t i = 0; i < n; ++i) {
+    first[i] = candidates(bucket(kClientV6, hashes[i]).load(std::memory_order_acquire), hashes[i]);
+    if (first[i]) prefetch_node(first[i]);
   }
-  size_t unanswered = 0;
-  for (size_t j = 0; j < m; ++j) {
-    const size_t i = probed[j];
-    for (const Node* node = first[j]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
+  size_t unanswered[kBulkChunk];  // the keys for round 2, by index
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = nullptr;
+    for (const Node* node = first[i]; node; node = node->next[kClientV6].load(std::memory_order_acquire)) {
       if (words_of(node->entry.client_v6) == words[i]) {
         out[i] = &node->entry;
         break;
       }
     }
-    if (out[i] == nullptr) probed[unanswered++] = i;
+    if (out[i] == nullptr) unanswered[m++] = i;
   }
-  if (unanswered == 0 || (lengths_up_to_64 | lengths_above_64) == 0) return;
-  find_prefix_chunk(words, probed, unanswered, lengths_up_to_64, lengths_above_64, out);
+  if (m == 0 || (lengths_up_to_64 | lengths_above_64) == 0) return;
+  find_prefix_chunk(words, unanswered, m, lengths_up_to_64, lengths_above_64, out);
 }
 
 // Round 2 of find_encap_chunk: the delegated prefixes holding words[keys[j]], longest first.
