@@ -15,9 +15,12 @@ namespace test = dp::test;
 
 constexpr uint8_t kHopLimit = 64;
 
-// Internet hosts: 2001:db8:beef::/48, off the uplink's /64 (so the next hop is the gateway)
-// and outside every tunnel.
-Ipv6Addr internet_host(std::mt19937_64& rng) { return random_address_in(test::v6("2001:db8:beef::"), 48, rng); }
+// Internet hosts: anywhere in 2001:db8::/33, so each packet's is in a /48 of its own, as on
+// the Internet (one shared /48 would make every run a draw: its site-filter bit collides with
+// a tunnel's, under the table's random seed, for all packets or for none). Off the uplink's
+// /64 (2001:db8:ffff::/64: the next hop is the gateway) and outside every tunnel (clients in
+// 2001:db8:f000::/48, prefixes in 2a00::/16 and 2a01::/16).
+Ipv6Addr internet_host(std::mt19937_64& rng) { return random_address_in(test::v6("2001:db8::"), 33, rng); }
 
 // One of the tunnel's own addresses: its /128, or when it has a prefix, as often an address in it.
 Ipv6Addr tunnel_address(const TunnelEntry& t, std::mt19937_64& rng) {
