@@ -81,6 +81,8 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   Ipv4PortFrame frames[kMaxBurst];
   bool linear[kMaxBurst];
   TunnelTable::DecapKey keys[kMaxBurst];
+  const uint8_t* inner_dst_at[kMaxBurst];  // in the frame; nullptr: no Tunnel frame, or no inner header
+  TunnelTable::SiteProbe site_probes[kMaxBurst];
   Ipv6Addr inner_dsts[kMaxBurst];
   const TunnelEntry* tunnels[kMaxBurst];
   const TunnelEntry* dst_tunnels[kMaxBurst];
@@ -90,7 +92,8 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
   unsigned n_keys = 0, n_inner = 0;
   for (unsigned i = 0; i < n; ++i) {
-    tunnel_of[i] = dst_tunnel_of[i] = nullptr;
+    tunnel_of[i] = nullptr;
+    inner_dst_at[i] = nullptr;
     linear[i] = contiguous(pkts[i]);
     if (!linear[i]) continue;
     classify_ipv4_port(*ctx.cfg, pkts[i], frames[i]);
@@ -101,13 +104,19 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     key.src_port = frames[i].outer_src_port;
     tunnel_of[i] = &tunnels[n_keys++];
     if (const uint8_t* dst = inner_destination(pkts[i], frames[i])) {
-      const Ipv6Addr inner_dst = address_at(dst);
-      if (table.may_find_encap(inner_dst)) {
-        inner_dsts[n_inner] = inner_dst;
-        dst_tunnel_of[i] = &dst_tunnels[n_inner++];
-      } else {
-        dst_tunnel_of[i] = &kNoEntry;
-      }
+      inner_dst_at[i] = dst;
+      site_probes[i] = table.site_probe(dst);
+    }
+  }
+  // The filter's words were prefetched above: only what it cannot rule out is looked up.
+  for (unsigned i = 0; i < n; ++i) {
+    dst_tunnel_of[i] = nullptr;
+    if (inner_dst_at[i] == nullptr) continue;
+    if (table.may_find_encap(site_probes[i])) {
+      inner_dsts[n_inner] = address_at(inner_dst_at[i]);
+      dst_tunnel_of[i] = &dst_tunnels[n_inner++];
+    } else {
+      dst_tunnel_of[i] = &kNoEntry;
     }
   }
   table.find_decap_bulk(keys, n_keys, tunnels);
@@ -145,14 +154,16 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
 }
 
 // Encapsulation of a burst: the route (destination) and spoofing (source) lookups of every
-// frame to forward go in one bulk call.
+// frame to forward go in one bulk call; a source goes only if the site filter cannot rule it
+// out (an Internet host's, nearly always, it does).
 void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                 ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
   Ipv6PortFrame frames[kMaxBurst];
   bool linear[kMaxBurst];
-  Ipv6Addr addrs[2 * kMaxBurst];  // the destination of each forwarded frame, and its source if it may be a tunnel's
+  Ipv6Addr addrs[2 * kMaxBurst];  // the destination of each forwarded frame, then the sources that may be a tunnel's
   const TunnelEntry* found_by_addr[2 * kMaxBurst];
+  TunnelTable::SiteProbe site_probes[kMaxBurst];
   // Where each frame's answers will be: nullptr for a frame not to forward, &kNoEntry for a
   // source the site filter ruled out.
   const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
@@ -167,11 +178,14 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     const auto* ip = rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen);
     dst_tunnel_of[i] = &found_by_addr[n_addrs];
     addrs[n_addrs++] = address_at(ip->dst_addr);
-    // The source is nearly always an Internet host's: the site filter says so without a lookup.
-    const Ipv6Addr src = address_at(ip->src_addr);
-    if (table.may_find_encap(src)) {
+    site_probes[i] = table.site_probe(ip->src_addr);
+  }
+  // The filter's words were prefetched above.
+  for (unsigned i = 0; i < n; ++i) {
+    if (dst_tunnel_of[i] == nullptr) continue;
+    if (table.may_find_encap(site_probes[i])) {
       src_tunnel_of[i] = &found_by_addr[n_addrs];
-      addrs[n_addrs++] = src;
+      addrs[n_addrs++] = address_at(rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen)->src_addr);
     } else {
       src_tunnel_of[i] = &kNoEntry;
     }
