@@ -65,6 +65,11 @@ std::optional<int> parse_bench_options(int argc, char** argv, BenchOptions& out)
                  "after the checks, run only ours (process_burst), this many loops per scenario, and print no "
                  "figures: a clean profile under `perf record`")
       ->check(CLI::Range(1u, 100000u));
+  app.add_option("--workers", out.workers,
+                 "also run ours on this many worker cores at once, for each count (e.g. 1,2,4,8; counts above "
+                 "the CPUs this process may use are skipped): aggregate Mpps, after the single-core table")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, 1024u));
   app.add_option("--profile-bare", out.profile_bare,
                  "the same for the bare loop (after ours when both are given): the floor's own profile")
       ->check(CLI::Range(1u, 100000u));

@@ -26,6 +26,7 @@ struct BenchOptions {
   bool memory = true;                 // measure the table's memory per tunnel
   unsigned profile_ours = 0;          // > 0: after the checks, only this many ours loops per scenario (for perf record)
   unsigned profile_bare = 0;          // the same for the bare loop (the two may be combined)
+  std::vector<unsigned> workers;      // multi-core scaling: worker counts to run ours with (empty: none)
 };
 
 // Frames per scenario for a table of `tunnels`: --templates if given, else 8192, or 65536 above

@@ -66,6 +66,37 @@ void print_tunnel_count_notes(const std::vector<TunnelCountFigures>& all) {
   std::fflush(stdout);
 }
 
+void print_scaling(const std::vector<TunnelCountFigures>& all) {
+  bool any = false;
+  for (const TunnelCountFigures& t : all) any = any || !t.scaling.empty();
+  if (!any) return;
+  std::printf("%-8s %-10s %-8s %8s %8s %9s %12s %8s %8s\n", "scaling", "scenario", "dist", "tunnels", "workers",
+              "Mpps", "Mpps/worker", "cyc/pkt", "speedup");
+  std::string line = "scaling (aggregate Mpps over one worker's, by worker count):";
+  for (const TunnelCountFigures& t : all) {
+    double one = std::nan("");
+    for (size_t i = 0; i < t.scaling.size(); ++i) {
+      const ScalingFigures& f = t.scaling[i];
+      const bool new_case = i == 0 || f.scenario != t.scaling[i - 1].scenario ||
+                            f.distribution != t.scaling[i - 1].distribution;
+      if (new_case) {
+        one = f.workers == 1 ? f.mpps : std::nan("");
+        line += std::string(" ") + std::string(scenario_name(f.scenario)) + "@" + std::to_string(f.tunnels) + "/" +
+                std::string(distribution_name(f.distribution)) + " ";
+      } else {
+        line += "/";
+      }
+      const double speedup = f.mpps / one;
+      line += std::to_string(f.workers) + ":" + fixed(speedup, 2);
+      std::printf("%-8s %-10s %-8s %8u %8u %9s %12s %8s %8s\n", "scaling", std::string(scenario_name(f.scenario)).c_str(),
+                  std::string(distribution_name(f.distribution)).c_str(), f.tunnels, f.workers, fixed(f.mpps, 2).c_str(),
+                  fixed(f.mpps / f.workers, 2).c_str(), fixed(f.cycles_per_packet, 1).c_str(), fixed(speedup, 2).c_str());
+    }
+  }
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
 void print_key_ratios(const BenchOptions& opts, const std::vector<TunnelCountFigures>& all) {
   std::string line;
   double log_sum = 0, worst_slowdown = 0;

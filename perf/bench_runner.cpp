@@ -175,7 +175,8 @@ void measure_memory(const BenchWorld& world, TunnelCountFigures& out) {
 }  // namespace
 
 TunnelCountFigures measure_tunnel_count(const BenchOptions& opts, rte_mempool* pool, WorkingBurst& burst,
-                                        uint32_t tunnels, const cpu_set_t& control) {
+                                        uint32_t tunnels, const cpu_set_t& control,
+                                        const std::vector<unsigned>& workers) {
   std::fprintf(stderr, "dp_bench: %u tunnels: building the table and %u templates per scenario\n", tunnels,
                templates_for(opts, tunnels));
   TunnelCountFigures out;
@@ -218,6 +219,16 @@ TunnelCountFigures measure_tunnel_count(const BenchOptions& opts, rte_mempool* p
   for (const ScenarioRunner& r : runners) out.rows.push_back(r.figures(tunnels));
   if (updater) out.updates_achieved = updater->achieved_rate();
   updater.reset();
+
+  if (!opts.workers.empty()) {
+    std::fprintf(stderr, "dp_bench: %u tunnels: scaling over up to %zu worker cores\n", tunnels, workers.size());
+    for (const ScenarioRunner& r : runners) {
+      for (const ScalingFigures& f : measure_scaling(world, r.ring(), r.scenario(), r.distribution(), pool,
+                                                     opts.workers, workers, opts.packets, opts.rounds)) {
+        out.scaling.push_back(f);
+      }
+    }
+  }
 
   if (opts.latency_samples > 0) {
     for (const ScenarioRunner& r : runners) {

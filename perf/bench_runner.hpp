@@ -11,6 +11,7 @@
 #include "perf/bench_eal.hpp"
 #include "perf/bench_options.hpp"
 #include "perf/bench_packets.hpp"
+#include "perf/bench_scaling.hpp"
 
 namespace tsp::perf {
 
@@ -38,12 +39,14 @@ struct TunnelCountFigures {
   // structures' sizes (TunnelTable::memory_bytes); NaN when not measured (--no-memory).
   double memory_malloc = std::numeric_limits<double>::quiet_NaN();
   double memory_computed = std::numeric_limits<double>::quiet_NaN();
+  std::vector<ScalingFigures> scaling;  // --workers
 };
 
 // The calling thread is a registered RCU reader, pinned; `control` are the CPUs for the
-// control plane's threads. Throws std::runtime_error if a check fails or a timed loop did
-// not forward every frame.
+// control plane's threads, `workers` those for --workers (worker_cpus()). Throws
+// std::runtime_error if a check fails or a timed loop did not forward every frame.
 TunnelCountFigures measure_tunnel_count(const BenchOptions& opts, rte_mempool* pool, WorkingBurst& burst,
-                                        uint32_t tunnels, const cpu_set_t& control);
+                                        uint32_t tunnels, const cpu_set_t& control,
+                                        const std::vector<unsigned>& workers);
 
 }  // namespace tsp::perf

@@ -12,6 +12,7 @@
 #include "perf/bench_options.hpp"
 #include "perf/bench_report.hpp"
 #include "perf/bench_runner.hpp"
+#include "perf/bench_scaling.hpp"
 #include "shared/rcu.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   try {
     const unsigned cpu = opts.cpu.value_or(first_allowed_cpu());
     const cpu_set_t control = control_cpus(cpu);  // before EAL pins this thread
+    const std::vector<unsigned> workers = worker_cpus(cpu);
     BenchEal eal(cpu);
     tsp::RcuReaderThread rcu_reader;  // the table's readers must be registered, like a worker
     WorkingBurst burst(eal.pool());
@@ -28,10 +30,11 @@ int main(int argc, char** argv) {
     print_header(opts, cpu, tsc_hz);
     std::vector<TunnelCountFigures> all;
     for (uint32_t tunnels : opts.tunnels) {
-      all.push_back(measure_tunnel_count(opts, eal.pool(), burst, tunnels, control));
+      all.push_back(measure_tunnel_count(opts, eal.pool(), burst, tunnels, control, workers));
       print_rows(opts, all.back(), tsc_hz);
     }
     print_tunnel_count_notes(all);
+    print_scaling(all);
     print_key_ratios(opts, all);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dp_bench: %s\n", e.what());
