@@ -106,10 +106,13 @@ class TunnelTable {
   };
   void find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept;
   void find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept;
+  // In two rounds: the /128 index for every key, then the prefix lengths for the keys left.
+  // Unlike find_encap it does not ask the site filter: a caller with keys it expects to miss
+  // (sources, inner destinations) filters them first with site_probe / may_find_encap.
   void find_encap_bulk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
   // False when no entry can match `a` in find_encap: the site filter's verdict, one hash and
   // one bit (true while the filter is off). For the fast path's spoofing and loop checks.
-  bool may_find_encap(const Ipv6Addr& a) const noexcept { return may_find_encap(site_probe(a.bytes.data())); }
+  bool may_find_encap(const Ipv6Addr& a) const noexcept { return site_may_hold(high_word(a.bytes.data())); }
   // The same in two steps, for a burst: site_probe() hashes the address (16 bytes in network
   // order) and prefetches the filter's word; may_find_encap(probe), asked once the burst's
   // other probes are made, finds it in cache. Beyond a few hundred thousand tunnels the filter
@@ -118,9 +121,7 @@ class TunnelTable {
     uint64_t bit;
   };
   SiteProbe site_probe(const uint8_t* addr) const noexcept {
-    uint64_t hi;
-    std::memcpy(&hi, addr, sizeof hi);
-    const SiteProbe probe{site_bit(be64_to_host(hi))};
+    const SiteProbe probe{site_bit(high_word(addr))};
     __builtin_prefetch(&site_words_[probe.bit / 64]);
     return probe;
   }
@@ -186,7 +187,7 @@ class TunnelTable {
   // encapsulated one: Internet addresses, nearly always) cost one hash and one bit instead of
   // a probe per prefix length. Off while a prefix shorter than /48 is in use. The writer keeps
   // a saturating count per bit; a saturated bit stays set (only ever a false "maybe").
-  // Inline: the fast path asks once per packet, the bulk lookups once per key.
+  // Inline: the fast path asks once per packet.
   static constexpr unsigned kSiteLen = 48;
   static constexpr uint64_t kLengthsBelowSite = (uint64_t{1} << (kSiteLen - 1)) - 1;  // bits of lengths 1..47
   // Multiplicative (Fibonacci) hashing, the product's top bits: two instructions where the
@@ -198,7 +199,10 @@ class TunnelTable {
   [[gnu::always_inline]] bool site_may_hold(uint64_t hi) const noexcept {
     return may_find_encap(SiteProbe{site_bit(hi)});
   }
-  static uint64_t be64_to_host(uint64_t v) noexcept {
+  // The first 8 bytes of an address in network order, as a number.
+  static uint64_t high_word(const uint8_t* addr) noexcept {
+    uint64_t v;
+    std::memcpy(&v, addr, sizeof v);
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     return v;
   }
