@@ -1,9 +1,10 @@
 // Multi-core scaling of the worker's path: W threads, each pinned to a CPU of its own, each a
 // registered RCU reader with its own PipelineContext, counters and mbufs, all sharing one
 // tunnel table, configuration and neighbor table as tspbrokerd's workers do. Each runs the
-// same loop as dp_bench's "ours" (load templates, process_burst, quiescent state) over the
-// scenario's template ring, starting together at a barrier; the figure is all their frames
-// over the slowest one's time. Copy cost included (it is per worker, so it scales too).
+// same loop as dp_bench's "ours" (load templates, process_burst, quiescent state) over its
+// own copy of the scenario's template ring, starting together at a barrier; the figure is all
+// their frames over the slowest one's time. Copy cost included (it is per worker, so it
+// scales too).
 #pragma once
 
 #include <cstdint>
