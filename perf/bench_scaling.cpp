@@ -39,6 +39,7 @@ std::vector<uint64_t> run_round(const BenchWorld& world, const TemplateRing& rin
   std::mutex error_mutex;
   std::exception_ptr error;
   auto worker = [&](unsigned k) {
+    bool started = false;
     try {
       pin_to(cpus[k]);
       RcuReaderThread reader;
@@ -52,6 +53,7 @@ std::vector<uint64_t> run_round(const BenchWorld& world, const TemplateRing& rin
       const TemplateRing own_ring = ring;
       OursTally warm;
       time_ours(ctx, s, own_ring, burst, own_ring.size(), warm);  // caches, predictors
+      started = true;
       start.arrive_and_wait();
       OursTally tally;
       cycles[k] = time_ours(ctx, s, own_ring, burst, packets, tally);
@@ -60,6 +62,7 @@ std::vector<uint64_t> run_round(const BenchWorld& world, const TemplateRing& rin
                                  " frames not forwarded, the first: " + describe_verdict(tally.first_other));
       }
     } catch (...) {
+      if (!started) start.arrive_and_drop();  // the others must not wait for this one
       const std::lock_guard lock(error_mutex);
       if (!error) error = std::current_exception();
     }
