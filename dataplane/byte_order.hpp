@@ -20,4 +20,9 @@ constexpr uint32_t be32(uint32_t v) noexcept {
   return v;
 }
 
+constexpr uint64_t be64(uint64_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+  return v;
+}
+
 }  // namespace tsp::dp

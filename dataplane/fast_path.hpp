@@ -1,11 +1,11 @@
-// The common case of decapsulate() and encapsulate() in straight-line code, for process_burst:
-// a data packet between a tunnel and the uplink's gateway, with nothing to answer, drop or
-// ask. Each function first checks every condition under which the reference path would do
-// something else (drop, error, keepalive reply, exception, on-link next hop, unknown MAC)
-// and, if any holds, returns false having changed nothing; the caller then runs the
-// reference path.
-// Otherwise it writes exactly what the reference path would (frame bytes, counters, stamps,
-// IPv4 id) and returns true: test_dp_pipeline_burst and fuzz_dp_pipeline compare the two.
+// The common case of encapsulate() in straight-line code, for process_burst: a data packet
+// from the uplink into a tunnel whose client is reached through the IPv4 side's gateway, with
+// nothing to answer, drop or ask. It first checks every condition under which the reference
+// path would do something else (drop, error, on-link next hop, unknown MAC) and, if any
+// holds, returns false having changed nothing; the caller then runs the reference path.
+// Otherwise it writes exactly what the reference path would (frame bytes, counters, IPv4 id)
+// and returns true: test_dp_pipeline_burst and fuzz_dp_pipeline compare the two. Also the
+// pieces the decapsulating side's straight line (pipeline.cpp) shares with it.
 //
 // What makes it cheaper: no calls, the gateway's Ethernet header built once per burst, the
 // worker's decap/encap totals summed in registers and added once per burst.
@@ -21,7 +21,6 @@
 #include "dataplane/addr_match.hpp"
 #include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
-#include "dataplane/decap.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/encap.hpp"
 #include "dataplane/neighbor_resolve.hpp"
@@ -78,41 +77,6 @@ struct ForwardSums {
   m->data_off = static_cast<uint16_t>(m->data_off + from - new_front);
   m->data_len = static_cast<uint16_t>(new_front + len);
   m->pkt_len = new_front + len;
-}
-
-// decapsulate(ctx, m, outer, {tunnel, inner_dst_tunnel, true}) for a data packet to the
-// uplink's gateway. `to_gateway`: the IPv6 side's GatewayHeader.
-[[gnu::always_inline]] inline bool try_fast_decap(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& outer,
-                                                  const TunnelEntry* tunnel, const TunnelEntry* inner_dst_tunnel,
-                                                  GatewayHeader& to_gateway, ForwardSums& sums) noexcept {
-  if (tunnel == nullptr || inner_dst_tunnel != nullptr || outer.inner_len < kIpv6HeaderLen) return false;
-  const uint32_t ip_offset = outer.inner_offset;
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, ip_offset);
-  const uint32_t ip_len = kIpv6HeaderLen + be16(ip->payload_len);
-  // ICMPv6 takes the reference path: keepalives are echo requests to the tunnel's server address.
-  if ((ip->vtc_flow & be32(0xF0000000u)) != be32(0x60000000u) || ip_len > outer.inner_len ||
-      ip->hop_limits <= 1 || ip->proto == IPPROTO_ICMPV6) {
-    return false;
-  }
-  const DataplaneConfig& cfg = *ctx.cfg;
-  // On-link destinations (the broker's own address among them) take the reference path.
-  if (ipv6_is_link_local(ip->src_addr) || ipv6_is_link_local(ip->dst_addr) || ipv6_is_multicast(ip->dst_addr) ||
-      ipv6_in_prefix(ip->dst_addr, cfg.ipv6_address.bytes.data(), cfg.ipv6_prefix_len) ||
-      !source_belongs_to(*tunnel, ip->src_addr)) {
-    return false;
-  }
-  const rte_ether_hdr* header = to_gateway.get(ctx);
-  if (header == nullptr) return false;
-
-  const TunnelTable& table = *ctx.table;
-  if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
-  ctx.counters->tunnel_in(tunnel->id, ip_len);
-  --ip->hop_limits;
-  reframe(m, ip_offset, kEthernetHeaderLen, ip_len);
-  std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
-  ++sums.packets;
-  sums.bytes += ip_len;
-  return true;
 }
 
 // encapsulate(ctx, m, {dst_tunnel, src_tunnel}) for a packet into a tunnel whose client is

@@ -7,6 +7,7 @@
 
 #include "dataplane/classify.hpp"
 #include "dataplane/decap.hpp"
+#include "dataplane/decap_fast.hpp"
 #include "dataplane/encap.hpp"
 #include "dataplane/fast_path.hpp"
 #include "dataplane/neighbor_resolve.hpp"
@@ -71,57 +72,63 @@ Ipv6Addr address_at(const uint8_t* p) noexcept {
 // The answer to a lookup the site filter made unnecessary: a slot that stays nullptr.
 const TunnelEntry* const kNoEntry = nullptr;
 
-// Decapsulation of a burst: the tunnel of every Tunnel frame and the RFC 6324 loop check of
-// its inner destination are looked up together, before any frame is finished. The loop check
-// asks the table's site filter first: an inner destination on the Internet (nearly all) is
-// nobody's without a lookup.
+// A frame that decap_fast.hpp recognised, once its tunnel is known: the tunnel-dependent
+// checks of decapsulate (RFC 6324 loop check, the inner source against the tunnel's
+// addresses, the gateway's MAC) and, if all pass, what decapsulate would write, in straight
+// line. Otherwise decapsulate itself, with what was looked up.
+[[gnu::always_inline]] inline Verdict finish_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
+                                                        const TunnelEntry* tunnel, TunnelTable::SiteProbe inner_dst,
+                                                        GatewayHeader& to_gateway, ForwardSums& sums,
+                                                        ExtraPackets& extra) noexcept {
+  const TunnelTable& table = *ctx.table;
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, f.ip_offset);
+  DecapLookups found;
+  found.tunnel = tunnel;
+  if (tunnel != nullptr) {
+    // Nearly every inner destination is on the Internet, which the site filter rules out.
+    found.inner_dst_looked_up = true;
+    if (table.may_find_encap(inner_dst)) found.inner_dst_tunnel = table.find_encap(to_ipv6(ip->dst_addr));
+    const rte_ether_hdr* header;
+    if (found.inner_dst_tunnel == nullptr && source_belongs_to(*tunnel, ip->src_addr) &&
+        (header = to_gateway.get(ctx)) != nullptr) {
+      if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
+      ctx.counters->tunnel_in(tunnel->id, f.ip_len);
+      --ip->hop_limits;
+      reframe(m, f.ip_offset, kEthernetHeaderLen, f.ip_len);
+      std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
+      ++sums.packets;
+      sums.bytes += f.ip_len;
+      return transmit(Side::Ipv6);
+    }
+  }
+  Ipv4PortFrame frame;
+  classify_ipv4_port(*ctx.cfg, m, frame);
+  if (frame.kind != Ipv4PortFrame::Kind::Tunnel) return other_ipv4_frame(ctx, m, frame);  // not reached
+  return decapsulate(ctx, m, frame, found, extra);
+}
+
+// Decapsulation of a burst: the frames of the common case (decap_fast.hpp) are recognised and
+// their tunnels looked up together, and the site filter's words for their inner destinations
+// prefetched; then every frame in order, those in straight line, the others (ARP, control
+// traffic, keepalives, anything malformed or unusual) by the reference path.
 void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                 ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
-  Ipv4PortFrame frames[kMaxBurst];
-  bool linear[kMaxBurst];
+  const FastDecapConfig fast_cfg(*ctx.cfg);
+  FastDecapFrame fast[kMaxBurst];
   TunnelTable::DecapKey keys[kMaxBurst];
-  const uint8_t* inner_dst_at[kMaxBurst];  // in the frame; nullptr: no Tunnel frame, or no inner header
-  TunnelTable::SiteProbe site_probes[kMaxBurst];
-  Ipv6Addr inner_dsts[kMaxBurst];
+  TunnelTable::SiteProbe inner_dsts[kMaxBurst];
   const TunnelEntry* tunnels[kMaxBurst];
-  const TunnelEntry* dst_tunnels[kMaxBurst];
-  // Where each frame's answers will be: nullptr when its lookup was not made (not a Tunnel
-  // frame; no inner destination), &kNoEntry when the site filter answered the loop check.
-  const TunnelEntry* const* tunnel_of[kMaxBurst];
-  const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
-  unsigned n_keys = 0, n_inner = 0;
+  uint8_t fast_frame[kMaxBurst + 1];  // the burst index of each; a sentinel after the last
+  unsigned n_fast = 0;
   for (unsigned i = 0; i < n; ++i) {
-    tunnel_of[i] = nullptr;
-    inner_dst_at[i] = nullptr;
-    linear[i] = contiguous(pkts[i]);
-    if (!linear[i]) continue;
-    classify_ipv4_port(*ctx.cfg, pkts[i], frames[i]);
-    if (frames[i].kind != Ipv4PortFrame::Kind::Tunnel) continue;
-    TunnelTable::DecapKey& key = keys[n_keys];  // field by field: no temporary to copy through memory
-    key.mode = frames[i].mode;
-    key.outer_src = frames[i].outer_src;
-    key.src_port = frames[i].outer_src_port;
-    tunnel_of[i] = &tunnels[n_keys++];
-    if (const uint8_t* dst = inner_destination(pkts[i], frames[i])) {
-      inner_dst_at[i] = dst;
-      site_probes[i] = table.site_probe(dst);
-    }
+    if (!recognise_fast_decap(fast_cfg, pkts[i], keys[n_fast], fast[n_fast])) continue;
+    inner_dsts[n_fast] = table.site_probe(rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, fast[n_fast].ip_offset + 24));
+    fast_frame[n_fast++] = static_cast<uint8_t>(i);
   }
-  // The filter's words were prefetched above: only what it cannot rule out is looked up.
-  for (unsigned i = 0; i < n; ++i) {
-    dst_tunnel_of[i] = nullptr;
-    if (inner_dst_at[i] == nullptr) continue;
-    if (table.may_find_encap(site_probes[i])) {
-      inner_dsts[n_inner] = address_at(inner_dst_at[i]);
-      dst_tunnel_of[i] = &dst_tunnels[n_inner++];
-    } else {
-      dst_tunnel_of[i] = &kNoEntry;
-    }
-  }
-  table.find_decap_bulk(keys, n_keys, tunnels);
-  table.find_encap_bulk(inner_dsts, n_inner, dst_tunnels);
-  for (unsigned k = 0; k < n_keys; ++k) {
+  fast_frame[n_fast] = kMaxBurst;
+  table.find_decap_bulk(keys, n_fast, tunnels);
+  for (unsigned k = 0; k < n_fast; ++k) {
     if (tunnels[k] == nullptr) continue;
     table.prefetch_last_seen(tunnels[k]->id);
     ctx.counters->prefetch_tunnel(tunnels[k]->id);
@@ -129,24 +136,15 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
 
   GatewayHeader to_gateway(Side::Ipv6);
   ForwardSums sums;
+  unsigned k = 0;
   for (unsigned i = 0; i < n; ++i) {
-    if (tunnel_of[i] != nullptr && dst_tunnel_of[i] != nullptr &&
-        try_fast_decap(ctx, pkts[i], frames[i], *tunnel_of[i], *dst_tunnel_of[i], to_gateway, sums)) {
-      verdicts[i] = transmit(Side::Ipv6);
-      continue;
-    }
-    if (!linear[i]) {
+    if (fast_frame[k] == i) {
+      verdicts[i] = finish_fast_decap(ctx, pkts[i], fast[k], tunnels[k], inner_dsts[k], to_gateway, sums, extra);
+      ++k;
+    } else if (!contiguous(pkts[i])) {
       verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else if (tunnel_of[i] == nullptr) {
-      verdicts[i] = other_ipv4_frame(ctx, pkts[i], frames[i]);
     } else {
-      DecapLookups found;
-      found.tunnel = *tunnel_of[i];
-      if (dst_tunnel_of[i] != nullptr) {
-        found.inner_dst_tunnel = *dst_tunnel_of[i];
-        found.inner_dst_looked_up = true;
-      }
-      verdicts[i] = decapsulate(ctx, pkts[i], frames[i], found, extra);
+      verdicts[i] = from_ipv4_port(ctx, pkts[i], extra);
     }
   }
   ctx.counters->decap.add(sums.packets);

@@ -3,6 +3,7 @@
 #include <rte_arp.h>
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 namespace tsp::dp::test {
@@ -75,6 +76,7 @@ RunState run_single(const std::vector<ArrivingFrame>& frames, bool learn_gateway
   RunState out;
   for (const ArrivingFrame& f : frames) {
     rte_mbuf* m = to_mbuf(f.bytes);
+    m->ol_flags = f.ol_flags;
     ExtraPackets extra;
     const Verdict v = process_packet(h.ctx, f.side, m, extra);
     out.frames.push_back({v, to_bytes(m)});
@@ -97,7 +99,10 @@ RunState run_bursts(const std::vector<ArrivingFrame>& frames, const std::vector<
     size_t end = next;
     while (end < frames.size() && end - next < wanted && frames[end].side == frames[next].side) ++end;
     pkts.clear();
-    for (size_t i = next; i < end; ++i) pkts.push_back(to_mbuf(frames[i].bytes));
+    for (size_t i = next; i < end; ++i) {
+      pkts.push_back(to_mbuf(frames[i].bytes));
+      pkts.back()->ol_flags = frames[i].ol_flags;
+    }
     verdicts.assign(pkts.size(), Verdict{});
     ExtraPackets extra;
     process_burst(h.ctx, frames[next].side, pkts.data(), static_cast<unsigned>(pkts.size()), verdicts.data(), extra);
@@ -171,6 +176,93 @@ Bytes neighbor_advertisement(const Ipv6Addr& target, const rte_ether_addr& targe
   return uplink_in(icmpv6_packet(target, addrs::broker_v6, 255, 136, 0, body));
 }
 
+// A client's frame for `inner` through `tunnel` with its outer IPv4 header edited first;
+// `udp_tail`: bytes inside the IPv4 packet after the UDP datagram (v6udpv4 only).
+template <typename Edit>
+Bytes edited_client_frame(const TunnelEntry& tunnel, const Bytes& inner, Edit&& edit, const Bytes& udp_tail = {}) {
+  Ipv4Header h;
+  h.src = tunnel.client_v4;
+  h.dst = tunnel.server_v4;
+  h.id = 7;
+  h.proto = tunnel.mode == TunnelMode::V6UDPV4 ? 17 : 41;
+  edit(h);
+  Bytes payload = inner;
+  if (tunnel.mode == TunnelMode::V6UDPV4) payload = concat(udp(tunnel.client_port, tunnel.server_port, inner), udp_tail);
+  return ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4, ipv4(h, payload));
+}
+
+// `frame` (Ethernet + option-free IPv4) with the 16-bit field at `offset` into the IPv4
+// header set to `value` and the header checksum made right again.
+Bytes with_ipv4_field(Bytes frame, size_t offset, uint16_t value) {
+  uint8_t* ip = frame.data() + 14;
+  ip[offset] = static_cast<uint8_t>(value >> 8);
+  ip[offset + 1] = static_cast<uint8_t>(value);
+  ip[10] = ip[11] = 0;
+  const uint16_t sum = internet_checksum(ip, 20);
+  ip[10] = static_cast<uint8_t>(sum >> 8);
+  ip[11] = static_cast<uint8_t>(sum);
+  return frame;
+}
+
+// The edges of decap_fast.hpp's recognition, around one tunnel's ordinary data frame.
+void fast_decap_edges(const TunnelEntry& t, const std::function<void(Bytes, uint64_t)>& v4) {
+  const Bytes inner = udp6_packet(t.client_v6, addrs::internet_host, 64, 40);
+  const Bytes frame = client_frame(t, inner);
+  const bool udp_mode = t.mode == TunnelMode::V6UDPV4;
+  const size_t inner_at = 14 + 20 + (udp_mode ? 8 : 0);
+  auto flags = [&](uint16_t f) { return edited_client_frame(t, inner, [f](Ipv4Header& h) { h.flags_fragment = f; }); };
+  v4(flags(0x4000), 0);  // DF: ordinary
+  v4(flags(0x8000), 0);  // the reserved bit: not looked at
+  v4(flags(0x2000), 0);  // more fragments
+  v4(flags(0x0001), 0);  // a later fragment
+  v4(flags(0x1000), 0);  // a later fragment, offset's top bit
+  v4(concat(frame, Bytes(6, 0)), 0);  // Ethernet padding
+  v4(client_frame(t, concat(inner, Bytes{9, 9, 9, 9})), 0);  // bytes after the inner packet
+  Bytes bad_sum = frame;
+  bad_sum[14 + 10] ^= 0x5A;
+  for (uint64_t verdict : {RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD, RTE_MBUF_F_RX_IP_CKSUM_NONE}) {
+    v4(frame, verdict);
+    v4(bad_sum, verdict);
+  }
+  v4(frame, RTE_MBUF_F_RX_L4_CKSUM_BAD);
+  v4(frame, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+  // Total length: below the header, below the header and an IPv6 header, cutting the inner
+  // packet short, beyond the frame.
+  const auto total = static_cast<uint16_t>(frame.size() - 14);
+  for (uint16_t len : {uint16_t{10}, uint16_t{19}, uint16_t{20}, static_cast<uint16_t>(inner_at - 14 + 39),
+                       static_cast<uint16_t>(total - 1), static_cast<uint16_t>(total + 1)}) {
+    v4(with_ipv4_field(frame, 2, len), 0);
+  }
+  v4(with_ipv4_field(frame, 0, 0x4600), 0);  // IHL 6 without the option's bytes
+  v4(with_ipv4_field(frame, 0, 0x5500), 0);  // version 5
+  v4(with_ipv4_field(frame, 16, 0xC000), 0);  // to 192.0.x.x: another address
+  v4(with_ipv4_field(with_ipv4_field(frame, 16, 0xFFFF), 18, 0xFFFF), 0);  // limited broadcast
+  Bytes not_ipv4 = frame;
+  not_ipv4[12] = 0x86;
+  not_ipv4[13] = 0xDD;
+  v4(not_ipv4, 0);
+  Bytes inner_v4 = frame;
+  inner_v4[inner_at] = 0x45;
+  v4(inner_v4, 0);
+  v4(client_frame(t, udp6_packet(Ipv6Addr::parse("fe80::2").value(), addrs::internet_host, 64, 40)), 0);
+  v4(client_frame(t, udp6_packet(t.client_v6, Ipv6Addr::parse("2001:db8:ffff::99").value(), 64, 40)), 0);  // on-link
+  v4(client_frame(t, udp6_packet(t.client_v6, Ipv6Addr::parse("febf::1").value(), 64, 40)), 0);  // link-local's edge
+  v4(client_frame(t, udp6_packet(t.client_v6, Ipv6Addr::parse("fec0::1").value(), 64, 40)), 0);  // past it
+  v4(client_frame(t, icmpv6_packet(t.client_v6, addrs::internet_host, 64, 1, 0, Bytes(8, 0))), 0);
+  if (udp_mode) {
+    v4(edited_client_frame(t, inner, [](Ipv4Header&) {}, Bytes{7, 7, 7}), 0);  // bytes after the datagram
+    Bytes other_port = frame;
+    other_port[14 + 20 + 3] ^= 1;
+    v4(other_port, 0);
+    for (uint16_t len : {uint16_t{7}, uint16_t{8}, uint16_t{8 + 39}, static_cast<uint16_t>(total - 20 + 1)}) {
+      Bytes b = frame;
+      b[14 + 20 + 4] = static_cast<uint8_t>(len >> 8);
+      b[14 + 20 + 5] = static_cast<uint8_t>(len);
+      v4(b, 0);
+    }
+  }
+}
+
 Ipv6Addr inside(const TunnelEntry& t) {
   Ipv6Addr a = t.prefix;
   a.bytes[15] = 0x42;
@@ -232,6 +324,9 @@ std::vector<ArrivingFrame> frame_catalog() {
   v6(neighbor_advertisement(addrs::v6_gateway, mac("02:00:00:00:99:02")));
   v6(neighbor_advertisement(addrs::v6_gateway, addrs::v6_gateway_mac));
   v6(ethernet(addrs::v6_port_mac, addrs::v6_gateway_mac, 0x88CC, Bytes(46, 0)));  // LLDP
+  auto v4_flagged = [&](Bytes b, uint64_t ol_flags) { out.push_back({Side::Ipv4, std::move(b), ol_flags}); };
+  fast_decap_edges(tunnels::proto41_host(), v4_flagged);
+  fast_decap_edges(tunnels::udp_slash48(), v4_flagged);
   // Truncations of the first tunnel frame of each side.
   const Bytes whole4 = out.front().bytes;
   const Bytes whole6 = uplink_in(udp6_packet(addrs::internet_host, tunnels::proto41_host().client_v6, 64, 40));

@@ -15,6 +15,7 @@ namespace tsp::dp::test {
 struct ArrivingFrame {
   Side side = Side::Ipv4;
   Bytes bytes;
+  uint64_t ol_flags = 0;  // as a NIC would set them (checksum verdicts)
 };
 
 // Runs `frames` through a fresh PipelineHarness one by one (process_packet), then through
@@ -28,7 +29,8 @@ std::string burst_vs_single(const std::vector<ArrivingFrame>& frames, const std:
 // Frames of every kind the pipeline tells apart, both ports: tunnel data of each test tunnel
 // (its /128 and its prefix), keepalives, spoofed sources, loops, hop limit 1, too big, for the
 // broker, link-local and multicast, fragments, bad checksums, ARP, neighbor discovery, other
-// ethertypes, truncations.
+// ethertypes, truncations; and the edges of the burst path's one-look recognition of tunnel
+// data (decap_fast.hpp): flags, lengths, padding, NIC checksum verdicts.
 std::vector<ArrivingFrame> frame_catalog();
 
 }  // namespace tsp::dp::test

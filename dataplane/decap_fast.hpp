@@ -1,0 +1,161 @@
+// The common case of a frame from the IPv4 port, recognised in one look: tunnel data (protocol
+// 41, or UDP to our port) addressed to us, option-free and unfragmented, carrying a well-formed
+// IPv6 packet that a router forwards (hop limit above 1, not ICMPv6, no link-local, multicast
+// or on-link address). The burst path (pipeline.cpp) decapsulates such a frame in straight
+// line once its tunnel is known; every other frame, and any frame whose tunnel-dependent
+// checks fail, goes through classify_ipv4_port and decapsulate, the reference path.
+//
+// Why not classify first: the reference classifier decides among every kind of frame field
+// by field and describes its answer through memory. Here a few word-sized loads and masked
+// compares settle the whole outer header at once, and the frame is described only if it
+// qualifies. test_dp_pipeline_burst and fuzz_dp_pipeline check that the two paths agree.
+#pragma once
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/byte_order.hpp"
+#include "dataplane/classify.hpp"
+#include "dataplane/dataplane.hpp"
+#include "shared/tunnel_table.hpp"
+
+namespace tsp::dp {
+
+namespace decap_fast_detail {
+
+template <typename T>
+[[gnu::always_inline]] inline T load(const uint8_t* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Bytes as a little-endian load sees them: byte k of the word is bits 8k..8k+7.
+constexpr uint64_t bytes_le(uint8_t b0, uint8_t b1 = 0, uint8_t b2 = 0, uint8_t b3 = 0) noexcept {
+  return uint64_t{b0} | uint64_t{b1} << 8 | uint64_t{b2} << 16 | uint64_t{b3} << 24;
+}
+
+// The one's-complement sum of an option-free IPv4 header is 0xFFFF: three loads added with
+// end-around carries, then folded. Every step keeps the sum modulo 0xFFFF, and after these
+// folds it lies in 0..0x10001, where only 0xFFFF is a multiple of 0xFFFF other than 0 (which
+// only an all-zero header sums to): the test needs no further fold.
+[[gnu::always_inline]] inline bool option_free_checksum_ok(const uint8_t* ip) noexcept {
+  const uint64_t a = load<uint64_t>(ip);
+  const uint64_t c = load<uint32_t>(ip + 16);
+  uint64_t s = a + load<uint64_t>(ip + 8);
+  s += s < a;
+  s += c;
+  s += s < c;
+  s = (s & 0xFFFFFFFFu) + (s >> 32);
+  s = (s & 0xFFFFu) + (s >> 16);
+  s = (s & 0xFFFFu) + (s >> 16);
+  return s == 0xFFFF;
+}
+
+// A 64-bit word whose first n (0..64) bits are set.
+constexpr uint64_t leading_ones(unsigned n) noexcept { return n == 0 ? 0 : ~uint64_t{0} << (64 - n); }
+
+}  // namespace decap_fast_detail
+
+// What the recognition needs from the configuration, in the frame's byte order, read once per
+// burst (the frames' bytes are written through pointers the compiler must assume alias it).
+struct FastDecapConfig {
+  uint32_t ipv4_address;  // as the frame carries it
+  uint16_t udp_port;      // as the frame carries it
+  uint64_t onlink_hi, onlink_lo;            // the uplink's prefix, masked, as two loads of it read
+  uint64_t onlink_mask_hi, onlink_mask_lo;  // its mask, likewise
+
+  explicit FastDecapConfig(const DataplaneConfig& cfg) noexcept
+      : ipv4_address(be32(cfg.ipv4_address.value)), udp_port(be16(cfg.udp_port)) {
+    const unsigned len = cfg.ipv6_prefix_len > 128 ? 128 : cfg.ipv6_prefix_len;
+    onlink_mask_hi = be64(decap_fast_detail::leading_ones(len >= 64 ? 64 : len));
+    onlink_mask_lo = be64(decap_fast_detail::leading_ones(len <= 64 ? 0 : len - 64));
+    const uint8_t* addr = cfg.ipv6_address.bytes.data();
+    onlink_hi = decap_fast_detail::load<uint64_t>(addr) & onlink_mask_hi;
+    onlink_lo = decap_fast_detail::load<uint64_t>(addr + 8) & onlink_mask_lo;
+  }
+};
+
+// A frame the fast path can finish once it has the tunnel of its key.
+struct FastDecapFrame {
+  uint32_t ip_offset = 0;  // where the inner IPv6 header starts in the frame
+  uint32_t ip_len = 0;     // the inner packet's length (it may be followed by padding)
+};
+
+// True, with `key` and `out` filled in, if `m` is tunnel data of the common case (see the
+// top); false, having changed nothing but perhaps `key`, for anything else.
+[[gnu::always_inline]] inline bool recognise_fast_decap(const FastDecapConfig& c, const rte_mbuf* m,
+                                                        TunnelTable::DecapKey& key, FastDecapFrame& out) noexcept {
+  using namespace decap_fast_detail;
+  constexpr uint32_t kSmallest = kEthernetHeaderLen + kIpv4HeaderLen + kIpv6HeaderLen;
+  const uint32_t frame_len = rte_pktmbuf_data_len(m);
+  if (m->nb_segs != 1 || frame_len < kSmallest) return false;
+  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+
+  // Bytes 12..19: ethertype IPv4, version 4 with no options; total length. Bytes 20..23:
+  // no fragmentation (DF allowed), the protocol. Bytes 30..33: our address.
+  const uint64_t eth_ip = load<uint64_t>(p + 12);
+  const uint32_t frag_proto = load<uint32_t>(p + 20) & static_cast<uint32_t>(bytes_le(0x3F, 0xFF, 0x00, 0xFF));
+  if ((eth_ip & 0xFFFFFF) != bytes_le(0x08, 0x00, 0x45) || load<uint32_t>(p + 30) != c.ipv4_address) return false;
+  const uint64_t ip_cksum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+      (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && !option_free_checksum_ok(p + kEthernetHeaderLen))) {
+    return false;
+  }
+  const int32_t total_len = be16(static_cast<uint16_t>(eth_ip >> 32));
+  if (static_cast<uint32_t>(total_len) > frame_len - kEthernetHeaderLen) return false;
+  const int32_t payload_len = total_len - static_cast<int32_t>(kIpv4HeaderLen);
+
+  int32_t inner_len;
+  if (frag_proto == bytes_le(0, 0, 0, IPPROTO_IPV6)) {
+    key.mode = TunnelMode::V6V4;
+    key.src_port = 0;
+    out.ip_offset = kEthernetHeaderLen + kIpv4HeaderLen;
+    inner_len = payload_len;
+  } else if (frag_proto == bytes_le(0, 0, 0, IPPROTO_UDP)) {
+    // Source port, destination port, length; the checksum is optional over IPv4 and not ours
+    // to check unless a NIC did.
+    const uint64_t udp = load<uint64_t>(p + kEthernetHeaderLen + kIpv4HeaderLen);
+    const int32_t udp_len = be16(static_cast<uint16_t>(udp >> 32));
+    if (static_cast<uint16_t>(udp >> 16) != c.udp_port || udp_len > payload_len ||
+        (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+      return false;
+    }
+    key.mode = TunnelMode::V6UDPV4;
+    key.src_port = be16(static_cast<uint16_t>(udp));
+    out.ip_offset = kEthernetHeaderLen + kIpv4HeaderLen + kUdpHeaderLen;
+    inner_len = udp_len - static_cast<int32_t>(kUdpHeaderLen);
+  } else {
+    return false;
+  }
+  if (inner_len < static_cast<int32_t>(kIpv6HeaderLen)) return false;
+
+  // The inner header: version 6, a length that fits, hop limit above 1, not ICMPv6 (keepalives
+  // and errors); source not link-local; destination neither link-local, multicast nor on-link.
+  const uint8_t* ip = p + out.ip_offset;
+  const uint64_t first = load<uint64_t>(ip);
+  const uint32_t ip_len = kIpv6HeaderLen + be16(static_cast<uint16_t>(first >> 32));
+  const auto next_header = static_cast<uint8_t>(first >> 48);
+  const auto hop_limit = static_cast<uint8_t>(first >> 56);
+  if ((first & 0xF0) != 0x60 || ip_len > static_cast<uint32_t>(inner_len) || hop_limit <= 1 ||
+      next_header == IPPROTO_ICMPV6) {
+    return false;
+  }
+  constexpr uint64_t kLinkLocalMask = bytes_le(0xFF, 0xC0), kLinkLocal = bytes_le(0xFE, 0x80);
+  const uint64_t src_hi = load<uint64_t>(ip + 8);
+  const uint64_t dst_hi = load<uint64_t>(ip + 24);
+  const uint64_t dst_lo = load<uint64_t>(ip + 32);
+  if ((src_hi & kLinkLocalMask) == kLinkLocal || (dst_hi & kLinkLocalMask) == kLinkLocal ||
+      static_cast<uint8_t>(dst_hi) == 0xFF ||
+      ((dst_hi & c.onlink_mask_hi) == c.onlink_hi && (dst_lo & c.onlink_mask_lo) == c.onlink_lo)) {
+    return false;
+  }
+  key.outer_src = Ipv4Addr{be32(load<uint32_t>(p + 26))};
+  out.ip_len = ip_len;
+  return true;
+}
+
+}  // namespace tsp::dp

@@ -1,0 +1,176 @@
+// The burst path's one-look recognition of ordinary tunnel data (dataplane/decap_fast.hpp).
+// test_dp_pipeline_burst shows that the burst path gives the reference path's results on every
+// frame; a recognition that refused too much would pass it too, only slower. These cases pin
+// down which frames it takes, what it reads from them, and its checksum.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <vector>
+
+#include "dataplane/checksum.hpp"
+#include "dataplane/decap_fast.hpp"
+#include "tests/unit/dp_test_support.hpp"
+
+using namespace tsp;
+using namespace tsp::dp;
+using namespace tsp::dp::test;
+
+namespace {
+
+struct Recognised {
+  bool fast = false;
+  TunnelTable::DecapKey key;
+  FastDecapFrame frame;
+};
+
+Recognised recognise(const DataplaneConfig& cfg, const Bytes& bytes, uint64_t ol_flags = 0) {
+  rte_mbuf* m = to_mbuf(bytes);
+  m->ol_flags = ol_flags;
+  Recognised r;
+  r.fast = recognise_fast_decap(FastDecapConfig(cfg), m, r.key, r.frame);
+  rte_pktmbuf_free(m);
+  return r;
+}
+
+Bytes with_byte(Bytes b, size_t at, uint8_t value) {
+  b[at] = value;
+  return b;
+}
+
+// `t`'s frame for `inner` with these flags and fragment offset in its outer header.
+Bytes with_flags(const TunnelEntry& t, const Bytes& inner, uint16_t flags_fragment) {
+  Ipv4Header h;
+  h.src = t.client_v4;
+  h.dst = t.server_v4;
+  h.proto = t.mode == TunnelMode::V6UDPV4 ? 17 : 41;
+  h.flags_fragment = flags_fragment;
+  const Bytes payload = t.mode == TunnelMode::V6UDPV4 ? udp(t.client_port, t.server_port, inner) : inner;
+  return ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4, ipv4(h, payload));
+}
+
+Bytes frame_to(const TunnelEntry& t, const char* inner_dst) {
+  return client_frame(t, udp6_packet(t.client_v6, Ipv6Addr::parse(inner_dst).value(), 64, 40));
+}
+
+}  // namespace
+
+TEST_CASE("decap_fast: the ordinary frames are taken, with their key and inner packet", "[dp][decap_fast]") {
+  const DataplaneConfig cfg = test_config();
+  for (const TunnelEntry& t : {tunnels::proto41_host(), tunnels::udp_slash48()}) {
+    const bool udp_mode = t.mode == TunnelMode::V6UDPV4;
+    const Bytes inner = udp6_packet(t.client_v6, addrs::internet_host, 64, 40);
+    const Bytes frame = client_frame(t, inner);
+    const uint32_t inner_at = udp_mode ? 42 : 34;
+    Bytes bad_sum = frame;
+    bad_sum[14 + 10] ^= 0x5A;
+    struct Case {
+      const char* name;
+      Bytes bytes;
+      uint64_t ol_flags;
+    };
+    const std::vector<Case> cases = {
+        {"ordinary", frame, 0},
+        {"DF and the reserved bit set", with_flags(t, inner, 0xC000), 0},
+        {"Ethernet padding", concat(frame, Bytes(6, 0)), 0},
+        {"a bad sum the NIC calls good", bad_sum, RTE_MBUF_F_RX_IP_CKSUM_GOOD},
+        {"a bad sum the NIC verified otherwise", bad_sum, RTE_MBUF_F_RX_IP_CKSUM_NONE},
+        {"a site-local destination (fec0::/10 is not link-local)", frame_to(t, "fec0::1"), 0},
+        {"a destination beside the broker's /64", frame_to(t, "2001:db8:fffe::1"), 0},
+    };
+    for (const Case& c : cases) {
+      INFO(describe(t) << ": " << c.name);
+      const Recognised r = recognise(cfg, c.bytes, c.ol_flags);
+      REQUIRE(r.fast);
+      CHECK(r.key.mode == t.mode);
+      CHECK(r.key.outer_src == t.client_v4);
+      CHECK(r.key.src_port == (udp_mode ? t.client_port : 0));
+      CHECK(r.frame.ip_offset == inner_at);
+      CHECK(r.frame.ip_len == 40 + 8 + 40);
+    }
+    // Trailing bytes inside the IPv4 packet (or the datagram) after the inner packet.
+    const Recognised r = recognise(cfg, client_frame(t, concat(inner, Bytes{9, 9, 9, 9})));
+    REQUIRE(r.fast);
+    CHECK(r.frame.ip_len == 40 + 8 + 40);
+  }
+}
+
+TEST_CASE("decap_fast: everything else is left to the reference path", "[dp][decap_fast]") {
+  const DataplaneConfig cfg = test_config();
+  for (const TunnelEntry& t : {tunnels::proto41_host(), tunnels::udp_slash48()}) {
+    const Bytes inner = udp6_packet(t.client_v6, addrs::internet_host, 64, 40);
+    const Bytes frame = client_frame(t, inner);
+    const size_t inner_at = t.mode == TunnelMode::V6UDPV4 ? 42 : 34;
+    Bytes bad_sum = frame;
+    bad_sum[14 + 10] ^= 0x5A;
+    struct Case {
+      const char* name;
+      Bytes bytes;
+      uint64_t ol_flags;
+    };
+    const std::vector<Case> cases = {
+        {"a bad header checksum", bad_sum, 0},
+        {"a header the NIC calls bad", frame, RTE_MBUF_F_RX_IP_CKSUM_BAD},
+        {"a datagram the NIC calls bad", frame, RTE_MBUF_F_RX_L4_CKSUM_BAD},
+        {"cut one byte short", Bytes(frame.begin(), frame.end() - 1), 0},
+        {"an inner source that is link-local", client_frame(t, udp6_packet(Ipv6Addr::parse("fe80::2").value(),
+                                                                           addrs::internet_host, 64, 40)), 0},
+        {"a link-local destination at the edge of fe80::/10", frame_to(t, "febf::1"), 0},
+        {"a multicast destination", frame_to(t, "ff0e::1"), 0},
+        {"an on-link destination", frame_to(t, "2001:db8:ffff::99"), 0},
+        {"hop limit 1", client_frame(t, udp6_packet(t.client_v6, addrs::internet_host, 1, 40)), 0},
+        {"ICMPv6", client_frame(t, icmpv6_packet(t.client_v6, addrs::internet_host, 64, 1, 0, Bytes(8, 0))), 0},
+        {"inner version 4", with_byte(frame, inner_at, 0x45), 0},
+        {"more fragments", with_flags(t, inner, 0x2000), 0},
+        {"a later fragment", with_flags(t, inner, 0x1000), 0},
+    };
+    for (const Case& c : cases) {
+      INFO(describe(t) << ": " << c.name);
+      // A datagram checksum verdict only matters to UDP.
+      const bool expect_fast = c.ol_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD && t.mode == TunnelMode::V6V4;
+      CHECK(recognise(cfg, c.bytes, c.ol_flags).fast == expect_fast);
+    }
+  }
+
+  SECTION("an on-link prefix longer than /64") {
+    DataplaneConfig narrow = test_config();
+    narrow.ipv6_prefix_len = 120;
+    const TunnelEntry t = tunnels::proto41_host();
+    CHECK_FALSE(recognise(narrow, frame_to(t, "2001:db8:ffff::42")).fast);
+    CHECK(recognise(narrow, frame_to(t, "2001:db8:ffff::1:42")).fast);
+  }
+
+  SECTION("a frame in two segments, even with all of its packet in the first") {
+    const TunnelEntry t = tunnels::proto41_host();
+    const Bytes frame = client_frame(t, udp6_packet(t.client_v6, addrs::internet_host, 64, 40));
+    rte_mbuf* head = to_mbuf(frame);
+    REQUIRE(rte_pktmbuf_chain(head, to_mbuf(Bytes(6, 0))) == 0);  // padding in a segment of its own
+    TunnelTable::DecapKey key;
+    FastDecapFrame out;
+    CHECK_FALSE(recognise_fast_decap(FastDecapConfig(cfg), head, key, out));
+    rte_pktmbuf_free(head);
+  }
+}
+
+TEST_CASE("decap_fast: the header checksum agrees with the reference sum", "[dp][decap_fast]") {
+  std::mt19937_64 rng(7);
+  rte_ipv4_hdr h;
+  auto* bytes = reinterpret_cast<uint8_t*>(&h);
+  for (int i = 0; i < 200000; ++i) {
+    for (size_t k = 0; k < sizeof h; ++k) bytes[k] = static_cast<uint8_t>(rng());
+    h.version_ihl = RTE_IPV4_VHL_DEF;
+    if (i % 2 == 0) {  // a right sum, or one bit off it
+      h.hdr_checksum = 0;
+      h.hdr_checksum = static_cast<uint16_t>(~rte_raw_cksum(&h, sizeof h));
+      if (i % 4 == 0) bytes[rng() % sizeof h] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    }
+    const bool expected = rte_raw_cksum(&h, sizeof h) == 0xFFFF;
+    if (decap_fast_detail::option_free_checksum_ok(bytes) != expected) {
+      FAIL("header " << hex(Bytes(bytes, bytes + sizeof h)) << ": reference says " << expected);
+    }
+  }
+  // Sums that carry out of every word.
+  std::memset(&h, 0xFF, sizeof h);
+  CHECK(decap_fast_detail::option_free_checksum_ok(bytes));
+  h.hdr_checksum = 0xFEFF;  // one less in the last word: 0xFFFE
+  CHECK_FALSE(decap_fast_detail::option_free_checksum_ok(bytes));
+}
