@@ -20,23 +20,14 @@
 #include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/dataplane.hpp"
+#include "dataplane/frame_words.hpp"
 #include "shared/tunnel_table.hpp"
 
 namespace tsp::dp {
 
 namespace decap_fast_detail {
 
-template <typename T>
-[[gnu::always_inline]] inline T load(const uint8_t* p) noexcept {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// Bytes as a little-endian load sees them: byte k of the word is bits 8k..8k+7.
-constexpr uint64_t bytes_le(uint8_t b0, uint8_t b1 = 0, uint8_t b2 = 0, uint8_t b3 = 0) noexcept {
-  return uint64_t{b0} | uint64_t{b1} << 8 | uint64_t{b2} << 16 | uint64_t{b3} << 24;
-}
+using namespace frame_words;
 
 // The one's-complement sum of an option-free IPv4 header is 0xFFFF: three loads added with
 // end-around carries, then folded. Every step keeps the sum modulo 0xFFFF, and after these
@@ -55,9 +46,6 @@ constexpr uint64_t bytes_le(uint8_t b0, uint8_t b1 = 0, uint8_t b2 = 0, uint8_t 
   return s == 0xFFFF;
 }
 
-// A 64-bit word whose first n (0..64) bits are set.
-constexpr uint64_t leading_ones(unsigned n) noexcept { return n == 0 ? 0 : ~uint64_t{0} << (64 - n); }
-
 }  // namespace decap_fast_detail
 
 // What the recognition needs from the configuration, in the frame's byte order, read once per
@@ -71,11 +59,11 @@ struct FastDecapConfig {
   explicit FastDecapConfig(const DataplaneConfig& cfg) noexcept
       : ipv4_address(be32(cfg.ipv4_address.value)), udp_port(be16(cfg.udp_port)) {
     const unsigned len = cfg.ipv6_prefix_len > 128 ? 128 : cfg.ipv6_prefix_len;
-    onlink_mask_hi = be64(decap_fast_detail::leading_ones(len >= 64 ? 64 : len));
-    onlink_mask_lo = be64(decap_fast_detail::leading_ones(len <= 64 ? 0 : len - 64));
+    onlink_mask_hi = be64(frame_words::leading_ones(len >= 64 ? 64 : len));
+    onlink_mask_lo = be64(frame_words::leading_ones(len <= 64 ? 0 : len - 64));
     const uint8_t* addr = cfg.ipv6_address.bytes.data();
-    onlink_hi = decap_fast_detail::load<uint64_t>(addr) & onlink_mask_hi;
-    onlink_lo = decap_fast_detail::load<uint64_t>(addr + 8) & onlink_mask_lo;
+    onlink_hi = frame_words::load<uint64_t>(addr) & onlink_mask_hi;
+    onlink_lo = frame_words::load<uint64_t>(addr + 8) & onlink_mask_lo;
   }
 };
 
@@ -144,12 +132,10 @@ struct FastDecapFrame {
       next_header == IPPROTO_ICMPV6) {
     return false;
   }
-  constexpr uint64_t kLinkLocalMask = bytes_le(0xFF, 0xC0), kLinkLocal = bytes_le(0xFE, 0x80);
   const uint64_t src_hi = load<uint64_t>(ip + 8);
   const uint64_t dst_hi = load<uint64_t>(ip + 24);
   const uint64_t dst_lo = load<uint64_t>(ip + 32);
-  if ((src_hi & kLinkLocalMask) == kLinkLocal || (dst_hi & kLinkLocalMask) == kLinkLocal ||
-      static_cast<uint8_t>(dst_hi) == 0xFF ||
+  if (is_link_local(src_hi) || is_link_local(dst_hi) || is_multicast(dst_hi) ||
       ((dst_hi & c.onlink_mask_hi) == c.onlink_hi && (dst_lo & c.onlink_mask_lo) == c.onlink_lo)) {
     return false;
   }

@@ -1,11 +1,11 @@
-// The common case of encapsulate() in straight-line code, for process_burst: a data packet
-// from the uplink into a tunnel whose client is reached through the IPv4 side's gateway, with
-// nothing to answer, drop or ask. It first checks every condition under which the reference
-// path would do something else (drop, error, on-link next hop, unknown MAC) and, if any
-// holds, returns false having changed nothing; the caller then runs the reference path.
-// Otherwise it writes exactly what the reference path would (frame bytes, counters, IPv4 id)
-// and returns true: test_dp_pipeline_burst and fuzz_dp_pipeline compare the two. Also the
-// pieces the decapsulating side's straight line (pipeline.cpp) shares with it.
+// The common case of decapsulate() and encapsulate() in straight-line code, for process_burst:
+// a data packet between a tunnel and the far side's gateway, with nothing to answer, drop or
+// ask, in a frame that decap_fast.hpp or encap_fast.hpp recognised. Each function first checks
+// the remaining conditions under which the reference path would do something else (drop,
+// error, exception, on-link next hop, unknown MAC) and, if any holds, returns false having
+// changed nothing; the caller then runs the reference path with the same lookups.
+// Otherwise it writes exactly what the reference path would (frame bytes, counters, stamps,
+// IPv4 id) and returns true: test_dp_pipeline_burst and fuzz_dp_pipeline compare the two.
 //
 // What makes it cheaper: no calls, the gateway's Ethernet header built once per burst, the
 // worker's decap/encap totals summed in registers and added once per burst.
@@ -21,6 +21,8 @@
 #include "dataplane/addr_match.hpp"
 #include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
+#include "dataplane/decap.hpp"
+#include "dataplane/decap_fast.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/encap.hpp"
 #include "dataplane/neighbor_resolve.hpp"
@@ -79,18 +81,44 @@ struct ForwardSums {
   m->pkt_len = new_front + len;
 }
 
-// encapsulate(ctx, m, {dst_tunnel, src_tunnel}) for a packet into a tunnel whose client is
-// reached through the IPv4 side's gateway. `to_gateway`: the IPv4 side's GatewayHeader.
-[[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, rte_mbuf* m, const TunnelEntry* tunnel,
-                                                  const TunnelEntry* src_tunnel, GatewayHeader& to_gateway,
+// decapsulate(ctx, m, frame, found) for a frame decap_fast.hpp recognised as `f`, whose
+// lookups `found` are done (the loop check among them, when the tunnel is known): the
+// tunnel-dependent checks (a tunnel, no loop, the inner source among the tunnel's addresses,
+// the gateway's MAC known) and what decapsulate would then write. `to_gateway`: the IPv6
+// side's GatewayHeader.
+[[gnu::always_inline]] inline bool try_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
+                                                  const DecapLookups& found, GatewayHeader& to_gateway,
                                                   ForwardSums& sums) noexcept {
-  if (tunnel == nullptr || src_tunnel != nullptr) return false;
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen);
-  const uint32_t ip_len = rte_pktmbuf_pkt_len(m) - kEthernetHeaderLen;
+  const TunnelEntry* tunnel = found.tunnel;
+  if (tunnel == nullptr || found.inner_dst_tunnel != nullptr) return false;
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, f.ip_offset);
+  if (!source_belongs_to(*tunnel, ip->src_addr)) return false;
+  const rte_ether_hdr* header = to_gateway.get(ctx);
+  if (header == nullptr) return false;
+
+  const TunnelTable& table = *ctx.table;
+  if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
+  ctx.counters->tunnel_in(tunnel->id, f.ip_len);
+  --ip->hop_limits;
+  reframe(m, f.ip_offset, kEthernetHeaderLen, f.ip_len);
+  std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
+  ++sums.packets;
+  sums.bytes += f.ip_len;
+  return true;
+}
+
+// encapsulate(ctx, m, found) for a frame encap_fast.hpp recognised, carrying an IPv6 packet of
+// `ip_len` bytes: the tunnel-dependent checks (a route, no tunnel's source, an MTU that fits,
+// a client reached through the IPv4 side's gateway, whose MAC is known) and what encapsulate
+// would then write. `to_gateway`: the IPv4 side's GatewayHeader.
+[[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_len,
+                                                  const EncapLookups& found, GatewayHeader& to_gateway,
+                                                  ForwardSums& sums) noexcept {
+  const TunnelEntry* tunnel = found.dst_tunnel;
+  if (tunnel == nullptr || found.src_tunnel != nullptr) return false;
   const DataplaneConfig& cfg = *ctx.cfg;
   const uint32_t front = tunnel_front_len(tunnel->mode);
-  if (ipv6_is_link_local(ip->src_addr) || ipv6_is_multicast(ip->src_addr) || ip->hop_limits <= 1 ||
-      ip_len > tunnel->mtu || points_back_at_us(cfg, *tunnel) ||
+  if (ip_len > tunnel->mtu || points_back_at_us(cfg, *tunnel) ||
       ipv4_in_subnet(tunnel->client_v4, cfg.ipv4_address, cfg.ipv4_prefix_len) ||
       rte_pktmbuf_headroom(m) + kEthernetHeaderLen < front) {
     return false;
@@ -98,7 +126,7 @@ struct ForwardSums {
   const rte_ether_hdr* header = to_gateway.get(ctx);
   if (header == nullptr) return false;
 
-  --ip->hop_limits;
+  --rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen)->hop_limits;
   reframe(m, kEthernetHeaderLen, front, ip_len);
   std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
   write_tunnel_header(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEthernetHeaderLen), *tunnel, ip_len,

@@ -8,6 +8,7 @@
 #include "dataplane/classify.hpp"
 #include "dataplane/decap.hpp"
 #include "dataplane/decap_fast.hpp"
+#include "dataplane/encap_fast.hpp"
 #include "dataplane/encap.hpp"
 #include "dataplane/fast_path.hpp"
 #include "dataplane/neighbor_resolve.hpp"
@@ -63,48 +64,25 @@ Verdict from_ipv6_port(PipelineContext& ctx, rte_mbuf* m, ExtraPackets& extra) n
   return other_ipv6_frame(ctx, m, frame);
 }
 
-Ipv6Addr address_at(const uint8_t* p) noexcept {
-  Ipv6Addr a;
-  std::memcpy(a.bytes.data(), p, 16);
-  return a;
-}
-
-// The answer to a lookup the site filter made unnecessary: a slot that stays nullptr.
-const TunnelEntry* const kNoEntry = nullptr;
-
-// A frame that decap_fast.hpp recognised, once its tunnel is known: the tunnel-dependent
-// checks of decapsulate (RFC 6324 loop check, the inner source against the tunnel's
-// addresses, the gateway's MAC) and, if all pass, what decapsulate would write, in straight
-// line. Otherwise decapsulate itself, with what was looked up.
-[[gnu::always_inline]] inline Verdict finish_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
-                                                        const TunnelEntry* tunnel, TunnelTable::SiteProbe inner_dst,
-                                                        GatewayHeader& to_gateway, ForwardSums& sums,
-                                                        ExtraPackets& extra) noexcept {
-  const TunnelTable& table = *ctx.table;
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, f.ip_offset);
-  DecapLookups found;
-  found.tunnel = tunnel;
-  if (tunnel != nullptr) {
-    // Nearly every inner destination is on the Internet, which the site filter rules out.
-    found.inner_dst_looked_up = true;
-    if (table.may_find_encap(inner_dst)) found.inner_dst_tunnel = table.find_encap(to_ipv6(ip->dst_addr));
-    const rte_ether_hdr* header;
-    if (found.inner_dst_tunnel == nullptr && source_belongs_to(*tunnel, ip->src_addr) &&
-        (header = to_gateway.get(ctx)) != nullptr) {
-      if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
-      ctx.counters->tunnel_in(tunnel->id, f.ip_len);
-      --ip->hop_limits;
-      reframe(m, f.ip_offset, kEthernetHeaderLen, f.ip_len);
-      std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
-      ++sums.packets;
-      sums.bytes += f.ip_len;
-      return transmit(Side::Ipv6);
-    }
-  }
+// The reference path for a frame whose fast path declined, with the lookups already made.
+// Its recognition guarantees the kinds (Tunnel, Forward); the other branches are not reached.
+Verdict decap_by_reference(PipelineContext& ctx, rte_mbuf* m, const DecapLookups& found, ExtraPackets& extra) noexcept {
   Ipv4PortFrame frame;
   classify_ipv4_port(*ctx.cfg, m, frame);
-  if (frame.kind != Ipv4PortFrame::Kind::Tunnel) return other_ipv4_frame(ctx, m, frame);  // not reached
+  if (frame.kind != Ipv4PortFrame::Kind::Tunnel) return other_ipv4_frame(ctx, m, frame);
   return decapsulate(ctx, m, frame, found, extra);
+}
+
+Verdict encap_by_reference(PipelineContext& ctx, rte_mbuf* m, const EncapLookups& found, ExtraPackets& extra) noexcept {
+  const Ipv6PortFrame frame = classify_ipv6_port(*ctx.cfg, m);
+  if (frame.kind != Ipv6PortFrame::Kind::Forward) return other_ipv6_frame(ctx, m, frame);
+  return encapsulate(ctx, m, found, extra);
+}
+
+// A frame that no recognition took: the reference path from the start.
+Verdict by_reference(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra) noexcept {
+  if (!contiguous(m)) return drop(ctx, DropReason::segmented_frame);
+  return from == Side::Ipv4 ? from_ipv4_port(ctx, m, extra) : from_ipv6_port(ctx, m, extra);
 }
 
 // Decapsulation of a burst: the frames of the common case (decap_fast.hpp) are recognised and
@@ -136,80 +114,83 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
 
   GatewayHeader to_gateway(Side::Ipv6);
   ForwardSums sums;
-  unsigned k = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    if (fast_frame[k] == i) {
-      verdicts[i] = finish_fast_decap(ctx, pkts[i], fast[k], tunnels[k], inner_dsts[k], to_gateway, sums, extra);
-      ++k;
-    } else if (!contiguous(pkts[i])) {
-      verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else {
-      verdicts[i] = from_ipv4_port(ctx, pkts[i], extra);
+  for (unsigned i = 0, k = 0; i < n; ++i) {
+    if (fast_frame[k] != i) {
+      verdicts[i] = by_reference(ctx, Side::Ipv4, pkts[i], extra);
+      continue;
     }
+    DecapLookups found;
+    found.tunnel = tunnels[k];
+    if (found.tunnel != nullptr) {
+      // RFC 6324 loop check: nearly every inner destination is on the Internet, which the
+      // site filter rules out without a lookup.
+      found.inner_dst_looked_up = true;
+      if (table.may_find_encap(inner_dsts[k])) {
+        found.inner_dst_tunnel = table.find_encap(
+            to_ipv6(rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, fast[k].ip_offset)->dst_addr));
+      }
+    }
+    verdicts[i] = try_fast_decap(ctx, pkts[i], fast[k], found, to_gateway, sums)
+                      ? transmit(Side::Ipv6)
+                      : decap_by_reference(ctx, pkts[i], found, extra);
+    ++k;
   }
   ctx.counters->decap.add(sums.packets);
   ctx.counters->decap_bytes.add(sums.bytes);
 }
 
-// Encapsulation of a burst: the route (destination) and spoofing (source) lookups of every
-// frame to forward go in one bulk call; a source goes only if the site filter cannot rule it
-// out (an Internet host's, nearly always, it does).
+// Encapsulation of a burst: the frames of the common case (encap_fast.hpp) are recognised,
+// their routes (destinations) and spoofing checks (sources) looked up in one bulk call; a
+// source goes only if the site filter cannot rule it out (an Internet host's, nearly always,
+// it does). Then every frame in order, as for decapsulation.
 void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                 ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
-  Ipv6PortFrame frames[kMaxBurst];
-  bool linear[kMaxBurst];
-  Ipv6Addr addrs[2 * kMaxBurst];  // the destination of each forwarded frame, then the sources that may be a tunnel's
-  const TunnelEntry* found_by_addr[2 * kMaxBurst];
-  TunnelTable::SiteProbe site_probes[kMaxBurst];
-  // Where each frame's answers will be: nullptr for a frame not to forward, &kNoEntry for a
-  // source the site filter ruled out.
-  const TunnelEntry* const* dst_tunnel_of[kMaxBurst];
-  const TunnelEntry* const* src_tunnel_of[kMaxBurst];
-  unsigned n_addrs = 0;
+  const FastEncapConfig fast_cfg(*ctx.cfg);
+  constexpr uint8_t kNoLookup = 0xFF;
+  uint32_t ip_lens[kMaxBurst];
+  TunnelTable::SiteProbe sources[kMaxBurst];
+  uint8_t source_slot[kMaxBurst];  // where the source's answer is in `found`, or kNoLookup
+  Ipv6Addr addrs[2 * kMaxBurst];   // the destination of each recognised frame, then the sources to look up
+  const TunnelEntry* found[2 * kMaxBurst];
+  uint8_t fast_frame[kMaxBurst + 1];  // the burst index of each; a sentinel after the last
+  unsigned n_fast = 0;
   for (unsigned i = 0; i < n; ++i) {
-    dst_tunnel_of[i] = nullptr;
-    linear[i] = contiguous(pkts[i]);
-    if (!linear[i]) continue;
-    frames[i] = classify_ipv6_port(*ctx.cfg, pkts[i]);
-    if (frames[i].kind != Ipv6PortFrame::Kind::Forward) continue;
+    const uint32_t ip_len = recognise_fast_encap(fast_cfg, pkts[i]);
+    if (ip_len == 0) continue;
     const auto* ip = rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen);
-    dst_tunnel_of[i] = &found_by_addr[n_addrs];
-    addrs[n_addrs++] = address_at(ip->dst_addr);
-    site_probes[i] = table.site_probe(ip->src_addr);
+    std::memcpy(addrs[n_fast].bytes.data(), ip->dst_addr, 16);
+    sources[n_fast] = table.site_probe(ip->src_addr);
+    ip_lens[n_fast] = ip_len;
+    fast_frame[n_fast++] = static_cast<uint8_t>(i);
   }
+  fast_frame[n_fast] = kMaxBurst;
   // The filter's words were prefetched above.
-  for (unsigned i = 0; i < n; ++i) {
-    if (dst_tunnel_of[i] == nullptr) continue;
-    if (table.may_find_encap(site_probes[i])) {
-      src_tunnel_of[i] = &found_by_addr[n_addrs];
-      addrs[n_addrs++] = address_at(rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, kEthernetHeaderLen)->src_addr);
-    } else {
-      src_tunnel_of[i] = &kNoEntry;
-    }
+  unsigned n_addrs = n_fast;
+  for (unsigned k = 0; k < n_fast; ++k) {
+    source_slot[k] = kNoLookup;
+    if (!table.may_find_encap(sources[k])) continue;
+    source_slot[k] = static_cast<uint8_t>(n_addrs);
+    std::memcpy(addrs[n_addrs++].bytes.data(),
+                rte_pktmbuf_mtod_offset(pkts[fast_frame[k]], const rte_ipv6_hdr*, kEthernetHeaderLen)->src_addr, 16);
   }
-  table.find_encap_bulk(addrs, n_addrs, found_by_addr);
-  for (unsigned i = 0; i < n; ++i) {
-    if (dst_tunnel_of[i] != nullptr && *dst_tunnel_of[i] != nullptr) {
-      ctx.counters->prefetch_tunnel((*dst_tunnel_of[i])->id);
-    }
+  table.find_encap_bulk(addrs, n_addrs, found);
+  for (unsigned k = 0; k < n_fast; ++k) {
+    if (found[k] != nullptr) ctx.counters->prefetch_tunnel(found[k]->id);
   }
 
   GatewayHeader to_gateway(Side::Ipv4);
   ForwardSums sums;
-  for (unsigned i = 0; i < n; ++i) {
-    if (dst_tunnel_of[i] != nullptr &&
-        try_fast_encap(ctx, pkts[i], *dst_tunnel_of[i], *src_tunnel_of[i], to_gateway, sums)) {
-      verdicts[i] = transmit(Side::Ipv4);
+  for (unsigned i = 0, k = 0; i < n; ++i) {
+    if (fast_frame[k] != i) {
+      verdicts[i] = by_reference(ctx, Side::Ipv6, pkts[i], extra);
       continue;
     }
-    if (!linear[i]) {
-      verdicts[i] = drop(ctx, DropReason::segmented_frame);
-    } else if (dst_tunnel_of[i] == nullptr) {
-      verdicts[i] = other_ipv6_frame(ctx, pkts[i], frames[i]);
-    } else {
-      verdicts[i] = encapsulate(ctx, pkts[i], EncapLookups{*dst_tunnel_of[i], *src_tunnel_of[i]}, extra);
-    }
+    const EncapLookups lookups{found[k], source_slot[k] == kNoLookup ? nullptr : found[source_slot[k]]};
+    verdicts[i] = try_fast_encap(ctx, pkts[i], ip_lens[k], lookups, to_gateway, sums)
+                      ? transmit(Side::Ipv4)
+                      : encap_by_reference(ctx, pkts[i], lookups, extra);
+    ++k;
   }
   ctx.counters->encap.add(sums.packets);
   ctx.counters->encap_bytes.add(sums.bytes);
@@ -219,8 +200,7 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
 
 Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets& extra) {
   ctx.forget_neighbors();  // a packet on its own is a burst of one
-  if (!contiguous(m)) return drop(ctx, DropReason::segmented_frame);
-  return from == Side::Ipv4 ? from_ipv4_port(ctx, m, extra) : from_ipv6_port(ctx, m, extra);
+  return by_reference(ctx, from, m, extra);
 }
 
 void process_burst(PipelineContext& ctx, Side from, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
