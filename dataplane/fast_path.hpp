@@ -31,9 +31,10 @@
 namespace tsp::dp {
 
 // The Ethernet header toward one side's gateway, as resolve_*_next_hop would write it, while
-// its MAC is known; looked up at the burst's first packet that needs it. Valid for the whole
-// burst: its frames all arrive on the other port, and what they teach (ARP on the IPv4 port,
-// neighbor discovery on the IPv6 one) is about that port's neighbors, never this gateway.
+// its MAC is known; looked up once for a burst with frames for the straight line. Valid for
+// the whole burst: its frames all arrive on the other port, and what they teach (ARP on the
+// IPv4 port, neighbor discovery on the IPv6 one) is about that port's neighbors, never this
+// gateway.
 class GatewayHeader {
  public:
   explicit GatewayHeader(Side side) noexcept : side_(side) {}
@@ -85,23 +86,22 @@ struct ForwardSums {
 // lookups `found` are done (the loop check among them, when the tunnel is known): the
 // tunnel-dependent checks (a tunnel, no loop, the inner source among the tunnel's addresses,
 // the gateway's MAC known) and what decapsulate would then write. `to_gateway`: the IPv6
-// side's GatewayHeader.
+// side's GatewayHeader, nullptr when unknown.
 [[gnu::always_inline]] inline bool try_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
-                                                  const DecapLookups& found, GatewayHeader& to_gateway,
+                                                  const DecapLookups& found, const rte_ether_hdr* to_gateway,
                                                   ForwardSums& sums) noexcept {
   const TunnelEntry* tunnel = found.tunnel;
   if (tunnel == nullptr || found.inner_dst_tunnel != nullptr) return false;
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, f.ip_offset);
   if (!source_belongs_to(*tunnel, ip->src_addr)) return false;
-  const rte_ether_hdr* header = to_gateway.get(ctx);
-  if (header == nullptr) return false;
+  if (to_gateway == nullptr) return false;
 
   const TunnelTable& table = *ctx.table;
   if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
   ctx.counters->tunnel_in(tunnel->id, f.ip_len);
   --ip->hop_limits;
   reframe(m, f.ip_offset, kEthernetHeaderLen, f.ip_len);
-  std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
+  std::memcpy(rte_pktmbuf_mtod(m, void*), to_gateway, sizeof *to_gateway);
   ++sums.packets;
   sums.bytes += f.ip_len;
   return true;
@@ -110,25 +110,26 @@ struct ForwardSums {
 // encapsulate(ctx, m, found) for a frame encap_fast.hpp recognised, carrying an IPv6 packet of
 // `ip_len` bytes: the tunnel-dependent checks (a route, no tunnel's source, an MTU that fits,
 // a client reached through the IPv4 side's gateway, whose MAC is known) and what encapsulate
-// would then write. `to_gateway`: the IPv4 side's GatewayHeader.
+// would then write. `to_gateway`: the IPv4 side's GatewayHeader, nullptr when unknown.
 [[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_len,
-                                                  const EncapLookups& found, GatewayHeader& to_gateway,
+                                                  const EncapLookups& found, const rte_ether_hdr* to_gateway,
                                                   ForwardSums& sums) noexcept {
   const TunnelEntry* tunnel = found.dst_tunnel;
   if (tunnel == nullptr || found.src_tunnel != nullptr) return false;
   const DataplaneConfig& cfg = *ctx.cfg;
   const uint32_t front = tunnel_front_len(tunnel->mode);
-  if (ip_len > tunnel->mtu || points_back_at_us(cfg, *tunnel) ||
+  // An on-link client (our own address among them: what points_back_at_us checks first) is
+  // reached without the gateway.
+  if (ip_len > tunnel->mtu || tunnel->client_v4 == tunnel->server_v4 ||
       ipv4_in_subnet(tunnel->client_v4, cfg.ipv4_address, cfg.ipv4_prefix_len) ||
       rte_pktmbuf_headroom(m) + kEthernetHeaderLen < front) {
     return false;
   }
-  const rte_ether_hdr* header = to_gateway.get(ctx);
-  if (header == nullptr) return false;
+  if (to_gateway == nullptr) return false;
 
   --rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen)->hop_limits;
   reframe(m, kEthernetHeaderLen, front, ip_len);
-  std::memcpy(rte_pktmbuf_mtod(m, void*), header, sizeof *header);
+  std::memcpy(rte_pktmbuf_mtod(m, void*), to_gateway, sizeof *to_gateway);
   write_tunnel_header(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEthernetHeaderLen), *tunnel, ip_len,
                       ctx.next_ipv4_id++);
   ctx.counters->tunnel_out(tunnel->id, ip_len);

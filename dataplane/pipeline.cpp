@@ -112,7 +112,8 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     ctx.counters->prefetch_tunnel(tunnels[k]->id);
   }
 
-  GatewayHeader to_gateway(Side::Ipv6);
+  GatewayHeader gateway(Side::Ipv6);
+  const rte_ether_hdr* to_gateway = n_fast > 0 ? gateway.get(ctx) : nullptr;
   ForwardSums sums;
   for (unsigned i = 0, k = 0; i < n; ++i) {
     if (fast_frame[k] != i) {
@@ -179,7 +180,8 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     if (found[k] != nullptr) ctx.counters->prefetch_tunnel(found[k]->id);
   }
 
-  GatewayHeader to_gateway(Side::Ipv4);
+  GatewayHeader gateway(Side::Ipv4);
+  const rte_ether_hdr* to_gateway = n_fast > 0 ? gateway.get(ctx) : nullptr;
   ForwardSums sums;
   for (unsigned i = 0, k = 0; i < n; ++i) {
     if (fast_frame[k] != i) {
