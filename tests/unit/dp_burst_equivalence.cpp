@@ -3,7 +3,9 @@
 #include <rte_arp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
+#include <stdexcept>
 #include <sstream>
 
 namespace tsp::dp::test {
@@ -70,13 +72,28 @@ void finish(const PipelineHarness& h, RunState& out) {
   out.neighbors = h.neighbors.size();
 }
 
+// The frame in an mbuf as it arrives: its headroom, its checksum verdicts, its segments.
+rte_mbuf* arrive(const ArrivingFrame& f) {
+  const size_t head_len = f.bytes.size() - std::min<size_t>(f.tail_segment, f.bytes.size());
+  rte_mbuf* m = to_mbuf({});
+  m->data_off = std::min<uint16_t>(f.headroom, static_cast<uint16_t>(m->buf_len - head_len));
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(head_len));
+  if (data == nullptr) throw std::runtime_error("arrive: frame does not fit its mbuf");
+  if (head_len > 0) std::memcpy(data, f.bytes.data(), head_len);
+  if (f.tail_segment > 0) {
+    rte_mbuf* tail = to_mbuf(Bytes(f.bytes.begin() + static_cast<std::ptrdiff_t>(head_len), f.bytes.end()));
+    if (rte_pktmbuf_chain(m, tail) != 0) throw std::runtime_error("arrive: cannot chain");
+  }
+  m->ol_flags = f.ol_flags;
+  return m;
+}
+
 RunState run_single(const std::vector<ArrivingFrame>& frames, bool learn_gateways) {
   PipelineHarness h;
   if (learn_gateways) h.learn_gateways();
   RunState out;
   for (const ArrivingFrame& f : frames) {
-    rte_mbuf* m = to_mbuf(f.bytes);
-    m->ol_flags = f.ol_flags;
+    rte_mbuf* m = arrive(f);
     ExtraPackets extra;
     const Verdict v = process_packet(h.ctx, f.side, m, extra);
     out.frames.push_back({v, to_bytes(m)});
@@ -99,10 +116,7 @@ RunState run_bursts(const std::vector<ArrivingFrame>& frames, const std::vector<
     size_t end = next;
     while (end < frames.size() && end - next < wanted && frames[end].side == frames[next].side) ++end;
     pkts.clear();
-    for (size_t i = next; i < end; ++i) {
-      pkts.push_back(to_mbuf(frames[i].bytes));
-      pkts.back()->ol_flags = frames[i].ol_flags;
-    }
+    for (size_t i = next; i < end; ++i) pkts.push_back(arrive(frames[i]));
     verdicts.assign(pkts.size(), Verdict{});
     ExtraPackets extra;
     process_burst(h.ctx, frames[next].side, pkts.data(), static_cast<unsigned>(pkts.size()), verdicts.data(), extra);
@@ -263,6 +277,35 @@ void fast_decap_edges(const TunnelEntry& t, const std::function<void(Bytes, uint
   }
 }
 
+// The edges of encap_fast.hpp's recognition and of the straight line after it, around a
+// packet from the Internet to one tunnel.
+void fast_encap_edges(const TunnelEntry& t, std::vector<ArrivingFrame>& out) {
+  auto v6 = [&](Bytes b) { out.push_back({Side::Ipv6, std::move(b)}); };
+  const Bytes packet = udp6_packet(addrs::internet_host, t.client_v6, 64, 40);
+  const Bytes frame = uplink_in(packet);
+  v6(uplink_in(udp6_packet(Ipv6Addr::parse("fe80::1").value(), t.client_v6, 64, 40)));  // link-local source
+  v6(uplink_in(udp6_packet(Ipv6Addr::parse("ff02::1").value(), t.client_v6, 64, 40)));  // multicast source
+  v6(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 255, 135, 0, Bytes(20, 0))));  // solicitation
+  v6(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 255, 136, 0, Bytes(20, 0))));  // advertisement
+  v6(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 64, 128, 0, Bytes(8, 0))));    // echo request
+  v6(uplink_in(ipv6(addrs::internet_host, t.client_v6, 58, 64, {})));  // ICMPv6 with no message
+  v6(concat(frame, Bytes(6, 0)));  // Ethernet padding
+  Bytes version5 = frame;
+  version5[14] = 0x50;
+  v6(version5);
+  Bytes other_type = frame;
+  other_type[13] = 0xDE;
+  v6(other_type);
+  Bytes long_payload = frame;
+  long_payload[14 + 5] += 1;  // one byte more than the frame holds
+  v6(long_payload);
+  for (uint16_t headroom : {uint16_t{0}, uint16_t{8}, uint16_t{27}, uint16_t{28}}) {
+    out.push_back({Side::Ipv6, frame, 0, headroom});
+  }
+  out.push_back({Side::Ipv6, concat(frame, Bytes(6, 0)), 0, RTE_PKTMBUF_HEADROOM, 6});  // padding in a segment
+  out.push_back({Side::Ipv6, frame, 0, RTE_PKTMBUF_HEADROOM, 20});  // the packet's end in a segment
+}
+
 Ipv6Addr inside(const TunnelEntry& t) {
   Ipv6Addr a = t.prefix;
   a.bytes[15] = 0x42;
@@ -327,6 +370,14 @@ std::vector<ArrivingFrame> frame_catalog() {
   auto v4_flagged = [&](Bytes b, uint64_t ol_flags) { out.push_back({Side::Ipv4, std::move(b), ol_flags}); };
   fast_decap_edges(tunnels::proto41_host(), v4_flagged);
   fast_decap_edges(tunnels::udp_slash48(), v4_flagged);
+  for (const TunnelEntry& t : {tunnels::proto41_host(), tunnels::udp_slash48()}) {
+    fast_encap_edges(t, out);
+    // A client's frame with no headroom, in segments.
+    const Bytes frame = client_frame(t, udp6_packet(t.client_v6, addrs::internet_host, 64, 40));
+    out.push_back({Side::Ipv4, frame, 0, 0});
+    out.push_back({Side::Ipv4, concat(frame, Bytes(6, 0)), 0, RTE_PKTMBUF_HEADROOM, 6});
+    out.push_back({Side::Ipv4, frame, 0, RTE_PKTMBUF_HEADROOM, 30});
+  }
   // Truncations of the first tunnel frame of each side.
   const Bytes whole4 = out.front().bytes;
   const Bytes whole6 = uplink_in(udp6_packet(addrs::internet_host, tunnels::proto41_host().client_v6, 64, 40));

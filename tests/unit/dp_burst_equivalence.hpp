@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <rte_mbuf.h>
+
 #include "tests/unit/dp_test_support.hpp"
 
 namespace tsp::dp::test {
@@ -16,6 +18,8 @@ struct ArrivingFrame {
   Side side = Side::Ipv4;
   Bytes bytes;
   uint64_t ol_flags = 0;  // as a NIC would set them (checksum verdicts)
+  uint16_t headroom = RTE_PKTMBUF_HEADROOM;  // free bytes in front of the frame in its mbuf
+  uint16_t tail_segment = 0;  // bytes of the frame's end in a second segment of their own
 };
 
 // Runs `frames` through a fresh PipelineHarness one by one (process_packet), then through

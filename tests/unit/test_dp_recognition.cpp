@@ -1,7 +1,9 @@
-// The burst path's one-look recognition of ordinary tunnel data (dataplane/decap_fast.hpp).
-// test_dp_pipeline_burst shows that the burst path gives the reference path's results on every
-// frame; a recognition that refused too much would pass it too, only slower. These cases pin
-// down which frames it takes, what it reads from them, and its checksum.
+// The burst path's one-look recognition of ordinary frames (dataplane/decap_fast.hpp for tunnel
+// data from clients, encap_fast.hpp for packets from the uplink). test_dp_pipeline_burst shows
+// that the burst path gives the reference path's results on every frame; a recognition that
+// refused too much would pass it too, only slower, and some refusals (a multicast destination,
+// the broker's own) only save a lookup that finds nothing. These cases pin down which frames
+// each takes, what it reads from them, and the checksum.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -9,6 +11,7 @@
 
 #include "dataplane/checksum.hpp"
 #include "dataplane/decap_fast.hpp"
+#include "dataplane/encap_fast.hpp"
 #include "tests/unit/dp_test_support.hpp"
 
 using namespace tsp;
@@ -173,4 +176,36 @@ TEST_CASE("decap_fast: the header checksum agrees with the reference sum", "[dp]
   CHECK(decap_fast_detail::option_free_checksum_ok(bytes));
   h.hdr_checksum = 0xFEFF;  // one less in the last word: 0xFFFE
   CHECK_FALSE(decap_fast_detail::option_free_checksum_ok(bytes));
+}
+
+TEST_CASE("encap_fast: what it takes from the uplink and what it leaves to the reference path", "[dp][encap_fast]") {
+  const FastEncapConfig cfg(test_config());
+  const TunnelEntry t = tunnels::proto41_host();
+  auto length_of = [&](const Bytes& frame) {
+    rte_mbuf* m = to_mbuf(frame);
+    const uint32_t len = recognise_fast_encap(cfg, m);
+    rte_pktmbuf_free(m);
+    return len;
+  };
+  auto to = [&](const char* dst) { return uplink_in(udp6_packet(addrs::internet_host, Ipv6Addr::parse(dst).value(), 64, 40)); };
+  const Bytes frame = uplink_in(udp6_packet(addrs::internet_host, t.client_v6, 64, 40));
+
+  CHECK(length_of(frame) == 88);
+  CHECK(length_of(concat(frame, Bytes(6, 0))) == 88);  // Ethernet padding
+  CHECK(length_of(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 64, 128, 0, Bytes(8, 0)))) == 52);
+  CHECK(length_of(to("fec0::1")) == 88);           // site-local is not link-local
+  CHECK(length_of(to("2001:db8:ffff::2")) == 88);  // beside the broker's address
+
+  CHECK(length_of(to("2001:db8:ffff::1")) == 0);  // the broker's
+  CHECK(length_of(to("fe80::1")) == 0);
+  CHECK(length_of(to("febf::1")) == 0);
+  CHECK(length_of(to("ff0e::1")) == 0);
+  CHECK(length_of(uplink_in(udp6_packet(Ipv6Addr::parse("febf::1").value(), t.client_v6, 64, 40))) == 0);
+  CHECK(length_of(uplink_in(udp6_packet(Ipv6Addr::parse("ff02::1").value(), t.client_v6, 64, 40))) == 0);
+  CHECK(length_of(uplink_in(udp6_packet(addrs::internet_host, t.client_v6, 1, 40))) == 0);
+  CHECK(length_of(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 255, 135, 0, Bytes(20, 0)))) == 0);
+  CHECK(length_of(uplink_in(icmpv6_packet(addrs::internet_host, t.client_v6, 255, 136, 0, Bytes(20, 0)))) == 0);
+  CHECK(length_of(Bytes(frame.begin(), frame.end() - 1)) == 0);
+  CHECK(length_of(with_byte(frame, 14, 0x40)) == 0);  // version 4
+  CHECK(length_of(with_byte(frame, 13, 0xDE)) == 0);  // another ethertype
 }
