@@ -51,6 +51,18 @@ Bytes with_flags(const TunnelEntry& t, const Bytes& inner, uint16_t flags_fragme
   return ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4, ipv4(h, payload));
 }
 
+// A frame as it arrives, with the NIC's checksum verdicts.
+struct FrameCase {
+  const char* name;
+  Bytes bytes;
+  uint64_t ol_flags;
+};
+
+Bytes with_bad_header_checksum(Bytes frame) {
+  frame[14 + 10] ^= 0x5A;
+  return frame;
+}
+
 Bytes frame_to(const TunnelEntry& t, const char* inner_dst) {
   return client_frame(t, udp6_packet(t.client_v6, Ipv6Addr::parse(inner_dst).value(), 64, 40));
 }
@@ -64,14 +76,8 @@ TEST_CASE("decap_fast: the ordinary frames are taken, with their key and inner p
     const Bytes inner = udp6_packet(t.client_v6, addrs::internet_host, 64, 40);
     const Bytes frame = client_frame(t, inner);
     const uint32_t inner_at = udp_mode ? 42 : 34;
-    Bytes bad_sum = frame;
-    bad_sum[14 + 10] ^= 0x5A;
-    struct Case {
-      const char* name;
-      Bytes bytes;
-      uint64_t ol_flags;
-    };
-    const std::vector<Case> cases = {
+    const Bytes bad_sum = with_bad_header_checksum(frame);
+    const std::vector<FrameCase> cases = {
         {"ordinary", frame, 0},
         {"DF and the reserved bit set", with_flags(t, inner, 0xC000), 0},
         {"Ethernet padding", concat(frame, Bytes(6, 0)), 0},
@@ -80,7 +86,7 @@ TEST_CASE("decap_fast: the ordinary frames are taken, with their key and inner p
         {"a site-local destination (fec0::/10 is not link-local)", frame_to(t, "fec0::1"), 0},
         {"a destination beside the broker's /64", frame_to(t, "2001:db8:fffe::1"), 0},
     };
-    for (const Case& c : cases) {
+    for (const FrameCase& c : cases) {
       INFO(describe(t) << ": " << c.name);
       const Recognised r = recognise(cfg, c.bytes, c.ol_flags);
       REQUIRE(r.fast);
@@ -103,14 +109,8 @@ TEST_CASE("decap_fast: everything else is left to the reference path", "[dp][dec
     const Bytes inner = udp6_packet(t.client_v6, addrs::internet_host, 64, 40);
     const Bytes frame = client_frame(t, inner);
     const size_t inner_at = t.mode == TunnelMode::V6UDPV4 ? 42 : 34;
-    Bytes bad_sum = frame;
-    bad_sum[14 + 10] ^= 0x5A;
-    struct Case {
-      const char* name;
-      Bytes bytes;
-      uint64_t ol_flags;
-    };
-    const std::vector<Case> cases = {
+    const Bytes bad_sum = with_bad_header_checksum(frame);
+    const std::vector<FrameCase> cases = {
         {"a bad header checksum", bad_sum, 0},
         {"a header the NIC calls bad", frame, RTE_MBUF_F_RX_IP_CKSUM_BAD},
         {"a datagram the NIC calls bad", frame, RTE_MBUF_F_RX_L4_CKSUM_BAD},
@@ -126,7 +126,7 @@ TEST_CASE("decap_fast: everything else is left to the reference path", "[dp][dec
         {"more fragments", with_flags(t, inner, 0x2000), 0},
         {"a later fragment", with_flags(t, inner, 0x1000), 0},
     };
-    for (const Case& c : cases) {
+    for (const FrameCase& c : cases) {
       INFO(describe(t) << ": " << c.name);
       // A datagram checksum verdict only matters to UDP.
       const bool expect_fast = c.ol_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD && t.mode == TunnelMode::V6V4;
