@@ -30,11 +30,4 @@ inline bool source_belongs_to(const TunnelEntry& tunnel, const uint8_t (&src)[16
          (tunnel.has_prefix() && ipv6_in_prefix(src, tunnel.prefix.bytes.data(), tunnel.prefix_len));
 }
 
-// Where the inner IPv6 destination of a Tunnel frame is, or nullptr when the payload is too
-// short to hold an IPv6 header (decapsulate then drops it without looking).
-inline const uint8_t* inner_destination(const rte_mbuf* m, const Ipv4PortFrame& outer) noexcept {
-  if (outer.inner_len < kIpv6HeaderLen) return nullptr;
-  return rte_pktmbuf_mtod_offset(m, const uint8_t*, outer.inner_offset + 24);
-}
-
 }  // namespace tsp::dp

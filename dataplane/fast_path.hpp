@@ -85,8 +85,8 @@ struct ForwardSums {
 // decapsulate(ctx, m, frame, found) for a frame decap_fast.hpp recognised as `f`, whose
 // lookups `found` are done (the loop check among them, when the tunnel is known): the
 // tunnel-dependent checks (a tunnel, no loop, the inner source among the tunnel's addresses,
-// the gateway's MAC known) and what decapsulate would then write. `to_gateway`: the IPv6
-// side's GatewayHeader, nullptr when unknown.
+// the gateway's MAC known) and what decapsulate would then write. `to_gateway`: the header
+// toward the IPv6 side's gateway (GatewayHeader), nullptr when its MAC is unknown.
 [[gnu::always_inline]] inline bool try_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
                                                   const DecapLookups& found, const rte_ether_hdr* to_gateway,
                                                   ForwardSums& sums) noexcept {
@@ -110,7 +110,8 @@ struct ForwardSums {
 // encapsulate(ctx, m, found) for a frame encap_fast.hpp recognised, carrying an IPv6 packet of
 // `ip_len` bytes: the tunnel-dependent checks (a route, no tunnel's source, an MTU that fits,
 // a client reached through the IPv4 side's gateway, whose MAC is known) and what encapsulate
-// would then write. `to_gateway`: the IPv4 side's GatewayHeader, nullptr when unknown.
+// would then write. `to_gateway`: the header toward the IPv4 side's gateway, nullptr when
+// its MAC is unknown.
 [[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_len,
                                                   const EncapLookups& found, const rte_ether_hdr* to_gateway,
                                                   ForwardSums& sums) noexcept {
