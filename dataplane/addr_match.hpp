@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/byte_order.hpp"
 #include "shared/net_types.hpp"
 
 namespace tsp::dp {
@@ -18,7 +19,7 @@ inline Ipv6Addr to_ipv6(const uint8_t (&bytes)[16]) noexcept {
 inline uint64_t load_be64(const uint8_t* p) noexcept {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
-  return __builtin_bswap64(v);
+  return be64(v);
 }
 
 inline bool ipv6_equal(const uint8_t* a, const uint8_t* b) noexcept {

@@ -15,38 +15,15 @@
 #include <rte_mbuf.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "dataplane/byte_order.hpp"
+#include "dataplane/checksum.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/dataplane.hpp"
 #include "dataplane/frame_words.hpp"
 #include "shared/tunnel_table.hpp"
 
 namespace tsp::dp {
-
-namespace decap_fast_detail {
-
-using namespace frame_words;
-
-// The one's-complement sum of an option-free IPv4 header is 0xFFFF: three loads added with
-// end-around carries, then folded. Every step keeps the sum modulo 0xFFFF, and after these
-// folds it lies in 0..0x10001, where only 0xFFFF is a multiple of 0xFFFF other than 0 (which
-// only an all-zero header sums to): the test needs no further fold.
-[[gnu::always_inline]] inline bool option_free_checksum_ok(const uint8_t* ip) noexcept {
-  const uint64_t a = load<uint64_t>(ip);
-  const uint64_t c = load<uint32_t>(ip + 16);
-  uint64_t s = a + load<uint64_t>(ip + 8);
-  s += s < a;
-  s += c;
-  s += s < c;
-  s = (s & 0xFFFFFFFFu) + (s >> 32);
-  s = (s & 0xFFFFu) + (s >> 16);
-  s = (s & 0xFFFFu) + (s >> 16);
-  return s == 0xFFFF;
-}
-
-}  // namespace decap_fast_detail
 
 // What the recognition needs from the configuration, in the frame's byte order, read once per
 // burst (the frames' bytes are written through pointers the compiler must assume alias it).
@@ -77,7 +54,7 @@ struct FastDecapFrame {
 // top); false, having changed nothing but perhaps `key`, for anything else.
 [[gnu::always_inline]] inline bool recognise_fast_decap(const FastDecapConfig& c, const rte_mbuf* m,
                                                         TunnelTable::DecapKey& key, FastDecapFrame& out) noexcept {
-  using namespace decap_fast_detail;
+  using namespace frame_words;
   constexpr uint32_t kSmallest = kEthernetHeaderLen + kIpv4HeaderLen + kIpv6HeaderLen;
   const uint32_t frame_len = rte_pktmbuf_data_len(m);
   if (m->nb_segs != 1 || frame_len < kSmallest) return false;
@@ -90,7 +67,7 @@ struct FastDecapFrame {
   if ((eth_ip & 0xFFFFFF) != bytes_le(0x08, 0x00, 0x45) || load<uint32_t>(p + 30) != c.ipv4_address) return false;
   const uint64_t ip_cksum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-      (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && !option_free_checksum_ok(p + kEthernetHeaderLen))) {
+      (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN && !ipv4_option_free_header_ok(p + kEthernetHeaderLen))) {
     return false;
   }
   const int32_t total_len = be16(static_cast<uint16_t>(eth_ip >> 32));
