@@ -46,14 +46,15 @@ struct FastDecapConfig {
 
 // A frame the fast path can finish once it has the tunnel of its key.
 struct FastDecapFrame {
+  uint64_t decap_key = 0;  // TunnelTable::decap_key of the outer source (and UDP port)
   uint32_t ip_offset = 0;  // where the inner IPv6 header starts in the frame
   uint32_t ip_len = 0;     // the inner packet's length (it may be followed by padding)
 };
 
-// True, with `key` and `out` filled in, if `m` is tunnel data of the common case (see the
-// top); false, having changed nothing but perhaps `key`, for anything else.
+// True, with `out` filled in, if `m` is tunnel data of the common case (see the top); false,
+// having changed nothing but perhaps `out`, for anything else.
 [[gnu::always_inline]] inline bool recognise_fast_decap(const FastDecapConfig& c, const rte_mbuf* m,
-                                                        TunnelTable::DecapKey& key, FastDecapFrame& out) noexcept {
+                                                        FastDecapFrame& out) noexcept {
   using namespace frame_words;
   constexpr uint32_t kSmallest = kEthernetHeaderLen + kIpv4HeaderLen + kIpv6HeaderLen;
   const uint32_t frame_len = rte_pktmbuf_data_len(m);
@@ -75,9 +76,11 @@ struct FastDecapFrame {
   const int32_t payload_len = total_len - static_cast<int32_t>(kIpv4HeaderLen);
 
   int32_t inner_len;
+  TunnelMode mode;
+  uint16_t src_port;
   if (frag_proto == bytes_le(0, 0, 0, IPPROTO_IPV6)) {
-    key.mode = TunnelMode::V6V4;
-    key.src_port = 0;
+    mode = TunnelMode::V6V4;
+    src_port = 0;
     out.ip_offset = kEthernetHeaderLen + kIpv4HeaderLen;
     inner_len = payload_len;
   } else if (frag_proto == bytes_le(0, 0, 0, IPPROTO_UDP)) {
@@ -89,8 +92,8 @@ struct FastDecapFrame {
         (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
       return false;
     }
-    key.mode = TunnelMode::V6UDPV4;
-    key.src_port = be16(static_cast<uint16_t>(udp));
+    mode = TunnelMode::V6UDPV4;
+    src_port = be16(static_cast<uint16_t>(udp));
     out.ip_offset = kEthernetHeaderLen + kIpv4HeaderLen + kUdpHeaderLen;
     inner_len = udp_len - static_cast<int32_t>(kUdpHeaderLen);
   } else {
@@ -116,7 +119,7 @@ struct FastDecapFrame {
       ((dst_hi & c.onlink_mask_hi) == c.onlink_hi && (dst_lo & c.onlink_mask_lo) == c.onlink_lo)) {
     return false;
   }
-  key.outer_src = Ipv4Addr{be32(load<uint32_t>(p + 26))};
+  out.decap_key = TunnelTable::decap_key(mode, be32(load<uint32_t>(p + 26)), src_port);
   out.ip_len = ip_len;
   return true;
 }

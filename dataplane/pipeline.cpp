@@ -85,28 +85,32 @@ Verdict by_reference(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPackets&
   return from == Side::Ipv4 ? from_ipv4_port(ctx, m, extra) : from_ipv6_port(ctx, m, extra);
 }
 
-// Decapsulation of a burst: the frames of the common case (decap_fast.hpp) are recognised and
-// their tunnels looked up together, and the site filter's words for their inner destinations
-// prefetched; then every frame in order, those in straight line, the others (ARP, control
-// traffic, keepalives, anything malformed or unusual) by the reference path.
+// Decapsulation of a burst: the frames of the common case (decap_fast.hpp) are recognised,
+// their keys hashed as they are (and the site filter's words for their inner destinations
+// prefetched), then their tunnels looked up stage by stage over the burst; then every frame
+// in order, those in straight line, the others (ARP, control traffic, keepalives, anything
+// malformed or unusual) by the reference path.
 void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                 ExtraPackets& extra) noexcept {
   const TunnelTable& table = *ctx.table;
   const FastDecapConfig fast_cfg(*ctx.cfg);
   FastDecapFrame fast[kMaxBurst];
-  TunnelTable::DecapKey keys[kMaxBurst];
+  TunnelTable::DecapProbe probes[kMaxBurst];
   TunnelTable::SiteProbe inner_dsts[kMaxBurst];
+  const TunnelTable::Node* first[kMaxBurst];
   const TunnelEntry* tunnels[kMaxBurst];
   uint8_t fast_frame[kMaxBurst + 1];  // the burst index of each; a sentinel after the last
   unsigned n_fast = 0;
   for (unsigned i = 0; i < n; ++i) {
-    if (!recognise_fast_decap(fast_cfg, pkts[i], keys[n_fast], fast[n_fast])) continue;
+    if (!recognise_fast_decap(fast_cfg, pkts[i], fast[n_fast])) continue;
+    probes[n_fast] = table.probe_decap(fast[n_fast].decap_key);
     inner_dsts[n_fast] = table.site_probe(rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, fast[n_fast].ip_offset + 24));
     fast_frame[n_fast++] = static_cast<uint8_t>(i);
   }
   fast_frame[n_fast] = kMaxBurst;
-  table.find_decap_bulk(keys, n_fast, tunnels);
+  for (unsigned k = 0; k < n_fast; ++k) first[k] = table.first_candidate(probes[k]);
   for (unsigned k = 0; k < n_fast; ++k) {
+    tunnels[k] = table.decap_match(first[k], probes[k].key);
     if (tunnels[k] == nullptr) continue;
     table.prefetch_last_seen(tunnels[k]->id);
     ctx.counters->prefetch_tunnel(tunnels[k]->id);

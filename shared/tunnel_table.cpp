@@ -19,16 +19,6 @@ struct table_detail::V6Words {
   friend bool operator==(V6Words, V6Words) = default;
 };
 
-// A published node never changes except for its `next` links; readers get &node->entry.
-// Aligned so that the links and the decap / client_v6 keys share the first cache line.
-struct alignas(64) TunnelTable::Node {
-  std::array<std::atomic<Node*>, kIndexCount> next{};
-  TunnelEntry entry;
-  Node* retired_next = nullptr;  // reclaim list; never read by lookups
-
-  explicit Node(const TunnelEntry& e) : entry(e) {}
-};
-
 namespace {
 
 // Anything a reader could mistake for a live entry fails its checks: the id is >= any capacity
@@ -75,22 +65,11 @@ inline V6Words masked(V6Words w, unsigned len) noexcept {
   return {w.hi, w.lo & (~uint64_t{0} << (128 - len))};
 }
 
-// A 64-bit finaliser with full avalanche (the constants of SplitMix64's output function): keys
-// differing in one bit land in unrelated buckets, where identity hashing of addresses would
-// pile neighbours into a few chains.
-inline uint64_t mix64(uint64_t x) noexcept {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using table_detail::mix64;
 
 // The mode is part of the key; proto-41 entries have no port (hashed as 0).
 inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
-  const uint64_t key = (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{v4} << 16) | port;
-  return mix64(key ^ seed);
+  return mix64(TunnelTable::decap_key(mode, v4, port) ^ seed);
 }
 
 // One mix per probe: multiplying by an odd constant is a bijection that spreads the low word
@@ -430,24 +409,15 @@ size_t TunnelTable::awaiting_reclaim() const {
 // Reader side: acquire loads pair with the writer's release stores (free on x86).
 
 const TunnelEntry* TunnelTable::find_decap_proto41(Ipv4Addr outer_src) const noexcept {
-  const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6V4, outer_src.value, 0);
-  for (const Node* n = candidates(bucket(kDecap, h).load(std::memory_order_acquire), h); n;
-       n = n->next[kDecap].load(std::memory_order_acquire)) {
-    if (n->entry.client_v4 == outer_src && n->entry.mode == TunnelMode::V6V4) return &n->entry;
-  }
-  return nullptr;
+  const uint64_t key = decap_key(TunnelMode::V6V4, outer_src.value, 0);
+  const uint64_t h = mix64(key ^ hash_seed_);
+  return decap_match(candidates(bucket(kDecap, h).load(std::memory_order_acquire), h), key);
 }
 
 const TunnelEntry* TunnelTable::find_decap_udp(Ipv4Addr outer_src, uint16_t src_port) const noexcept {
-  const uint64_t h = decap_hash(hash_seed_, TunnelMode::V6UDPV4, outer_src.value, src_port);
-  for (const Node* n = candidates(bucket(kDecap, h).load(std::memory_order_acquire), h); n;
-       n = n->next[kDecap].load(std::memory_order_acquire)) {
-    if (n->entry.client_v4 == outer_src && n->entry.client_port == src_port &&
-        n->entry.mode == TunnelMode::V6UDPV4) {
-      return &n->entry;
-    }
-  }
-  return nullptr;
+  const uint64_t key = decap_key(TunnelMode::V6UDPV4, outer_src.value, src_port);
+  const uint64_t h = mix64(key ^ hash_seed_);
+  return decap_match(candidates(bucket(kDecap, h).load(std::memory_order_acquire), h), key);
 }
 
 const TunnelTable::Node* TunnelTable::find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept {
@@ -491,54 +461,33 @@ constexpr size_t kBulkChunk = 32;        // keys in flight at once (a burst)
 constexpr unsigned kStagedLengths = 4;   // prefix lengths probed in stages; more are probed after
 }  // namespace
 
-// Both lines: the keys start in the first, server_v6 and the prefix lie in the second.
-[[gnu::always_inline]] inline void TunnelTable::prefetch_node(const Node* node) noexcept {
-  __builtin_prefetch(node);
-  __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
-}
-
-template <typename Key, typename Hash, typename Match>
-void TunnelTable::find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash,
-                                   Match&& match) const noexcept {
-  uint64_t hashes[kBulkChunk];
+// The three stages over a chunk of keys.
+void TunnelTable::find_decap_keys(const uint64_t* keys, size_t n, const TunnelEntry** out) const noexcept {
+  DecapProbe probes[kBulkChunk];
   const Node* first[kBulkChunk];
-  for (size_t i = 0; i < n; ++i) {
-    hashes[i] = hash(keys[i]);
-    __builtin_prefetch(&bucket(kDecap, hashes[i]));
-  }
-  for (size_t i = 0; i < n; ++i) {
-    first[i] = candidates(bucket(kDecap, hashes[i]).load(std::memory_order_acquire), hashes[i]);
-    if (first[i]) prefetch_node(first[i]);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = nullptr;
-    for (const Node* node = first[i]; node; node = node->next[kDecap].load(std::memory_order_acquire)) {
-      if (match(node->entry, keys[i])) {
-        out[i] = &node->entry;
-        break;
-      }
-    }
-  }
+  for (size_t i = 0; i < n; ++i) probes[i] = probe_decap(keys[i]);
+  for (size_t i = 0; i < n; ++i) first[i] = first_candidate(probes[i]);
+  for (size_t i = 0; i < n; ++i) out[i] = decap_match(first[i], keys[i]);
 }
 
 void TunnelTable::find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept {
-  auto hash = [this](const DecapKey& k) {
-    return decap_hash(hash_seed_, k.mode, k.outer_src.value, k.mode == TunnelMode::V6UDPV4 ? k.src_port : uint16_t{0});
-  };
-  auto match = [](const TunnelEntry& e, const DecapKey& k) {
-    return e.client_v4 == k.outer_src && e.mode == k.mode &&
-           (k.mode == TunnelMode::V6V4 || (k.mode == TunnelMode::V6UDPV4 && e.client_port == k.src_port));
-  };
   for (size_t done = 0; done < n; done += kBulkChunk) {
-    find_decap_chunk(keys + done, std::min(kBulkChunk, n - done), out + done, hash, match);
+    const size_t chunk = std::min(kBulkChunk, n - done);
+    uint64_t packed[kBulkChunk];
+    for (size_t i = 0; i < chunk; ++i) {
+      const DecapKey& k = keys[done + i];
+      packed[i] = decap_key(k.mode, k.outer_src.value, k.mode == TunnelMode::V6UDPV4 ? k.src_port : uint16_t{0});
+    }
+    find_decap_keys(packed, chunk, out + done);
   }
 }
 
 void TunnelTable::find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept {
-  auto hash = [this](const Ipv4Addr& src) { return decap_hash(hash_seed_, TunnelMode::V6V4, src.value, 0); };
-  auto match = [](const TunnelEntry& e, const Ipv4Addr& src) { return e.client_v4 == src && e.mode == TunnelMode::V6V4; };
   for (size_t done = 0; done < n; done += kBulkChunk) {
-    find_decap_chunk(outer_srcs + done, std::min(kBulkChunk, n - done), out + done, hash, match);
+    const size_t chunk = std::min(kBulkChunk, n - done);
+    uint64_t packed[kBulkChunk];
+    for (size_t i = 0; i < chunk; ++i) packed[i] = decap_key(TunnelMode::V6V4, outer_srcs[done + i].value, 0);
+    find_decap_keys(packed, chunk, out + done);
   }
 }
 

@@ -30,7 +30,19 @@ namespace tsp {
 
 namespace table_detail {
 struct V6Words;  // an address as two numbers (tunnel_table.cpp)
+
+// A 64-bit finaliser with full avalanche (the constants of SplitMix64's output function): keys
+// differing in one bit land in unrelated buckets, where identity hashing of addresses would
+// pile neighbours into a few chains.
+[[gnu::always_inline]] inline uint64_t mix64(uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
 }
+}  // namespace table_detail
 
 enum class UpsertResult {
   Ok,
@@ -106,6 +118,33 @@ class TunnelTable {
   };
   void find_decap_bulk(const DecapKey* keys, size_t n, const TunnelEntry** out) const noexcept;
   void find_decap_proto41_bulk(const Ipv4Addr* outer_srcs, size_t n, const TunnelEntry** out) const noexcept;
+
+  // ---- The bulk decap lookup in its three stages, for a caller with work of its own to do
+  // between them (the burst path: it hashes a frame's key as it recognises the frame). Over a
+  // burst: probe_decap for every key, then first_candidate for every probe, then
+  // decap_match; each stage prefetches what the next one reads.
+  //
+  // A decap key as one number: mode, outer source (host order), UDP source port (0 for
+  // protocol 41). Each node keeps its own, so a match is one compare.
+  static constexpr uint64_t decap_key(TunnelMode mode, uint32_t outer_src, uint16_t port) noexcept {
+    return (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{outer_src} << 16) | port;
+  }
+  struct DecapProbe {
+    uint64_t key, hash;
+  };
+  struct Node;  // opaque to callers: where a chain starts
+  [[gnu::always_inline]] DecapProbe probe_decap(uint64_t key) const noexcept {
+    const DecapProbe probe{key, table_detail::mix64(key ^ hash_seed_)};
+    __builtin_prefetch(&bucket(kDecap, probe.hash));
+    return probe;
+  }
+  // nullptr when the bucket's summary rules the key out.
+  [[gnu::always_inline]] const Node* first_candidate(const DecapProbe& probe) const noexcept {
+    const Node* first = candidates(bucket(kDecap, probe.hash).load(std::memory_order_acquire), probe.hash);
+    if (first != nullptr) prefetch_node(first);
+    return first;
+  }
+  [[gnu::always_inline]] const TunnelEntry* decap_match(const Node* first, uint64_t key) const noexcept;
   // In two rounds: the /128 index for every key, then the prefix lengths for the keys left.
   // Unlike find_encap it does not ask the site filter: a caller with keys it expects to miss
   // (sources, inner destinations) filters them first with site_probe / may_find_encap.
@@ -149,7 +188,6 @@ class TunnelTable {
   }
 
  private:
-  struct Node;
   enum Index : unsigned { kDecap = 0, kClientV6 = 1, kPrefix = 2, kIndexCount = 3 };
 
   static bool indexed(Index index, const TunnelEntry& e) noexcept;
@@ -214,12 +252,15 @@ class TunnelTable {
   }
   uint64_t hash_of(Index index, const TunnelEntry& e) const noexcept;
   const Node* find_prefix(uint64_t hi, uint64_t lo, unsigned len) const noexcept;
-  template <typename Key, typename Hash, typename Match>
-  void find_decap_chunk(const Key* keys, size_t n, const TunnelEntry** out, Hash&& hash, Match&& match) const noexcept;
+  void find_decap_keys(const uint64_t* keys, size_t n, const TunnelEntry** out) const noexcept;  // n <= one chunk
   void find_encap_chunk(const Ipv6Addr* dsts, size_t n, const TunnelEntry** out) const noexcept;
   void find_prefix_chunk(const table_detail::V6Words* words, const size_t* keys, size_t m, uint64_t lengths_up_to_64,
                          uint64_t lengths_above_64, const TunnelEntry** out) const noexcept;
-  static void prefetch_node(const Node* node) noexcept;
+  // Both lines: the keys start in the first, server_v6 and the prefix lie in the second.
+  [[gnu::always_inline]] static void prefetch_node(const Node* node) noexcept {
+    __builtin_prefetch(node);
+    __builtin_prefetch(reinterpret_cast<const char*>(node) + 64);
+  }
 
   void reclaimer_loop();
   static void poison_and_free(Node* node) noexcept;
@@ -254,5 +295,26 @@ class TunnelTable {
   unsigned reclaim_waiters_ = 0;  // reclaim_mutex_; threads in wait_for_reclaim
   std::thread reclaimer_;
 };
+
+// A published node never changes except for its `next` links; readers get &node->entry.
+// Aligned so that the links, the decap key and the client's /128 lie in the first cache line.
+struct alignas(64) TunnelTable::Node {
+  std::array<std::atomic<Node*>, kIndexCount> next{};
+  uint64_t decap_key;  // decap_key() of the entry
+  TunnelEntry entry;
+  Node* retired_next = nullptr;  // reclaim list; never read by lookups
+
+  explicit Node(const TunnelEntry& e)
+      : decap_key(TunnelTable::decap_key(e.mode, e.client_v4.value,
+                                         e.mode == TunnelMode::V6UDPV4 ? e.client_port : uint16_t{0})),
+        entry(e) {}
+};
+
+inline const TunnelEntry* TunnelTable::decap_match(const Node* first, uint64_t key) const noexcept {
+  for (const Node* n = first; n != nullptr; n = n->next[kDecap].load(std::memory_order_acquire)) {
+    if (n->decap_key == key) return &n->entry;
+  }
+  return nullptr;
+}
 
 }  // namespace tsp
