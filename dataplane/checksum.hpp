@@ -29,13 +29,15 @@ inline uint16_t ipv4_option_free_header_sum(const rte_ipv4_hdr* ip) noexcept {
 
 // The checksum field (network order) of an option-free header with these fields (host order,
 // type of service 0), computed from the values rather than read back from memory: loading a
-// header just written with narrow stores stalls on store forwarding.
+// header just written with narrow stores stalls on store forwarding. The addresses are added
+// whole: 2^16 is 1 modulo 0xFFFF, so a 32-bit value counts as the sum of its two halves, and
+// the folds leave the same 1..0xFFFF as summing word by word.
 inline uint16_t ipv4_header_checksum_of(uint16_t total_length, uint16_t id, uint16_t fragment, uint8_t ttl,
                                         uint8_t proto, uint32_t src, uint32_t dst) noexcept {
-  uint32_t sum = 0x4500u + total_length + id + fragment + (uint32_t{ttl} << 8 | proto) + (src >> 16) + (src & 0xFFFFu) +
-                 (dst >> 16) + (dst & 0xFFFFu);
-  sum = (sum & 0xFFFFu) + (sum >> 16);
-  sum = (sum & 0xFFFFu) + (sum >> 16);
+  uint64_t sum = uint64_t{0x4500u} + total_length + id + fragment + (uint32_t{ttl} << 8 | proto) + src + dst;
+  sum = (sum & 0xFFFFu) + (sum >> 16);  // < 2^19
+  sum = (sum & 0xFFFFu) + (sum >> 16);  // < 2^16 + 8
+  sum = (sum & 0xFFFFu) + (sum >> 16);  // <= 0xFFFF
   return be16(static_cast<uint16_t>(~sum));
 }
 

@@ -22,10 +22,19 @@ namespace tsp::dp {
 // per burst.
 struct FastEncapConfig {
   uint64_t address_hi, address_lo;  // the broker's IPv6 address, as two loads of it read
+  uint32_t ipv4_address;            // the broker's IPv4 address (host order)
+  uint32_t ipv4_subnet_mask;        // its subnet's mask (host order): clients in it are on-link
 
   explicit FastEncapConfig(const DataplaneConfig& cfg) noexcept
       : address_hi(frame_words::load<uint64_t>(cfg.ipv6_address.bytes.data())),
-        address_lo(frame_words::load<uint64_t>(cfg.ipv6_address.bytes.data() + 8)) {}
+        address_lo(frame_words::load<uint64_t>(cfg.ipv6_address.bytes.data() + 8)),
+        ipv4_address(cfg.ipv4_address.value),
+        ipv4_subnet_mask(cfg.ipv4_prefix_len == 0   ? 0
+                         : cfg.ipv4_prefix_len >= 32 ? ~uint32_t{0}
+                                                     : ~uint32_t{0} << (32 - cfg.ipv4_prefix_len)) {}
+
+  // ipv4_in_subnet(a, broker's address, its prefix length), one mask.
+  bool on_link(Ipv4Addr a) const noexcept { return ((a.value ^ ipv4_address) & ipv4_subnet_mask) == 0; }
 };
 
 // The length of the IPv6 packet that `m` carries (without Ethernet padding) if it is of the

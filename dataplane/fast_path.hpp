@@ -24,6 +24,7 @@
 #include "dataplane/decap.hpp"
 #include "dataplane/decap_fast.hpp"
 #include "dataplane/egress.hpp"
+#include "dataplane/encap_fast.hpp"
 #include "dataplane/encap.hpp"
 #include "dataplane/neighbor_resolve.hpp"
 #include "dataplane/pipeline.hpp"
@@ -75,11 +76,14 @@ struct ForwardSums {
 };
 
 // A single-segment frame shrinks or grows at the front to `new_front` bytes before byte
-// `from`, and ends `len` bytes after `from`.
-[[gnu::always_inline]] inline void reframe(rte_mbuf* m, uint32_t from, uint32_t new_front, uint32_t len) noexcept {
+// `from`, and ends `len` bytes after `from`. Returns the new start of the frame (callers keep
+// the old one: m's fields, once written, could alias the frame's bytes for the compiler).
+[[gnu::always_inline]] inline uint8_t* reframe(rte_mbuf* m, uint8_t* frame, uint32_t from, uint32_t new_front,
+                                               uint32_t len) noexcept {
   m->data_off = static_cast<uint16_t>(m->data_off + from - new_front);
   m->data_len = static_cast<uint16_t>(new_front + len);
   m->pkt_len = new_front + len;
+  return frame + from - new_front;
 }
 
 // decapsulate(ctx, m, frame, found) for a frame decap_fast.hpp recognised as `f`, whose
@@ -100,8 +104,8 @@ struct ForwardSums {
   if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
   ctx.counters->tunnel_in(tunnel->id, f.ip_len);
   --ip->hop_limits;
-  reframe(m, f.ip_offset, kEthernetHeaderLen, f.ip_len);
-  std::memcpy(rte_pktmbuf_mtod(m, void*), to_gateway, sizeof *to_gateway);
+  std::memcpy(reframe(m, reinterpret_cast<uint8_t*>(ip) - f.ip_offset, f.ip_offset, kEthernetHeaderLen, f.ip_len),
+              to_gateway, sizeof *to_gateway);
   ++sums.packets;
   sums.bytes += f.ip_len;
   return true;
@@ -112,26 +116,25 @@ struct ForwardSums {
 // a client reached through the IPv4 side's gateway, whose MAC is known) and what encapsulate
 // would then write. `to_gateway`: the header toward the IPv4 side's gateway, nullptr when
 // its MAC is unknown.
-[[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_len,
-                                                  const EncapLookups& found, const rte_ether_hdr* to_gateway,
-                                                  ForwardSums& sums) noexcept {
+[[gnu::always_inline]] inline bool try_fast_encap(PipelineContext& ctx, const FastEncapConfig& c, rte_mbuf* m,
+                                                  uint32_t ip_len, const EncapLookups& found,
+                                                  const rte_ether_hdr* to_gateway, ForwardSums& sums) noexcept {
   const TunnelEntry* tunnel = found.dst_tunnel;
   if (tunnel == nullptr || found.src_tunnel != nullptr) return false;
-  const DataplaneConfig& cfg = *ctx.cfg;
   const uint32_t front = tunnel_front_len(tunnel->mode);
   // An on-link client (our own address among them: what points_back_at_us checks first) is
   // reached without the gateway.
-  if (ip_len > tunnel->mtu || tunnel->client_v4 == tunnel->server_v4 ||
-      ipv4_in_subnet(tunnel->client_v4, cfg.ipv4_address, cfg.ipv4_prefix_len) ||
+  if (ip_len > tunnel->mtu || tunnel->client_v4 == tunnel->server_v4 || c.on_link(tunnel->client_v4) ||
       rte_pktmbuf_headroom(m) + kEthernetHeaderLen < front) {
     return false;
   }
   if (to_gateway == nullptr) return false;
 
-  --rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, kEthernetHeaderLen)->hop_limits;
-  reframe(m, kEthernetHeaderLen, front, ip_len);
-  std::memcpy(rte_pktmbuf_mtod(m, void*), to_gateway, sizeof *to_gateway);
-  write_tunnel_header(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kEthernetHeaderLen), *tunnel, ip_len,
+  auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  --reinterpret_cast<rte_ipv6_hdr*>(frame + kEthernetHeaderLen)->hop_limits;
+  uint8_t* out = reframe(m, frame, kEthernetHeaderLen, front, ip_len);
+  std::memcpy(out, to_gateway, sizeof *to_gateway);
+  write_tunnel_header(reinterpret_cast<rte_ipv4_hdr*>(out + kEthernetHeaderLen), *tunnel, ip_len,
                       ctx.next_ipv4_id++);
   ctx.counters->tunnel_out(tunnel->id, ip_len);
   ++sums.packets;

@@ -116,6 +116,7 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
     ctx.counters->prefetch_tunnel(tunnels[k]->id);
   }
 
+  const TunnelTable::SiteFilter site_filter = table.site_filter();
   GatewayHeader gateway(Side::Ipv6);
   const rte_ether_hdr* to_gateway = n_fast > 0 ? gateway.get(ctx) : nullptr;
   ForwardSums sums;
@@ -130,7 +131,7 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
       // RFC 6324 loop check: nearly every inner destination is on the Internet, which the
       // site filter rules out without a lookup.
       found.inner_dst_looked_up = true;
-      if (table.may_find_encap(inner_dsts[k])) {
+      if (site_filter.may_hold(inner_dsts[k])) {
         found.inner_dst_tunnel = table.find_encap(
             to_ipv6(rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, fast[k].ip_offset)->dst_addr));
       }
@@ -171,10 +172,11 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   }
   fast_frame[n_fast] = kMaxBurst;
   // The filter's words were prefetched above.
+  const TunnelTable::SiteFilter site_filter = table.site_filter();
   unsigned n_addrs = n_fast;
   for (unsigned k = 0; k < n_fast; ++k) {
     source_slot[k] = kNoLookup;
-    if (!table.may_find_encap(sources[k])) continue;
+    if (!site_filter.may_hold(sources[k])) continue;
     source_slot[k] = static_cast<uint8_t>(n_addrs);
     std::memcpy(addrs[n_addrs++].bytes.data(),
                 rte_pktmbuf_mtod_offset(pkts[fast_frame[k]], const rte_ipv6_hdr*, kEthernetHeaderLen)->src_addr, 16);
@@ -193,7 +195,7 @@ void ipv6_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
       continue;
     }
     const EncapLookups lookups{found[k], source_slot[k] == kNoLookup ? nullptr : found[source_slot[k]]};
-    verdicts[i] = try_fast_encap(ctx, pkts[i], ip_lens[k], lookups, to_gateway, sums)
+    verdicts[i] = try_fast_encap(ctx, fast_cfg, pkts[i], ip_lens[k], lookups, to_gateway, sums)
                       ? transmit(Side::Ipv4)
                       : encap_by_reference(ctx, pkts[i], lookups, extra);
     ++k;

@@ -164,9 +164,18 @@ class TunnelTable {
     __builtin_prefetch(&site_words_[probe.bit / 64]);
     return probe;
   }
-  bool may_find_encap(SiteProbe probe) const noexcept {
-    if (prefix_lengths_in_use_[0].load(std::memory_order_acquire) & kLengthsBelowSite) return true;
-    return (site_words_[probe.bit / 64].load(std::memory_order_acquire) >> (probe.bit % 64)) & 1;
+  bool may_find_encap(SiteProbe probe) const noexcept { return site_filter().may_hold(probe); }
+  // The filter as a burst reads it: whether it is on, read once, so that the whole burst is
+  // one instant (as the bulk lookups read the prefix lengths in use once per chunk).
+  struct SiteFilter {
+    const std::atomic<uint64_t>* words;  // nullptr while the filter is off
+    bool may_hold(SiteProbe probe) const noexcept {
+      return words == nullptr || ((words[probe.bit / 64].load(std::memory_order_acquire) >> (probe.bit % 64)) & 1);
+    }
+  };
+  SiteFilter site_filter() const noexcept {
+    const bool off = prefix_lengths_in_use_[0].load(std::memory_order_acquire) & kLengthsBelowSite;
+    return {off ? nullptr : site_words_.get()};
   }
 
   // A hint before stamp_last_seen / last_seen on this id (no effect on out-of-range ids).

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/addr_match.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/decap_fast.hpp"
 #include "dataplane/encap_fast.hpp"
@@ -22,7 +23,7 @@ namespace {
 
 struct Recognised {
   bool fast = false;
-  FastDecapFrame frame;
+  FastDecapFrame frame{};
 };
 
 Recognised recognise(const DataplaneConfig& cfg, const Bytes& bytes, uint64_t ol_flags = 0) {
@@ -144,7 +145,7 @@ TEST_CASE("decap_fast: everything else is left to the reference path", "[dp][dec
     const Bytes frame = client_frame(t, udp6_packet(t.client_v6, addrs::internet_host, 64, 40));
     rte_mbuf* head = to_mbuf(frame);
     REQUIRE(rte_pktmbuf_chain(head, to_mbuf(Bytes(6, 0))) == 0);  // padding in a segment of its own
-    FastDecapFrame out;
+    FastDecapFrame out{};
     CHECK_FALSE(recognise_fast_decap(FastDecapConfig(cfg), head, out));
     rte_pktmbuf_free(head);
   }
@@ -172,6 +173,54 @@ TEST_CASE("ipv4_option_free_header_ok agrees with the reference sum", "[dp][deca
   CHECK(ipv4_option_free_header_ok(bytes));
   h.hdr_checksum = 0xFEFF;  // one less in the last word: 0xFFFE
   CHECK_FALSE(ipv4_option_free_header_ok(bytes));
+}
+
+TEST_CASE("ipv4_header_checksum_of agrees with rte_ipv4_cksum", "[dp][encap_fast]") {
+  std::mt19937_64 rng(11);
+  auto check = [](uint16_t total_length, uint16_t id, uint16_t fragment, uint8_t ttl, uint8_t proto, uint32_t src,
+                  uint32_t dst) {
+    rte_ipv4_hdr h{};
+    h.version_ihl = RTE_IPV4_VHL_DEF;
+    h.total_length = be16(total_length);
+    h.packet_id = be16(id);
+    h.fragment_offset = be16(fragment);
+    h.time_to_live = ttl;
+    h.next_proto_id = proto;
+    h.src_addr = be32(src);
+    h.dst_addr = be32(dst);
+    const uint16_t ours = ipv4_header_checksum_of(total_length, id, fragment, ttl, proto, src, dst);
+    if (ours != rte_ipv4_cksum(&h)) {
+      FAIL("fields " << total_length << " " << id << " " << fragment << " " << int{ttl} << " " << int{proto} << " "
+                     << src << " " << dst << ": " << ours << " != " << rte_ipv4_cksum(&h));
+    }
+  };
+  for (int i = 0; i < 200000; ++i) {
+    check(static_cast<uint16_t>(rng()), static_cast<uint16_t>(rng()), static_cast<uint16_t>(rng()),
+          static_cast<uint8_t>(rng()), static_cast<uint8_t>(rng()), static_cast<uint32_t>(rng()),
+          static_cast<uint32_t>(rng()));
+  }
+  // Every word at its largest, and sums that land exactly on 0xFFFF.
+  check(0xFFFF, 0xFFFF, 0xFFFF, 0xFF, 0xFF, 0xFFFFFFFF, 0xFFFFFFFF);
+  check(0, 0, 0, 0, 0, 0, 0xBAFF);
+  check(0, 0, 0, 0, 0, 0xFFFF0000, 0x0000BAFF);
+}
+
+TEST_CASE("FastEncapConfig::on_link is ipv4_in_subnet at every prefix length", "[dp][encap_fast]") {
+  std::mt19937_64 rng(13);
+  DataplaneConfig cfg = test_config();
+  for (unsigned len = 0; len <= 32; ++len) {
+    cfg.ipv4_prefix_len = len;
+    const FastEncapConfig fast(cfg);
+    for (int i = 0; i < 2000; ++i) {
+      // Addresses near the broker's (one bit flipped) and anywhere.
+      const uint32_t flip = uint32_t{1} << (rng() % 32);
+      const Ipv4Addr a{i % 2 == 0 ? (cfg.ipv4_address.value ^ flip) : static_cast<uint32_t>(rng())};
+      if (fast.on_link(a) != ipv4_in_subnet(a, cfg.ipv4_address, len)) {
+        FAIL("/" << len << " " << a.to_string() << ": on_link " << fast.on_link(a));
+      }
+    }
+    CHECK(fast.on_link(cfg.ipv4_address));
+  }
 }
 
 TEST_CASE("encap_fast: what it takes from the uplink and what it leaves to the reference path", "[dp][encap_fast]") {
