@@ -22,7 +22,7 @@ struct table_detail::V6Words {
 namespace {
 
 // Anything a reader could mistake for a live entry fails its checks: the id is >= any capacity
-// and the mode is neither V6V4 nor V6UDPV4.
+// and the mode is neither V6V4 nor V6UDPV4, in the entry and in the node's decap key alike.
 constexpr unsigned char kPoisonByte = 0xDB;
 
 uint32_t checked_capacity(uint32_t capacity) {
@@ -138,6 +138,8 @@ void TunnelTable::poison_and_free(Node* node) noexcept {
   // volatile, so the compiler cannot drop the stores as dead before the delete.
   auto* bytes = reinterpret_cast<volatile unsigned char*>(&node->entry);
   for (size_t i = 0; i < sizeof(TunnelEntry); ++i) bytes[i] = kPoisonByte;
+  auto* key = reinterpret_cast<volatile unsigned char*>(&node->decap_key);
+  for (size_t i = 0; i < sizeof node->decap_key; ++i) key[i] = kPoisonByte;
   delete node;
 }
 

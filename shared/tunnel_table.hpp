@@ -306,7 +306,8 @@ class TunnelTable {
 };
 
 // A published node never changes except for its `next` links; readers get &node->entry.
-// Aligned so that the links, the decap key and the client's /128 lie in the first cache line.
+// Two cache lines: the links and the decap key in the first, the entry across both (the
+// client's /128 straddles them; the bulk lookups prefetch both lines).
 struct alignas(64) TunnelTable::Node {
   std::array<std::atomic<Node*>, kIndexCount> next{};
   uint64_t decap_key;  // decap_key() of the entry
