@@ -59,7 +59,7 @@ Verdict decapsulate(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame& oute
   if (!source_belongs_to(*tunnel, ip->src_addr)) return drop(ctx, DropReason::inner_source_spoofed);
 
   // The only shared write of the fast path, at most once per tunnel per second.
-  if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
+  table.mark_seen(*tunnel, ctx.now);
   ctx.counters->tunnel_in(tunnel->id, ip_len);
 
   // The packet first: server_v6 lies in the node's second cache line, which data packets of a

@@ -48,7 +48,8 @@ struct FastDecapConfig {
 // burst keeps 32 of them on the stack and fills in only those it recognises.
 struct FastDecapFrame {
   uint64_t decap_key;  // TunnelTable::decap_key of the outer source (and UDP port)
-  uint32_t ip_offset;  // where the inner IPv6 header starts in the frame
+  uint8_t* ip;         // the inner IPv6 header (the straight line edits it in place)
+  uint32_t ip_offset;  // where it starts in the frame
   uint32_t ip_len;     // the inner packet's length (it may be followed by padding)
 };
 
@@ -104,7 +105,7 @@ struct FastDecapFrame {
 
   // The inner header: version 6, a length that fits, hop limit above 1, not ICMPv6 (keepalives
   // and errors); source not link-local; destination neither link-local, multicast nor on-link.
-  const uint8_t* ip = p + out.ip_offset;
+  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + out.ip_offset;
   const uint64_t first = load<uint64_t>(ip);
   const uint32_t ip_len = kIpv6HeaderLen + be16(static_cast<uint16_t>(first >> 32));
   const auto next_header = static_cast<uint8_t>(first >> 48);
@@ -121,6 +122,7 @@ struct FastDecapFrame {
     return false;
   }
   out.decap_key = TunnelTable::decap_key(mode, be32(load<uint32_t>(p + 26)), src_port);
+  out.ip = ip;
   out.ip_len = ip_len;
   return true;
 }

@@ -96,16 +96,15 @@ struct ForwardSums {
                                                   ForwardSums& sums) noexcept {
   const TunnelEntry* tunnel = found.tunnel;
   if (tunnel == nullptr || found.inner_dst_tunnel != nullptr) return false;
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, f.ip_offset);
+  auto* ip = reinterpret_cast<rte_ipv6_hdr*>(f.ip);
   if (!source_belongs_to(*tunnel, ip->src_addr)) return false;
   if (to_gateway == nullptr) return false;
 
-  const TunnelTable& table = *ctx.table;
-  if (table.last_seen(tunnel->id) != ctx.now) table.stamp_last_seen(tunnel->id, ctx.now);
+  ctx.table->mark_seen(*tunnel, ctx.now);
   ctx.counters->tunnel_in(tunnel->id, f.ip_len);
   --ip->hop_limits;
-  std::memcpy(reframe(m, reinterpret_cast<uint8_t*>(ip) - f.ip_offset, f.ip_offset, kEthernetHeaderLen, f.ip_len),
-              to_gateway, sizeof *to_gateway);
+  std::memcpy(reframe(m, f.ip - f.ip_offset, f.ip_offset, kEthernetHeaderLen, f.ip_len), to_gateway,
+              sizeof *to_gateway);
   ++sums.packets;
   sums.bytes += f.ip_len;
   return true;

@@ -104,7 +104,7 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   for (unsigned i = 0; i < n; ++i) {
     if (!recognise_fast_decap(fast_cfg, pkts[i], fast[n_fast])) continue;
     probes[n_fast] = table.probe_decap(fast[n_fast].decap_key);
-    inner_dsts[n_fast] = table.site_probe(rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, fast[n_fast].ip_offset + 24));
+    inner_dsts[n_fast] = table.site_probe(fast[n_fast].ip + 24);
     fast_frame[n_fast++] = static_cast<uint8_t>(i);
   }
   fast_frame[n_fast] = kMaxBurst;
@@ -112,7 +112,7 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
   for (unsigned k = 0; k < n_fast; ++k) {
     tunnels[k] = table.decap_match(first[k], probes[k].key);
     if (tunnels[k] == nullptr) continue;
-    table.prefetch_last_seen(tunnels[k]->id);
+    table.prefetch_seen(*tunnels[k]);
     ctx.counters->prefetch_tunnel(tunnels[k]->id);
   }
 
@@ -132,8 +132,7 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
       // site filter rules out without a lookup.
       found.inner_dst_looked_up = true;
       if (site_filter.may_hold(inner_dsts[k])) {
-        found.inner_dst_tunnel = table.find_encap(
-            to_ipv6(rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv6_hdr*, fast[k].ip_offset)->dst_addr));
+        found.inner_dst_tunnel = table.find_encap(to_ipv6(reinterpret_cast<const rte_ipv6_hdr*>(fast[k].ip)->dst_addr));
       }
     }
     verdicts[i] = try_fast_decap(ctx, pkts[i], fast[k], found, to_gateway, sums)

@@ -178,9 +178,14 @@ class TunnelTable {
     return {off ? nullptr : site_words_.get()};
   }
 
-  // A hint before stamp_last_seen / last_seen on this id (no effect on out-of-range ids).
-  void prefetch_last_seen(uint32_t id) const noexcept {
-    if (id < capacity_) __builtin_prefetch(&last_seen_[id]);
+  // The fast path's stamp, for an entry this table's lookups returned, whose id is in range by
+  // construction (try_upsert checks it): no range check. prefetch_seen is a hint before
+  // mark_seen, for a burst; mark_seen stores only when the stamp changes (at most once per
+  // tunnel per second), so a busy tunnel's line stays shared.
+  void prefetch_seen(const TunnelEntry& e) const noexcept { __builtin_prefetch(&last_seen_[e.id]); }
+  void mark_seen(const TunnelEntry& e, uint64_t now) const noexcept {
+    std::atomic<uint64_t>& stamp = last_seen_[e.id];
+    if (stamp.load(std::memory_order_relaxed) != now) stamp.store(now, std::memory_order_relaxed);
   }
 
   // Bytes the table holds for its capacity and current entries (indexes, per-id arrays,

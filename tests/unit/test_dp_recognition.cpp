@@ -24,6 +24,7 @@ namespace {
 struct Recognised {
   bool fast = false;
   FastDecapFrame frame{};
+  ptrdiff_t ip_at = -1;  // where frame.ip points in the frame, while it was there
 };
 
 Recognised recognise(const DataplaneConfig& cfg, const Bytes& bytes, uint64_t ol_flags = 0) {
@@ -31,6 +32,8 @@ Recognised recognise(const DataplaneConfig& cfg, const Bytes& bytes, uint64_t ol
   m->ol_flags = ol_flags;
   Recognised r;
   r.fast = recognise_fast_decap(FastDecapConfig(cfg), m, r.frame);
+  if (r.fast) r.ip_at = r.frame.ip - rte_pktmbuf_mtod(m, uint8_t*);
+  r.frame.ip = nullptr;  // the mbuf goes now
   rte_pktmbuf_free(m);
   return r;
 }
@@ -92,6 +95,7 @@ TEST_CASE("decap_fast: the ordinary frames are taken, with their key and inner p
       REQUIRE(r.fast);
       CHECK(r.frame.decap_key == TunnelTable::decap_key(t.mode, t.client_v4.value, udp_mode ? t.client_port : 0));
       CHECK(r.frame.ip_offset == inner_at);
+      CHECK(r.ip_at == inner_at);
       CHECK(r.frame.ip_len == 40 + 8 + 40);
     }
     // Trailing bytes inside the IPv4 packet (or the datagram) after the inner packet.
