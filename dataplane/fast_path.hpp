@@ -87,15 +87,16 @@ struct ForwardSums {
 }
 
 // decapsulate(ctx, m, frame, found) for a frame decap_fast.hpp recognised as `f`, whose
-// lookups `found` are done (the loop check among them, when the tunnel is known): the
-// tunnel-dependent checks (a tunnel, no loop, the inner source among the tunnel's addresses,
-// the gateway's MAC known) and what decapsulate would then write. `to_gateway`: the header
-// toward the IPv6 side's gateway (GatewayHeader), nullptr when its MAC is unknown.
+// lookups are done: `tunnel` (of its outer source) and, when that is known, `loop` (the loop
+// check's find_encap of the inner destination). The tunnel-dependent checks (a tunnel, no
+// loop, the inner source among the tunnel's addresses, the gateway's MAC known) and what
+// decapsulate would then write. `to_gateway`: the header toward the IPv6 side's gateway
+// (GatewayHeader), nullptr when its MAC is unknown. The lookups come as two pointers, not a
+// DecapLookups: the burst builds that only for the reference path.
 [[gnu::always_inline]] inline bool try_fast_decap(PipelineContext& ctx, rte_mbuf* m, const FastDecapFrame& f,
-                                                  const DecapLookups& found, const rte_ether_hdr* to_gateway,
-                                                  ForwardSums& sums) noexcept {
-  const TunnelEntry* tunnel = found.tunnel;
-  if (tunnel == nullptr || found.inner_dst_tunnel != nullptr) return false;
+                                                  const TunnelEntry* tunnel, const TunnelEntry* loop,
+                                                  const rte_ether_hdr* to_gateway, ForwardSums& sums) noexcept {
+  if (tunnel == nullptr || loop != nullptr) return false;
   auto* ip = reinterpret_cast<rte_ipv6_hdr*>(f.ip);
   if (!source_belongs_to(*tunnel, ip->src_addr)) return false;
   if (to_gateway == nullptr) return false;

@@ -125,19 +125,19 @@ void ipv4_burst(PipelineContext& ctx, rte_mbuf* const* pkts, unsigned n, Verdict
       verdicts[i] = by_reference(ctx, Side::Ipv4, pkts[i], extra);
       continue;
     }
-    DecapLookups found;
-    found.tunnel = tunnels[k];
-    if (found.tunnel != nullptr) {
-      // RFC 6324 loop check: nearly every inner destination is on the Internet, which the
-      // site filter rules out without a lookup.
-      found.inner_dst_looked_up = true;
-      if (site_filter.may_hold(inner_dsts[k])) {
-        found.inner_dst_tunnel = table.find_encap(to_ipv6(reinterpret_cast<const rte_ipv6_hdr*>(fast[k].ip)->dst_addr));
-      }
+    const TunnelEntry* tunnel = tunnels[k];
+    // RFC 6324 loop check, for a known tunnel: nearly every inner destination is on the
+    // Internet, which the site filter rules out without a lookup.
+    const TunnelEntry* loop = nullptr;
+    if (tunnel != nullptr && site_filter.may_hold(inner_dsts[k])) {
+      loop = table.find_encap(to_ipv6(reinterpret_cast<const rte_ipv6_hdr*>(fast[k].ip)->dst_addr));
     }
-    verdicts[i] = try_fast_decap(ctx, pkts[i], fast[k], found, to_gateway, sums)
-                      ? transmit(Side::Ipv6)
-                      : decap_by_reference(ctx, pkts[i], found, extra);
+    if (try_fast_decap(ctx, pkts[i], fast[k], tunnel, loop, to_gateway, sums)) {
+      verdicts[i] = transmit(Side::Ipv6);
+    } else {
+      const DecapLookups found{tunnel, loop, tunnel != nullptr};
+      verdicts[i] = decap_by_reference(ctx, pkts[i], found, extra);
+    }
     ++k;
   }
   ctx.counters->decap.add(sums.packets);

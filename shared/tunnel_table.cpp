@@ -554,12 +554,16 @@ void TunnelTable::find_prefix_chunk(const V6Words* words, const size_t* keys, si
     }
   }
   const bool more_lengths = (rest[0] | rest[1]) != 0;
+  // Each staged length's mask, worked out once for the chunk rather than per key.
+  V6Words masks[kStagedLengths];
+  for (unsigned p = 0; p < staged; ++p) masks[p] = masked({~uint64_t{0}, ~uint64_t{0}}, lengths[p]);
+  auto apply = [](V6Words w, V6Words mask) { return V6Words{w.hi & mask.hi, w.lo & mask.lo}; };
 
   uint64_t hashes[kBulkChunk][kStagedLengths];
   const Node* first[kBulkChunk][kStagedLengths];
   for (size_t j = 0; j < m; ++j) {
     for (unsigned p = 0; p < staged; ++p) {
-      hashes[j][p] = prefix_hash(hash_seed_, masked(words[keys[j]], lengths[p]), lengths[p]);
+      hashes[j][p] = prefix_hash(hash_seed_, apply(words[keys[j]], masks[p]), lengths[p]);
       __builtin_prefetch(&bucket(kPrefix, hashes[j][p]));
     }
   }
@@ -572,7 +576,7 @@ void TunnelTable::find_prefix_chunk(const V6Words* words, const size_t* keys, si
   for (size_t j = 0; j < m; ++j) {
     const size_t i = keys[j];
     for (unsigned p = 0; p < staged && out[i] == nullptr; ++p) {
-      const V6Words key = masked(words[i], lengths[p]);
+      const V6Words key = apply(words[i], masks[p]);
       for (const Node* node = first[j][p]; node; node = node->next[kPrefix].load(std::memory_order_acquire)) {
         if (node->entry.prefix_len == lengths[p] && words_of(node->entry.prefix) == key) {
           out[i] = &node->entry;
