@@ -42,9 +42,10 @@ inline uint16_t ipv4_header_checksum_of(uint16_t total_length, uint16_t id, uint
 }
 
 // The one's-complement sum of the 20-byte header at `ip` is 0xFFFF: three loads added with
-// end-around carries, then folded. Every step keeps the sum modulo 0xFFFF, and after these
-// folds it lies in 0..0x10001, where only 0xFFFF is a multiple of 0xFFFF other than 0 (which
-// only an all-zero header sums to): the test needs one fold fewer than the sum itself.
+// end-around carries. 2^16 and 2^64 are both 1 modulo 0xFFFF, so every step keeps the sum of
+// the header's 16-bit words modulo 0xFFFF, and that sum folds to 0xFFFF exactly when it is a
+// non-zero multiple of 0xFFFF (only an all-zero header sums to 0). One division by a constant
+// (a multiply) instead of three folds.
 inline bool ipv4_option_free_header_ok(const void* ip) noexcept {
   uint64_t a, b;
   uint32_t c;
@@ -55,10 +56,7 @@ inline bool ipv4_option_free_header_ok(const void* ip) noexcept {
   s += s < a;
   s += c;
   s += s < c;
-  s = (s & 0xFFFFFFFFu) + (s >> 32);
-  s = (s & 0xFFFFu) + (s >> 16);
-  s = (s & 0xFFFFu) + (s >> 16);
-  return s == 0xFFFF;
+  return s != 0 && s % 0xFFFF == 0;
 }
 
 // The header checksum of an IPv4 header (ihl words) is valid.

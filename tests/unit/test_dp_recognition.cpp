@@ -177,6 +177,9 @@ TEST_CASE("ipv4_option_free_header_ok agrees with the reference sum", "[dp][deca
   CHECK(ipv4_option_free_header_ok(bytes));
   h.hdr_checksum = 0xFEFF;  // one less in the last word: 0xFFFE
   CHECK_FALSE(ipv4_option_free_header_ok(bytes));
+  // All zeros: a sum of 0, which is a multiple of 0xFFFF but not a valid checksum.
+  std::memset(&h, 0, sizeof h);
+  CHECK_FALSE(ipv4_option_free_header_ok(bytes));
 }
 
 TEST_CASE("ipv4_header_checksum_of agrees with rte_ipv4_cksum", "[dp][encap_fast]") {
