@@ -67,11 +67,6 @@ inline V6Words masked(V6Words w, unsigned len) noexcept {
 
 using table_detail::mix64;
 
-// The mode is part of the key; proto-41 entries have no port (hashed as 0).
-inline uint64_t decap_hash(uint64_t seed, TunnelMode mode, uint32_t v4, uint16_t port) noexcept {
-  return mix64(TunnelTable::decap_key(mode, v4, port) ^ seed);
-}
-
 // One mix per probe: multiplying by an odd constant is a bijection that spreads the low word
 // over all 64 bits before it meets the high word, so addresses that differ only in their
 // interface identifier (or prefixes only in their length) still hash apart.
@@ -162,9 +157,7 @@ bool TunnelTable::same_key(Index index, const TunnelEntry& a, const TunnelEntry&
 
 uint64_t TunnelTable::hash_of(Index index, const TunnelEntry& e) const noexcept {
   switch (index) {
-    case kDecap:
-      return decap_hash(hash_seed_, e.mode, e.client_v4.value,
-                        e.mode == TunnelMode::V6UDPV4 ? e.client_port : uint16_t{0});
+    case kDecap: return mix64(decap_key_of(e) ^ hash_seed_);  // as probe_decap hashes it
     case kClientV6: return v6_hash(hash_seed_, words_of(e.client_v6));
     default: return prefix_hash(hash_seed_, words_of(e.prefix), e.prefix_len);
   }

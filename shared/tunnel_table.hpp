@@ -129,6 +129,10 @@ class TunnelTable {
   static constexpr uint64_t decap_key(TunnelMode mode, uint32_t outer_src, uint16_t port) noexcept {
     return (uint64_t{static_cast<uint8_t>(mode)} << 48) | (uint64_t{outer_src} << 16) | port;
   }
+  // The key an entry is found by (its port counts only over UDP).
+  static constexpr uint64_t decap_key_of(const TunnelEntry& e) noexcept {
+    return decap_key(e.mode, e.client_v4.value, e.mode == TunnelMode::V6UDPV4 ? e.client_port : uint16_t{0});
+  }
   struct DecapProbe {
     uint64_t key, hash;
   };
@@ -319,10 +323,7 @@ struct alignas(64) TunnelTable::Node {
   TunnelEntry entry;
   Node* retired_next = nullptr;  // reclaim list; never read by lookups
 
-  explicit Node(const TunnelEntry& e)
-      : decap_key(TunnelTable::decap_key(e.mode, e.client_v4.value,
-                                         e.mode == TunnelMode::V6UDPV4 ? e.client_port : uint16_t{0})),
-        entry(e) {}
+  explicit Node(const TunnelEntry& e) : decap_key(decap_key_of(e)), entry(e) {}
 };
 
 inline const TunnelEntry* TunnelTable::decap_match(const Node* first, uint64_t key) const noexcept {
