@@ -52,10 +52,13 @@ inline bool ipv6_is_unspecified(const uint8_t* a) noexcept {
   return ipv6_equal(a, kZero);
 }
 
+// The mask of an IPv4 prefix of `len` bits, host order: none for /0, every bit from /32 on.
+constexpr uint32_t ipv4_prefix_mask(unsigned len) noexcept {
+  return len == 0 ? 0 : len >= 32 ? ~uint32_t{0} : ~uint32_t{0} << (32 - len);
+}
+
 inline bool ipv4_in_subnet(Ipv4Addr a, Ipv4Addr net, unsigned len) noexcept {
-  if (len == 0) return true;
-  if (len >= 32) return a == net;
-  return ((a.value ^ net.value) >> (32 - len)) == 0;
+  return ((a.value ^ net.value) & ipv4_prefix_mask(len)) == 0;
 }
 
 }  // namespace tsp::dp

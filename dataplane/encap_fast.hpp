@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "dataplane/addr_match.hpp"
 #include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/dataplane.hpp"
@@ -29,11 +30,9 @@ struct FastEncapConfig {
       : address_hi(frame_words::load<uint64_t>(cfg.ipv6_address.bytes.data())),
         address_lo(frame_words::load<uint64_t>(cfg.ipv6_address.bytes.data() + 8)),
         ipv4_address(cfg.ipv4_address.value),
-        ipv4_subnet_mask(cfg.ipv4_prefix_len == 0   ? 0
-                         : cfg.ipv4_prefix_len >= 32 ? ~uint32_t{0}
-                                                     : ~uint32_t{0} << (32 - cfg.ipv4_prefix_len)) {}
+        ipv4_subnet_mask(ipv4_prefix_mask(cfg.ipv4_prefix_len)) {}
 
-  // ipv4_in_subnet(a, broker's address, its prefix length), one mask.
+  // ipv4_in_subnet(a, broker's address, its prefix length) with the mask worked out per burst.
   bool on_link(Ipv4Addr a) const noexcept { return ((a.value ^ ipv4_address) & ipv4_subnet_mask) == 0; }
 };
 
