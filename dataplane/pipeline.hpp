@@ -84,12 +84,13 @@ Verdict process_packet(PipelineContext& ctx, Side from, rte_mbuf* m, ExtraPacket
 
 // The poll loop's path: process_packet on pkts[0..n) in order, with the same verdicts, bytes
 // and counters, but staged like l3fwd's multi-lookup loop: recognise the frames of the common
-// case (decap_fast.hpp for tunnel data; classify_ipv6_port on the uplink), then the burst's
-// tunnel lookups in bulk (TunnelTable::find_*_bulk, misses overlapped), prefetch the tunnels'
-// counters and last-seen stamps, then finish each frame in order: a data packet between a
-// tunnel and the far side's gateway in straight-line code, anything else by the reference
-// functions. The per-packet path above stays the reference it is checked against. `extra` collects the whole burst's ARP/NS
-// requests (at most ExtraPackets::kMax; a neighbor beyond that is asked in a later burst).
+// case (decap_fast.hpp for tunnel data, encap_fast.hpp on the uplink), then the burst's tunnel
+// lookups stage by stage (TunnelTable's staged decap lookup, find_encap_bulk; misses
+// overlapped), prefetch the tunnels' counters and last-seen stamps, then finish each frame in
+// order: a data packet between a tunnel and the far side's gateway in straight-line code,
+// anything else by the reference functions. The per-packet path above stays the reference it
+// is checked against. `extra` collects the whole burst's ARP/NS requests (at most
+// ExtraPackets::kMax; a neighbor beyond that is asked in a later burst).
 inline constexpr unsigned kMaxBurst = 32;
 void process_burst(PipelineContext& ctx, Side from, rte_mbuf* const* pkts, unsigned n, Verdict* verdicts,
                    ExtraPackets& extra);
