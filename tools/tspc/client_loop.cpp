@@ -30,41 +30,35 @@ ClientRunEnd run_client(const TspcConfig& cfg, bool boot_mode, ClientLog& log, c
     ExitCode failure = ExitCode::Success;
     std::string reason;
 
-    auto resolved = resolve_broker(cfg.server.host, cfg.server.port, cfg.server.text);
-    if (const auto* error = std::get_if<std::string>(&resolved)) {
-      failure = cfg.server.is_ipv6 ? ExitCode::InvalidServerAddress : ExitCode::ResolveFailed;
-      reason = "server: " + *error;
-    } else {
-      ConnectOptions options;
-      options.boot = boot_mode;
-      options.log = log_fn;
-      options.stop = &signals.stop;
-      Connection connection = connect_with_redirects(cfg, std::get<BrokerTarget>(resolved), options);
-      if (signals.stop.load()) return stopped_by(signals, log);
+    ConnectOptions options;
+    options.boot = boot_mode;
+    options.log = log_fn;
+    options.stop = &signals.stop;
+    Connection connection = remember_server(cfg, connect_cycle(cfg, options), log_fn);
+    if (signals.stop.load()) return stopped_by(signals, log);
 
-      if (connection.outcome.kind == NegotiationOutcome::Kind::Tunnel) {
-        log.info("broker " + connection.broker.text + " offered a " + connection.outcome.offer.type + " tunnel (TSP " +
-                 connection.version + " over " + (connection.transport->is_udp() ? "UDP" : "TCP") + ")");
-        retry.reset();
-        const TunnelRunResult run = run_tunnel(cfg, connection, log, signals);
-        switch (run.end) {
-          case TunnelEnd::Hangup:
-            log.notice("tunnel torn down (SIGHUP); exiting");
-            return {ExitCode::Success, 0};
-          case TunnelEnd::Terminated:
-            log.notice(run.message + "; exiting without teardown");
-            return {ExitCode::Success, signals.signal.load()};
-          case TunnelEnd::KeepaliveTimeout:
-          case TunnelEnd::SetupFailed:
-          case TunnelEnd::TunnelIo:
-            failure = run.code;
-            reason = run.message;
-            break;
-        }
-      } else {
-        failure = connection.outcome.code;
-        reason = connection.outcome.message;
+    if (connection.outcome.kind == NegotiationOutcome::Kind::Tunnel) {
+      log.info("broker " + connection.broker.text + " offered a " + connection.outcome.offer.type + " tunnel (TSP " +
+               connection.version + " over " + (connection.transport->is_udp() ? "UDP" : "TCP") + ")");
+      retry.reset();
+      const TunnelRunResult run = run_tunnel(cfg, connection, log, signals);
+      switch (run.end) {
+        case TunnelEnd::Hangup:
+          log.notice("tunnel torn down (SIGHUP); exiting");
+          return {ExitCode::Success, 0};
+        case TunnelEnd::Terminated:
+          log.notice(run.message + "; exiting without teardown");
+          return {ExitCode::Success, signals.signal.load()};
+        case TunnelEnd::KeepaliveTimeout:
+        case TunnelEnd::SetupFailed:
+        case TunnelEnd::TunnelIo:
+          failure = run.code;
+          reason = run.message;
+          break;
       }
+    } else {
+      failure = connection.outcome.code;
+      reason = connection.outcome.message;
     }
 
     log.error(reason + " [exit code " + std::to_string(to_int(failure)) + ": " + std::string(describe(failure)) + "]");

@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "tools/tspc/broker_files.hpp"
 #include "tools/tspc/redirect.hpp"
 #include "tools/tspc/version_fallback.hpp"
 
@@ -83,6 +84,27 @@ Connection connect_broker(const TspcConfig& cfg, const BrokerTarget& target, con
   return last;
 }
 
+Connection connect_listed(const TspcConfig& cfg, const std::vector<ServerAddress>& brokers, const BrokerTarget& origin,
+                          const ConnectOptions& options) {
+  Connection last = failed(ExitCode::BrokerRedirection, "no listed broker could be used", origin);
+  for (const ServerAddress& broker : brokers) {
+    if (stopped(options)) break;
+    auto resolved = resolve_broker(broker.host, broker.port, broker.text);
+    if (const auto* reason = std::get_if<std::string>(&resolved)) {
+      log_to(options, 2, "listed broker: " + *reason);
+      continue;
+    }
+    Connection c = connect_broker(cfg, std::get<BrokerTarget>(resolved), options);
+    if (c.outcome.kind == NegotiationOutcome::Kind::Tunnel) return c;
+    if (c.outcome.kind == NegotiationOutcome::Kind::Redirect) {
+      c = failed(ExitCode::BrokerRedirection, "broker " + broker.text + " redirected again; not followed", c.broker);
+    }
+    log_to(options, 1, "broker " + broker.text + ": " + c.outcome.message);
+    last = std::move(c);
+  }
+  return last;
+}
+
 Connection connect_with_redirects(const TspcConfig& cfg, const BrokerTarget& server, const ConnectOptions& options) {
   Connection first = connect_broker(cfg, server, options);
   if (first.outcome.kind != NegotiationOutcome::Kind::Redirect) return first;
@@ -90,23 +112,68 @@ Connection connect_with_redirects(const TspcConfig& cfg, const BrokerTarget& ser
   log_to(options, 1, "redirected by " + server.text + " to " + std::to_string(first.outcome.brokers.size()) + " broker(s)");
   const std::vector<std::string> ranked =
       first.outcome.brokers.size() > 1 ? rank_brokers(first.outcome.brokers, options.log) : first.outcome.brokers;
-  Connection last = failed(ExitCode::BrokerRedirection, "no listed broker could be used", server);
-  for (const std::string& address : ranked) {
-    if (stopped(options)) break;
-    auto resolved = resolve_broker(address, 3653, address);
-    if (const auto* reason = std::get_if<std::string>(&resolved)) {
-      log_to(options, 2, "redirection: " + *reason);
-      continue;
-    }
-    Connection c = connect_broker(cfg, std::get<BrokerTarget>(resolved), options);
-    if (c.outcome.kind == NegotiationOutcome::Kind::Tunnel) return c;
-    if (c.outcome.kind == NegotiationOutcome::Kind::Redirect) {
-      c = failed(ExitCode::BrokerRedirection, "broker " + address + " redirected again; not followed", c.broker);
-    }
-    log_to(options, 1, "broker " + address + ": " + c.outcome.message);
-    last = std::move(c);
+  if (const std::string why = save_broker_list(cfg.broker_list, ranked); why.empty()) {
+    log_to(options, 1, "broker list saved to " + cfg.broker_list + " (" + std::to_string(ranked.size()) + " broker(s))");
+  } else {
+    log_to(options, 1, "broker list not saved: " + why);
   }
-  return last;
+  // Listed brokers are reached on the default port, IPv6 ones in brackets (§6).
+  std::vector<ServerAddress> listed;
+  for (const std::string& address : ranked) listed.push_back(ServerAddress{address, kTspPort, address, false});
+  return connect_listed(cfg, listed, server, options);
+}
+
+Connection connect_cycle(const TspcConfig& cfg, const ConnectOptions& options) {
+  const auto to_target = [](const ServerAddress& a) { return resolve_broker(a.host, a.port, a.text); };
+  const BrokerTarget configured_text{Ipv4Addr{}, cfg.server.port, cfg.server.text};
+
+  if (cfg.always_use_same_server) {
+    const BrokerFile last = read_last_server(cfg.last_server);
+    if (last.state == BrokerFile::State::Invalid) {
+      return failed(ExitCode::LastServerFailed, "last_server: " + last.problem, configured_text);
+    }
+    if (last.state == BrokerFile::State::Read) {
+      const ServerAddress& server = last.brokers.front();
+      log_to(options, 1, "trying the last server " + server.text + " first (always_use_same_server)");
+      auto resolved = to_target(server);
+      if (const auto* reason = std::get_if<std::string>(&resolved)) {
+        log_to(options, 1, "last server: " + *reason);
+      } else {
+        Connection c = connect_with_redirects(cfg, std::get<BrokerTarget>(resolved), options);
+        if (c.outcome.kind == NegotiationOutcome::Kind::Tunnel || stopped(options)) return c;
+        log_to(options, 1, "last server " + server.text + ": " + c.outcome.message);
+      }
+    }
+  }
+
+  auto resolved = to_target(cfg.server);
+  Connection c;
+  if (const auto* reason = std::get_if<std::string>(&resolved)) {
+    c = failed(cfg.server.is_ipv6 ? ExitCode::InvalidServerAddress : ExitCode::ResolveFailed, "server: " + *reason,
+               configured_text);
+  } else {
+    c = connect_with_redirects(cfg, std::get<BrokerTarget>(resolved), options);
+  }
+  const bool unreachable = c.outcome.kind == NegotiationOutcome::Kind::Failed &&
+                           (c.outcome.code == ExitCode::SocketConnectFailed || c.outcome.code == ExitCode::ResolveFailed);
+  if (!unreachable || stopped(options)) return c;
+
+  const BrokerFile list = read_broker_list(cfg.broker_list);
+  if (list.state == BrokerFile::State::Invalid) log_to(options, 1, "broker_list not used: " + list.problem);
+  if (list.state != BrokerFile::State::Read) return c;
+  log_to(options, 1, "server " + cfg.server.text + " unreachable; trying the " + std::to_string(list.brokers.size()) +
+                         " broker(s) in " + cfg.broker_list);
+  Connection from_list = connect_listed(cfg, list.brokers, c.broker, options);
+  // Nothing in the list worked: the configured server's failure is the one to report.
+  return from_list.outcome.kind == NegotiationOutcome::Kind::Tunnel ? std::move(from_list) : std::move(c);
+}
+
+Connection remember_server(const TspcConfig& cfg, Connection c, const LogFn& log) {
+  if (c.outcome.kind != NegotiationOutcome::Kind::Tunnel) return c;
+  const std::string why = save_last_server(cfg.last_server, c.broker.text);
+  if (log) log(1, why.empty() ? "last server saved to " + cfg.last_server + ": " + c.broker.text
+                              : "last server not saved: " + why);
+  return c;
 }
 
 }  // namespace tsp::tspc
