@@ -56,10 +56,11 @@ int bind_loopback(int type, uint16_t& port) {
   return fd;
 }
 
-bool tcp_port_accepts(uint16_t port) {
+bool tcp_port_accepts(const std::string& address, uint16_t port) {
+  sockaddr_in sa = loopback(port);
+  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) FAIL("not an IPv4 address: " << address);
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  const sockaddr_in sa = loopback(port);
   const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
   ::close(fd);
   return ok;
@@ -183,14 +184,14 @@ std::string broker_config_text(const BrokerSettings& s, uint16_t port, const std
   c += "ipv6 local pool P_Sites48 2001:db8:f100::/40 48\n";
   c += "ipv6 local pool P_Sites64 2001:db8:f200::/48 64\n";
   c += "tsp TSP_Main\n";
-  c += "  ip address 127.0.0.1\n";
+  c += "  ip address " + s.listen_address + "\n";
   c += "  transport udp " + p + "\n";
   c += "  transport tcp " + p + "\n";
   c += "  realm tspbroker\n";
   c += "  keepalive interval 30\n";
   for (const auto& line : s.tsp_lines) c += "  " + line + "\n";
   c += "tunnel server TS_Main\n";
-  c += "  ip address 127.0.0.1\n";
+  c += "  ip address " + s.listen_address + "\n";
   c += "  ipv6 pool endpoints P_Interco\n";
   c += "  ipv6 pool prefix P_Sites48\n";
   c += "  ipv6 pool prefix P_Sites64\n";
@@ -239,7 +240,8 @@ CommandResult run_command(const std::vector<std::string>& argv, std::string_view
   return result;
 }
 
-BrokerProcess::BrokerProcess(BrokerSettings settings) : port_(pick_free_port()) {
+BrokerProcess::BrokerProcess(BrokerSettings settings)
+    : listen_address_(settings.listen_address), port_(settings.port != 0 ? settings.port : pick_free_port()) {
   config_path_ = dir_.path() + "/tspbrokerd.conf";
   log_path_ = dir_.path() + "/tspbrokerd.log";
   std::ofstream(config_path_) << broker_config_text(settings, port_, dir_.path());
@@ -263,16 +265,18 @@ void BrokerProcess::start() {
   REQUIRE(pid_ < 0);
   const std::string program = required_program("TSPBROKERD");
   ++starts_;
-  std::ofstream(log_path_, std::ios::app) << "==== e2e: start #" << starts_ << " of tspbrokerd on port " << port_
-                                           << " ====\n";
+  std::ofstream(log_path_, std::ios::app) << "==== e2e: start #" << starts_ << " of tspbrokerd on " << listen_address_
+                                           << " port " << port_ << " ====\n";
   pid_ = spawn({program, "--config", config_path_}, -1, log_path_);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!tcp_port_accepts(port_)) {
+  while (!tcp_port_accepts(listen_address_, port_)) {
     if (const auto status = wait_for_exit(pid_, 0ms)) {
       pid_ = -1;
-      FAIL("tspbrokerd exited with status " << *status << " before it listened on port " << port_);
+      FAIL("tspbrokerd exited with status " << *status << " before it listened on " << listen_address_ << " port "
+                                            << port_);
     }
-    if (std::chrono::steady_clock::now() >= deadline) FAIL("tspbrokerd does not accept TCP on port " << port_ << " after 10 s");
+    if (std::chrono::steady_clock::now() >= deadline)
+      FAIL("tspbrokerd does not accept TCP on " << listen_address_ << " port " << port_ << " after 10 s");
     std::this_thread::sleep_for(20ms);
   }
 }
@@ -338,7 +342,7 @@ void BrokerProcess::print_log_tail() const {
   for (int lines = 0; start > 0 && lines < 80; --start)
     if (log[start - 1] == '\n') ++lines;
   std::cout.flush();  // after the failure report that the test framework wrote to stdout
-  std::cerr << "---- last lines of " << log_path_ << " (port " << port_ << ") ----\n"
+  std::cerr << "---- last lines of " << log_path_ << " (" << listen_address_ << " port " << port_ << ") ----\n"
             << log.substr(start) << "---- end of tspbrokerd log ----\n";
   std::cerr.flush();
 }

@@ -1,5 +1,6 @@
 // Runs the real tspbrokerd (and tspctl) for a test: a temporary directory with a config file
-// and the SQLite store, a port free on 127.0.0.1 for both UDP and TCP, start with a readiness
+// and the SQLite store, a port free on 127.0.0.1 for both UDP and TCP (or the address and port
+// a test asks for, e.g. a redirection target on 127.0.0.2:3653), start with a readiness
 // poll, stop with SIGTERM and a check of the exit status (ASan makes a leak a non-zero exit).
 // The daemon's stderr goes to a file that is printed when an assertion fails.
 #pragma once
@@ -20,6 +21,11 @@ struct BrokerSettings {
   std::vector<std::string> tsp_lines;     // more statements in "tsp TSP_Main"
   std::vector<std::string> broker_lines;  // more statements in "tunnel broker TB_Main"
   std::vector<std::string> global_lines;  // more top-level statements (admin group, ...)
+  // The TSP listener's and the tunnel server's IPv4 address: all of 127/8 is on lo, so a
+  // second broker can be 127.0.0.2. A redirection target must be on 3653 (a redirect names no
+  // port): take that only inside a private network namespace, as tspc's tests do.
+  std::string listen_address = "127.0.0.1";
+  uint16_t port = 0;  // 0: a free one
 };
 
 class TempDir {
@@ -73,6 +79,7 @@ class BrokerProcess {
   void kill_hard();
 
   uint16_t port() const { return port_; }
+  const std::string& listen_address() const { return listen_address_; }
   const std::string& dir() const { return dir_.path(); }
   const std::string& config_path() const { return config_path_; }
   std::string log_text() const;
@@ -86,6 +93,7 @@ class BrokerProcess {
 
  private:
   TempDir dir_;
+  std::string listen_address_;
   uint16_t port_;
   std::string config_path_;
   std::string log_path_;

@@ -4,6 +4,12 @@
 //
 //   [ private netns: lo 127.0.0.1 ]  tspbrokerd (UDP+TCP :port)  <-- TSP -->  tspc -n -b
 //                                    TUN "tspe2e0" (user-space v6v4 end, no sit here)
+//
+// The redirection case runs a second broker; all of 127/8 is on lo, and 3653 (the port a
+// redirect implies) is free in the namespace:
+//
+//   tspc --(1)--> tspbrokerd A 127.0.0.1:port   full ("limit tunnels 1"): 1200, "127.0.0.2"
+//        --(2)--> tspbrokerd B 127.0.0.2:3653   gives the tunnel; tspc remembers the list and B
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -14,9 +20,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -30,6 +38,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using tsp::e2e::BrokerProcess;
+using tsp::e2e::BrokerSettings;
 
 constexpr const char* kTun = "tspe2e0";
 
@@ -49,15 +58,37 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string write_config(const BrokerProcess& broker, const std::vector<std::string>& extra) {
-  const std::string path = broker.dir() + "/tspc.conf";
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The files tspc remembers brokers in: in the test's directory, never tspc's working directory.
+std::string broker_list_path(const BrokerProcess& broker) { return broker.dir() + "/tsp-broker-list.txt"; }
+std::string last_server_path(const BrokerProcess& broker) { return broker.dir() + "/tsp-last-server.txt"; }
+
+std::string key_of(const std::string& line) { return line.substr(0, line.find('=')); }
+
+// tspc.conf for `broker`, written as broker.dir()/name. A key given in `extra` replaces the
+// default one: tspc refuses a repeated key.
+std::string write_config(const BrokerProcess& broker, const std::vector<std::string>& extra,
+                         const std::string& name = "tspc.conf") {
+  const std::vector<std::string> defaults{
+      "server=" + broker.listen_address() + ":" + std::to_string(broker.port()),
+      "template=checktunnel",
+      std::string("tsp_dir=") + TSP_SOURCE_DIR + "/tools/tspc",
+      std::string("if_tunnel_v6v4=") + kTun,
+      std::string("if_tunnel_v6udpv4=") + kTun,
+      "retry_delay=0",
+      "auto_retry_connect=no",
+      "log_filename=" + broker.dir() + "/tspc.log",
+      "broker_list=" + broker_list_path(broker),
+      "last_server=" + last_server_path(broker),
+  };
+  const std::string path = broker.dir() + "/" + name;
   std::ofstream out(path);
-  out << "server=127.0.0.1:" << broker.port() << "\n"
-      << "template=checktunnel\n"
-      << "tsp_dir=" << TSP_SOURCE_DIR << "/tools/tspc\n"
-      << "if_tunnel_v6v4=" << kTun << "\nif_tunnel_v6udpv4=" << kTun << "\n"
-      << "retry_delay=0\nauto_retry_connect=no\n"
-      << "log_filename=" << broker.dir() << "/tspc.log\n";
+  for (const auto& line : defaults) {
+    const bool replaced = std::any_of(extra.begin(), extra.end(),
+                                      [&](const std::string& e) { return key_of(e) == key_of(line); });
+    if (!replaced) out << line << "\n";
+  }
   for (const auto& line : extra) out << line << "\n";
   return path;
 }
@@ -182,4 +213,107 @@ TEST_CASE("tspc: wrong password in boot mode exits 16; v4v6 exits 15", "[tspc][e
     CHECK(tspc.wait_exit(10s) == 15);
   }
   broker.stop_expect_clean_exit();
+}
+
+TEST_CASE("tspc: a redirection is remembered in broker_list and last_server", "[tspc][e2e]") {
+  enter_private_netns();
+  BrokerSettings b_settings;
+  b_settings.listen_address = "127.0.0.2";
+  b_settings.port = 3653;
+  BrokerProcess b(b_settings);
+  b.start();
+  // A holds one tunnel and redirects every request beyond it (an endpoints pool is at least a
+  // /126, two clients: "limit tunnels 1" needs only one filler).
+  BrokerSettings a_settings;
+  a_settings.global_lines.push_back("limit tunnels 1");
+  a_settings.broker_lines.push_back("redirect broker 127.0.0.2");
+  BrokerProcess a(a_settings);
+  a.start();
+  const std::string list_file = broker_list_path(a);
+  const std::string last_file = last_server_path(a);
+  const std::string a_text = "127.0.0.1:" + std::to_string(a.port());
+
+  // The filler's v6udpv4 tunnel is keyed by address and port, so run 1's v6v4 request from the
+  // same 127.0.0.1 is not a reconnection that may replace it, only one tunnel too many. Its own
+  // files and TUN: it must not write the ones the runs check.
+  TspcProcess filler(write_config(a,
+                                  {"auth_method=anonymous", "tunnel_mode=v6udpv4", "if_tunnel_v6udpv4=tspe2e1",
+                                   "log_filename=" + a.dir() + "/filler.log",
+                                   "broker_list=" + a.dir() + "/filler-broker-list.txt",
+                                   "last_server=" + a.dir() + "/filler-last-server.txt"},
+                                  "filler.conf"),
+                     a.dir() + "/filler.out");
+  {
+    const bool up = filler.wait_for_output("tunnel up:", 20s);
+    INFO(filler.output());
+    REQUIRE(up);
+  }
+
+  const std::vector<std::string> anonymous{"auth_method=anonymous", "tunnel_mode=v6anyv4"};
+  {
+    INFO("run 1: A redirects to B; tspc saves the list and B");
+    TspcProcess tspc(write_config(a, anonymous, "run1.conf"), a.dir() + "/run1.out");
+    const bool up = tspc.wait_for_output("tunnel up:", 20s);
+    // The file is written when B gives the tunnel: its log line says it is done.
+    tspc.wait_for_output("last server saved to", 5s);
+    const std::string out = tspc.output();
+    INFO(out);
+    REQUIRE(up);
+    CHECK(contains(out, "redirected by " + a_text + " to 1 broker(s)"));
+    CHECK(contains(out, "connecting to 127.0.0.2 (127.0.0.2:3653)"));
+    CHECK(contains(out, "broker list saved to " + list_file + " (1 broker(s))"));
+    CHECK(read_file(list_file) == "127.0.0.2\n");
+    CHECK(contains(out, "last server saved to " + last_file + ": 127.0.0.2"));
+    CHECK(read_file(last_file) == "127.0.0.2\n");
+    tspc.signal(SIGHUP);
+    CHECK(tspc.wait_exit(10s) == 0);
+  }
+  filler.signal(SIGHUP);
+  CHECK(filler.wait_exit(10s) == 0);
+
+  {
+    INFO("run 2: always_use_same_server=yes goes to B first, A is never asked");
+    std::vector<std::string> extra = anonymous;
+    extra.push_back("always_use_same_server=yes");
+    TspcProcess tspc(write_config(a, extra, "run2.conf"), a.dir() + "/run2.out");
+    const bool up = tspc.wait_for_output("tunnel up:", 20s);
+    tspc.wait_for_output("last server saved to", 5s);
+    const std::string out = tspc.output();
+    INFO(out);
+    REQUIRE(up);
+    CHECK(contains(out, "trying the last server 127.0.0.2 first (always_use_same_server)"));
+    const auto first = out.find("connecting to ");
+    REQUIRE(first != std::string::npos);
+    CHECK(out.substr(first, out.find('\n', first) - first).rfind("connecting to 127.0.0.2 (127.0.0.2:3653)", 0) == 0);
+    CHECK_FALSE(contains(out, "redirected by"));
+    CHECK(read_file(last_file) == "127.0.0.2\n");
+    tspc.signal(SIGHUP);
+    CHECK(tspc.wait_exit(10s) == 0);
+  }
+
+  {
+    INFO("run 3: the configured server is unreachable; tspc walks the saved broker list");
+    // Nothing listens there: on loopback the UDP attempt fails at once (ICMP port unreachable).
+    const std::string dead = "127.0.0.1:" + std::to_string(tsp::e2e::pick_free_port());
+    std::filesystem::remove(last_file);  // run 3 must write it again
+    std::vector<std::string> extra = anonymous;
+    extra.push_back("server=" + dead);
+    extra.push_back("always_use_same_server=no");
+    TspcProcess tspc(write_config(a, extra, "run3.conf"), a.dir() + "/run3.out");
+    const bool up = tspc.wait_for_output("tunnel up:", 20s);
+    tspc.wait_for_output("last server saved to", 5s);
+    const std::string out = tspc.output();
+    INFO(out);
+    REQUIRE(up);
+    CHECK(contains(out, "connecting to " + dead));
+    CHECK(contains(out, "server " + dead + " unreachable; trying the 1 broker(s) in " + list_file));
+    CHECK(contains(out, "connecting to 127.0.0.2 (127.0.0.2:3653)"));
+    CHECK(read_file(list_file) == "127.0.0.2\n");
+    CHECK(read_file(last_file) == "127.0.0.2\n");
+    tspc.signal(SIGHUP);
+    CHECK(tspc.wait_exit(10s) == 0);
+  }
+
+  a.stop_expect_clean_exit();
+  b.stop_expect_clean_exit();
 }
