@@ -148,6 +148,22 @@ class TspcProcess {
   pid_t pid_ = -1;
 };
 
+// Waits until tspc's tunnel is up (the last_server line is logged just before); its output.
+std::string wait_tunnel_up(const TspcProcess& tspc) {
+  const bool up = tspc.wait_for_output("tunnel up:", 20s);
+  tspc.wait_for_output("last server saved to", 5s);
+  const std::string out = tspc.output();
+  INFO(out);
+  REQUIRE(up);
+  return out;
+}
+
+// SIGHUP: teardown, exit 0.
+void hang_up(TspcProcess& tspc) {
+  tspc.signal(SIGHUP);
+  CHECK(tspc.wait_exit(10s) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("tspc: anonymous tunnel, template variables, SIGHUP teardown", "[tspc][e2e]") {
@@ -253,42 +269,32 @@ TEST_CASE("tspc: a redirection is remembered in broker_list and last_server", "[
   {
     INFO("run 1: A redirects to B; tspc saves the list and B");
     TspcProcess tspc(write_config(a, anonymous, "run1.conf"), a.dir() + "/run1.out");
-    const bool up = tspc.wait_for_output("tunnel up:", 20s);
-    // The file is written when B gives the tunnel: its log line says it is done.
-    tspc.wait_for_output("last server saved to", 5s);
-    const std::string out = tspc.output();
+    const std::string out = wait_tunnel_up(tspc);
     INFO(out);
-    REQUIRE(up);
     CHECK(contains(out, "redirected by " + a_text + " to 1 broker(s)"));
     CHECK(contains(out, "connecting to 127.0.0.2 (127.0.0.2:3653)"));
     CHECK(contains(out, "broker list saved to " + list_file + " (1 broker(s))"));
     CHECK(read_file(list_file) == "127.0.0.2\n");
     CHECK(contains(out, "last server saved to " + last_file + ": 127.0.0.2"));
     CHECK(read_file(last_file) == "127.0.0.2\n");
-    tspc.signal(SIGHUP);
-    CHECK(tspc.wait_exit(10s) == 0);
+    hang_up(tspc);
   }
-  filler.signal(SIGHUP);
-  CHECK(filler.wait_exit(10s) == 0);
+  hang_up(filler);
 
   {
     INFO("run 2: always_use_same_server=yes goes to B first, A is never asked");
     std::vector<std::string> extra = anonymous;
     extra.push_back("always_use_same_server=yes");
     TspcProcess tspc(write_config(a, extra, "run2.conf"), a.dir() + "/run2.out");
-    const bool up = tspc.wait_for_output("tunnel up:", 20s);
-    tspc.wait_for_output("last server saved to", 5s);
-    const std::string out = tspc.output();
+    const std::string out = wait_tunnel_up(tspc);
     INFO(out);
-    REQUIRE(up);
     CHECK(contains(out, "trying the last server 127.0.0.2 first (always_use_same_server)"));
     const auto first = out.find("connecting to ");
     REQUIRE(first != std::string::npos);
     CHECK(out.substr(first, out.find('\n', first) - first).rfind("connecting to 127.0.0.2 (127.0.0.2:3653)", 0) == 0);
     CHECK_FALSE(contains(out, "redirected by"));
     CHECK(read_file(last_file) == "127.0.0.2\n");
-    tspc.signal(SIGHUP);
-    CHECK(tspc.wait_exit(10s) == 0);
+    hang_up(tspc);
   }
 
   {
@@ -300,18 +306,14 @@ TEST_CASE("tspc: a redirection is remembered in broker_list and last_server", "[
     extra.push_back("server=" + dead);
     extra.push_back("always_use_same_server=no");
     TspcProcess tspc(write_config(a, extra, "run3.conf"), a.dir() + "/run3.out");
-    const bool up = tspc.wait_for_output("tunnel up:", 20s);
-    tspc.wait_for_output("last server saved to", 5s);
-    const std::string out = tspc.output();
+    const std::string out = wait_tunnel_up(tspc);
     INFO(out);
-    REQUIRE(up);
     CHECK(contains(out, "connecting to " + dead));
     CHECK(contains(out, "server " + dead + " unreachable; trying the 1 broker(s) in " + list_file));
     CHECK(contains(out, "connecting to 127.0.0.2 (127.0.0.2:3653)"));
     CHECK(read_file(list_file) == "127.0.0.2\n");
     CHECK(read_file(last_file) == "127.0.0.2\n");
-    tspc.signal(SIGHUP);
-    CHECK(tspc.wait_exit(10s) == 0);
+    hang_up(tspc);
   }
 
   a.stop_expect_clean_exit();
