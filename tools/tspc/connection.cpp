@@ -117,7 +117,8 @@ Connection connect_with_redirects(const TspcConfig& cfg, const BrokerTarget& ser
   } else {
     log_to(options, 1, "broker list not saved: " + why);
   }
-  // Listed brokers are reached on the default port, IPv6 ones in brackets (§6).
+  // Listed brokers are reached on the default port (§6); resolve_broker skips an IPv6 one
+  // (this client has no IPv6 transport).
   std::vector<ServerAddress> listed;
   for (const std::string& address : ranked) listed.push_back(ServerAddress{address, kTspPort, address, false});
   return connect_listed(cfg, listed, server, options);
@@ -125,12 +126,12 @@ Connection connect_with_redirects(const TspcConfig& cfg, const BrokerTarget& ser
 
 Connection connect_cycle(const TspcConfig& cfg, const ConnectOptions& options) {
   const auto to_target = [](const ServerAddress& a) { return resolve_broker(a.host, a.port, a.text); };
-  const BrokerTarget configured_text{Ipv4Addr{}, cfg.server.port, cfg.server.text};
+  const BrokerTarget configured{Ipv4Addr{}, cfg.server.port, cfg.server.text};
 
   if (cfg.always_use_same_server) {
     const BrokerFile last = read_last_server(cfg.last_server);
     if (last.state == BrokerFile::State::Invalid) {
-      return failed(ExitCode::LastServerFailed, "last_server: " + last.problem, configured_text);
+      return failed(ExitCode::LastServerFailed, "last_server: " + last.problem, configured);
     }
     if (last.state == BrokerFile::State::Read) {
       const ServerAddress& server = last.brokers.front();
@@ -150,7 +151,7 @@ Connection connect_cycle(const TspcConfig& cfg, const ConnectOptions& options) {
   Connection c;
   if (const auto* reason = std::get_if<std::string>(&resolved)) {
     c = failed(cfg.server.is_ipv6 ? ExitCode::InvalidServerAddress : ExitCode::ResolveFailed, "server: " + *reason,
-               configured_text);
+               configured);
   } else {
     c = connect_with_redirects(cfg, std::get<BrokerTarget>(resolved), options);
   }
