@@ -23,12 +23,6 @@ BrokerFile invalid(std::string problem) {
   return f;
 }
 
-std::string_view trimmed(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
-
 // The file's bytes; nullopt-like via `missing` when it does not exist.
 bool read_whole(const std::string& path, std::string& out, bool& missing, std::string& problem) {
   missing = false;
@@ -72,7 +66,9 @@ BrokerFile read_addresses(const std::string& path, size_t most) {
   int line_no = 0;
   while (!rest.empty()) {
     const auto end = rest.find('\n');
-    const std::string_view line = trimmed(rest.substr(0, end));
+    std::string_view line = rest.substr(0, end);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    line = detail::trim(line);
     rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
     ++line_no;
     if (line.empty()) continue;

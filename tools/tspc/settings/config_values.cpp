@@ -26,6 +26,13 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t");
+  return s.substr(first, last - first + 1);
+}
+
 std::string quoted(std::string_view value) {
   constexpr size_t kMax = 60;
   std::string out = "'";

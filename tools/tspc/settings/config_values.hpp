@@ -19,6 +19,8 @@ struct BadValue : std::runtime_error {
 };
 
 std::string lower(std::string_view text);
+// Without the spaces and tabs around it.
+std::string_view trim(std::string_view s);
 // "'value'" with control bytes shown as \xNN, cut at 60 characters (error messages only).
 std::string quoted(std::string_view value);
 

@@ -14,13 +14,6 @@ namespace {
 
 constexpr size_t kMaxFileSize = 1 << 20;  // a tspc.conf is a few KiB; refuse anything huge
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  return s.substr(first, last - first + 1);
-}
-
 bool valid_key_name(std::string_view name) {
   if (name.empty()) return false;
   for (auto c : name)
@@ -50,13 +43,13 @@ TspcConfig parse_tspc_config(std::string_view text, const std::string& file_name
     for (auto c : line)
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
         throw error("control character in line");
-    line = trim(line);
+    line = detail::trim(line);
     if (line.empty() || line.front() == '#') continue;
 
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) throw error("expected 'name = value', got " + detail::quoted(line));
-    const auto name = trim(line.substr(0, eq));
-    const auto value = trim(line.substr(eq + 1));
+    const auto name = detail::trim(line.substr(0, eq));
+    const auto value = detail::trim(line.substr(eq + 1));
     if (!valid_key_name(name)) throw error("bad key name " + detail::quoted(name));
     const auto* key = detail::find_config_key(name);
     if (!key) throw error("unknown key '" + std::string(name) + "'");
