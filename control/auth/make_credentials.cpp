@@ -7,23 +7,12 @@
 
 namespace tsp::auth {
 
-namespace {
-
-struct ScramKeys {
-  crypto::Sha256Digest stored_key;
-  crypto::Sha256Digest server_key;
-};
-
-// RFC 5802 §3: SaltedPassword = Hi(password, salt, i); ClientKey = HMAC(SaltedPassword,
-// "Client Key"); StoredKey = H(ClientKey); ServerKey = HMAC(SaltedPassword, "Server Key").
 ScramKeys derive_scram_keys(std::string_view password, std::span<const uint8_t> salt,
                             uint32_t iterations) {
   const auto salted = crypto::pbkdf2_sha256(password, salt, iterations);
   const auto client_key = crypto::hmac_sha256(salted, "Client Key");
-  return {crypto::sha256(client_key), crypto::hmac_sha256(salted, "Server Key")};
+  return {crypto::sha256(client_key), crypto::hmac_sha256(salted, "Server Key"), client_key};
 }
-
-}  // namespace
 
 StoredCredentials make_credentials(std::string_view user, std::string_view realm,
                                    std::string_view password) {
