@@ -150,6 +150,7 @@ std::string_view to_string(AuthMechanism mechanism) {
     case AuthMechanism::Anonymous: return "anonymous";
     case AuthMechanism::Plain: return "plain";
     case AuthMechanism::DigestMd5: return "digest-md5";
+    case AuthMechanism::ScramSha256: return "scram-sha-256";
   }
   return "unknown";
 }

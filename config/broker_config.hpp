@@ -14,7 +14,7 @@
 
 namespace tsp::config {
 
-enum class AuthMechanism { Anonymous, Plain, DigestMd5 };
+enum class AuthMechanism { Anonymous, Plain, DigestMd5, ScramSha256 };
 
 // "ipv6 local pool NAME PREFIX LEN": `range` is handed out in blocks of `block_len` bits.
 struct PoolConfig {
@@ -29,13 +29,19 @@ struct TspConfig {
   std::string name;
   Ipv4Addr address;
   std::optional<uint16_t> udp_port, tcp_port;  // at least one is set
-  // Offered in this order (CAPABILITY lists them so); default {DigestMd5, Plain, Anonymous}.
+  // Offered in this order (CAPABILITY lists them so); default {ScramSha256, DigestMd5, Plain,
+  // Anonymous}. Legacy clients ignore the AUTH= values they do not know (tsp-protocol.md §1.7).
   std::vector<AuthMechanism> auth;
   std::string realm = "tspbroker";  // DIGEST-MD5 realm
   unsigned keepalive_interval = 30;  // seconds offered to clients
   unsigned keepalive_missed = 3;     // missed intervals before an idle tunnel expires
   unsigned max_sessions = 10000;     // concurrent unfinished TSP sessions
   unsigned session_timeout = 60;     // seconds an unfinished session may idle
+  // Password guessing (control/auth_lockout.hpp): an address failing `lockout_failures` times
+  // within `lockout_window` seconds is refused for `lockout_duration` seconds; 0 failures: off.
+  unsigned lockout_failures = 5;
+  unsigned lockout_window = 60;
+  unsigned lockout_duration = 300;
   int line = 0;
 };
 
@@ -134,7 +140,7 @@ Config parse_config(std::string_view text, const std::string& file_name);
 Config load_config_file(const std::string& path);
 // The text used when tspbrokerd runs without --config (loopback, documentation prefixes).
 std::string_view embedded_default_config();
-// "anonymous", "plain", "digest-md5": the spelling of the config file.
+// "anonymous", "plain", "digest-md5", "scram-sha-256": the spelling of the config file.
 std::string_view to_string(AuthMechanism mechanism);
 
 }  // namespace tsp::config

@@ -168,14 +168,15 @@ void set_udp_port(ParseState& s, const StatementCall& c) { tsp(s).config.udp_por
 void set_tcp_port(ParseState& s, const StatementCall& c) { tsp(s).config.tcp_port = parse_port(c.args[0]); }
 
 void add_auth_mechanisms(ParseState& s, const StatementCall& c) {
-  static constexpr std::array mechanisms{AuthMechanism::Anonymous, AuthMechanism::Plain, AuthMechanism::DigestMd5};
+  static constexpr std::array mechanisms{AuthMechanism::Anonymous, AuthMechanism::Plain, AuthMechanism::DigestMd5,
+                                         AuthMechanism::ScramSha256};
   auto& draft = tsp(s);
   for (auto word : c.args) {
     const auto* found = std::find_if(mechanisms.begin(), mechanisms.end(),
                                      [&](AuthMechanism m) { return keyword_equals(word, to_string(m)); });
     if (found == mechanisms.end()) {
       throw ValueError("unknown authentication mechanism " + quote(word) +
-                       " (use anonymous, plain or digest-md5)");
+                       " (use anonymous, plain, digest-md5 or scram-sha-256)");
     }
     const auto [seen, inserted] = draft.auth_lines.emplace(*found, c.line);
     if (!inserted) {
@@ -198,6 +199,18 @@ void set_realm(ParseState& s, const StatementCall& c) {
                      " must be at most 128 printable ASCII characters without '\"', '\\' or ','");
   }
   tsp(s).config.realm = std::string(realm);
+}
+
+void set_lockout_failures(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_failures = static_cast<unsigned>(parse_number(c.args[0], 0, 1000, "lockout failures"));
+}
+
+void set_lockout_window(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_window = static_cast<unsigned>(parse_number(c.args[0], 1, 86400, "lockout window"));
+}
+
+void set_lockout_duration(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_duration = static_cast<unsigned>(parse_number(c.args[0], 1, 86400, "lockout duration"));
 }
 
 void set_keepalive_interval(ParseState& s, const StatementCall& c) {
@@ -420,6 +433,9 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"keepalive", "missed"}, "COUNT", 1, 1, false, set_keepalive_missed},
       {{"max", "sessions"}, "COUNT", 1, 1, false, set_max_sessions},
       {{"session", "timeout"}, "SECONDS", 1, 1, false, set_session_timeout},
+      {{"lockout", "failures"}, "COUNT", 1, 1, false, set_lockout_failures},
+      {{"lockout", "window"}, "SECONDS", 1, 1, false, set_lockout_window},
+      {{"lockout", "duration"}, "SECONDS", 1, 1, false, set_lockout_duration},
   }};
   static const StatementTable server_table{"tunnel server block", {
       {{"ip", "address"}, "IPV4-ADDRESS", 1, 1, false, set_server_address},

@@ -49,7 +49,9 @@ class Validator {
       fail(c.line, "tsp " + quote(c.name) +
                        " has no transport (add '  transport udp 3653' and/or '  transport tcp 3653' under it)");
     }
-    if (c.auth.empty()) c.auth = {AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous};
+    if (c.auth.empty()) {
+      c.auth = {AuthMechanism::ScramSha256, AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous};
+    }
     return c;
   }
 

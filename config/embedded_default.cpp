@@ -13,7 +13,7 @@ tsp TSP_Main
   ip address 127.0.0.1
   transport udp 3653
   transport tcp 3653
-  authentication digest-md5 plain anonymous
+  authentication scram-sha-256 digest-md5 plain anonymous
 tunnel server TS_Main
   ip address 127.0.0.1
   ipv6 pool endpoints P_Endpoints

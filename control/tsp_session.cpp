@@ -5,10 +5,12 @@
 #include <cctype>
 
 #include "control/auth/base64.hpp"
+#include "control/auth/crypto.hpp"
 #include "control/auth/digest_md5_server.hpp"
 #include "control/auth/make_credentials.hpp"
 #include "control/auth/nonce.hpp"
 #include "control/auth/sasl_plain.hpp"
+#include "control/auth/scram_server.hpp"
 #include "control/framing.hpp"
 #include "control/log_text.hpp"
 
@@ -50,11 +52,19 @@ std::string_view wire_name(AuthMechanism m) {
     case AuthMechanism::DigestMd5: return "DIGEST-MD5";
     case AuthMechanism::Plain: return "PLAIN";
     case AuthMechanism::Anonymous: return "ANONYMOUS";
+    case AuthMechanism::ScramSha256: return "SCRAM-SHA-256";
   }
   return "";
 }
 
 constexpr std::chrono::milliseconds kTcpFinalStatusGap{100};
+
+// The key of SCRAM's fake salts for unknown users: random per process, so the salt a name
+// gets cannot be told from a real one, yet stays the same for the same name.
+std::span<const uint8_t> scram_fake_salt_secret() {
+  static const std::vector<uint8_t> secret = auth::crypto::random_bytes(32);
+  return secret;
+}
 
 // The counters are optional (tests and tools run sessions without them).
 void count_refusal(const SessionEnv& env, Status s) {
@@ -76,6 +86,7 @@ void TspSession::reset() {
   if (pending_) env_.tunnels.abandon(*pending_, env_.now());
   pending_.reset();
   digest_.reset();
+  scram_.reset();
   identity_ = {};
   state_ = State::ExpectVersion;
 }
@@ -86,6 +97,7 @@ std::string_view TspSession::state_name() const {
     case State::ExpectAuth: return "expect-auth";
     case State::PlainCredentials: return "plain-credentials";
     case State::DigestResponse: return "digest-response";
+    case State::ScramResponse: return "scram-response";
     case State::DigestFinal: return "digest-final";
     case State::Authenticated: return "authenticated";
     case State::Offered: return "offered";
@@ -134,6 +146,8 @@ SessionOutput TspSession::on_message(std::string_view msg) {
       return on_plain(msg);
     case State::DigestResponse:
       return on_digest_response(line);
+    case State::ScramResponse:
+      return on_scram_response(line);
     case State::DigestFinal:
       state_ = State::Authenticated;
       return say(status_line(Status::Success));
@@ -164,7 +178,16 @@ SessionOutput TspSession::on_version(std::string_view line) {
 
 SessionOutput TspSession::on_authenticate(std::string_view line) {
   if (!starts_with_icase(line, "AUTHENTICATE ")) return say(status_line(Status::InvalidRequest));
-  const auto mech = upper(line.substr(13));
+  // "AUTHENTICATE <mechanism>[ <initial response>]": only SCRAM-SHA-256 takes one (README).
+  const auto rest = line.substr(13);
+  const auto space = rest.find(' ');
+  const auto mech = upper(rest.substr(0, space));
+  const auto initial = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  if (space != std::string_view::npos && mech != "SCRAM-SHA-256") {
+    spdlog::info("{}: AUTHENTICATE {} with an initial response", peer_.addr.to_string(), printable(mech));
+    count_refusal(env_, Status::AuthenticationFailed);
+    return say(status_line(Status::AuthenticationFailed));
+  }
   const auto& offered = cfg_->tsp().auth;
   auto is_offered = [&](AuthMechanism m) { return std::find(offered.begin(), offered.end(), m) != offered.end(); };
 
@@ -174,13 +197,19 @@ SessionOutput TspSession::on_authenticate(std::string_view line) {
     return say(status_line(Status::Success));
   }
   if (mech == "PLAIN" && is_offered(AuthMechanism::Plain)) {
+    if (auto locked = refuse_if_locked(AuthMechanism::Plain)) return std::move(*locked);
     state_ = State::PlainCredentials;
     return ack();  // UDP: header-only; TCP: silence (§2.3)
   }
   if (mech == "DIGEST-MD5" && is_offered(AuthMechanism::DigestMd5)) {
+    if (auto locked = refuse_if_locked(AuthMechanism::DigestMd5)) return std::move(*locked);
     digest_ = std::make_unique<auth::DigestMd5Server>(cfg_->tsp().realm, auth::make_nonce());
     state_ = State::DigestResponse;
     return say(auth::base64_encode(digest_->challenge()) + "\r\n");
+  }
+  if (mech == "SCRAM-SHA-256" && is_offered(AuthMechanism::ScramSha256)) {
+    if (auto locked = refuse_if_locked(AuthMechanism::ScramSha256)) return std::move(*locked);
+    return on_scram_start(initial);
   }
   spdlog::info("{}: mechanism '{}' not offered", peer_.addr.to_string(), printable(mech));
   count_refusal(env_, Status::AuthenticationFailed);
@@ -194,13 +223,40 @@ void TspSession::authenticated(std::string user, std::string_view mechanism) {
   state_ = State::Authenticated;
 }
 
+std::optional<SessionOutput> TspSession::refuse_if_locked(AuthMechanism mechanism) {
+  if (env_.lockout == nullptr) return std::nullopt;
+  const int64_t left = env_.lockout->locked_for(peer_.addr, env_.now());
+  if (left == 0) return std::nullopt;
+  spdlog::info("{}: {} refused unchecked: the address is locked out for {} more s after failed logins",
+               peer_.addr.to_string(), wire_name(mechanism), left);
+  if (env_.counters) env_.counters->authentication(mechanism, metrics::AuthResult::locked_out);
+  count_refusal(env_, Status::AuthenticationFailed);
+  return say(status_line(Status::AuthenticationFailed), true);
+}
+
+SessionOutput TspSession::password_failed(AuthMechanism mechanism, std::string_view why, std::string_view user) {
+  spdlog::info("{}: {} authentication failed for '{}': {}", peer_.addr.to_string(), wire_name(mechanism),
+               printable(user), why);
+  count_auth(env_, mechanism, false);
+  count_refusal(env_, Status::AuthenticationFailed);
+  state_ = State::ExpectAuth;
+  if (env_.lockout && env_.lockout->failed(peer_.addr, env_.now())) {
+    const auto policy = env_.lockout->policy();
+    spdlog::warn("{}: locked out for {} s: {} failed logins within {} s", peer_.addr.to_string(), policy.duration,
+                 policy.failures, policy.window);
+    return say(status_line(Status::AuthenticationFailed), true);
+  }
+  return say(status_line(Status::AuthenticationFailed));
+}
+
+void TspSession::password_succeeded(AuthMechanism mechanism) {
+  count_auth(env_, mechanism, true);
+  if (env_.lockout) env_.lockout->succeeded(peer_.addr);
+}
+
 SessionOutput TspSession::on_plain(std::string_view msg) {
   auto refuse = [&](std::string_view why, std::string_view user) {
-    spdlog::info("{}: PLAIN authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
-    count_auth(env_, AuthMechanism::Plain, false);
-    count_refusal(env_, Status::AuthenticationFailed);
-    state_ = State::ExpectAuth;
-    return say(status_line(Status::AuthenticationFailed));
+    return password_failed(AuthMechanism::Plain, why, user);
   };
   const auto plain = auth::parse_sasl_plain(msg);
   if (!plain) return refuse("malformed PLAIN message", "");
@@ -209,7 +265,7 @@ SessionOutput TspSession::on_plain(std::string_view msg) {
   const auto user = env_.store.find_user(plain->authcid);
   if (!user || !user->enabled) return refuse("no such user", plain->authcid);
   if (!auth::verify_password(user->credentials, plain->password)) return refuse("wrong password", plain->authcid);
-  count_auth(env_, AuthMechanism::Plain, true);
+  password_succeeded(AuthMechanism::Plain);
   authenticated(plain->authcid, "PLAIN");
   return say(status_line(Status::Success));
 }
@@ -218,11 +274,7 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
   // The challenge's nonce is spent by this one answer, right or wrong.
   auto digest = std::move(digest_);
   auto refuse = [&](std::string_view why, std::string_view user) {
-    spdlog::info("{}: DIGEST-MD5 authentication failed for '{}': {}", peer_.addr.to_string(), printable(user), why);
-    count_auth(env_, AuthMechanism::DigestMd5, false);
-    count_refusal(env_, Status::AuthenticationFailed);
-    state_ = State::ExpectAuth;
-    return say(status_line(Status::AuthenticationFailed));
+    return password_failed(AuthMechanism::DigestMd5, why, user);
   };
   const auto decoded = auth::base64_decode(line);
   if (!decoded) return refuse("response is not base64", "");
@@ -236,19 +288,70 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
   const auto rspauth = digest->verify(response, user->credentials.digest_md5_urp);
   if (!rspauth) return refuse("wrong response (password)", response.username);
 
-  count_auth(env_, AuthMechanism::DigestMd5, true);
-  SessionOutput out = say(auth::base64_encode(*rspauth) + "\r\n");
+  return proven(response.username, AuthMechanism::DigestMd5, auth::base64_encode(*rspauth) + "\r\n",
+                kTcpFinalStatusGap);
+}
+
+SessionOutput TspSession::proven(std::string user, AuthMechanism mechanism, std::string proof_line,
+                                 std::chrono::milliseconds tcp_gap) {
+  password_succeeded(mechanism);
+  SessionOutput out = say(std::move(proof_line));
   if (peer_.udp) {
     state_ = State::DigestFinal;  // the client's next, header-only datagram reads the status
-    identity_.user = response.username;
-    spdlog::info("{}:{}: authenticated DIGEST-MD5 as '{}'", peer_.addr.to_string(), peer_.port,
-                 printable(response.username));
+    spdlog::info("{}:{}: authenticated {} as '{}'", peer_.addr.to_string(), peer_.port, wire_name(mechanism),
+                 printable(user));
+    identity_.user = std::move(user);
   } else {
-    // Over TCP the client only reads: push the status ourselves, in a segment of its own.
-    authenticated(response.username, "DIGEST-MD5");
-    out.replies.push_back({status_line(Status::Success), kTcpFinalStatusGap});
+    // Over TCP the client only reads: push the status ourselves (gogoc's DIGEST-MD5 needs it
+    // in a segment of its own).
+    authenticated(std::move(user), wire_name(mechanism));
+    out.replies.push_back({status_line(Status::Success), tcp_gap});
   }
   return out;
+}
+
+// SCRAM-SHA-256 (RFC 5802/7677) over TSP, our addition (README): the client-first message
+// rides on the AUTHENTICATE line, the server-first comes back as a base64 line, the
+// client-final goes as one, then the server-final and the status as for DIGEST-MD5.
+SessionOutput TspSession::on_scram_start(std::string_view initial_response) {
+  auto refuse = [&](std::string_view why, std::string_view user) {
+    return password_failed(AuthMechanism::ScramSha256, why, user);
+  };
+  if (initial_response.empty()) return refuse("no client-first message on the AUTHENTICATE line", "");
+  const auto decoded = auth::base64_decode(initial_response);
+  if (!decoded) return refuse("client-first message is not base64", "");
+  auto parsed = auth::parse_scram_client_first(*decoded);
+  if (auto* err = std::get_if<auth::ScramFailure>(&parsed)) return refuse(err->reason, "");
+  auto& first = std::get<auth::ScramClientFirst>(parsed);
+
+  const auto user = env_.store.find_user(first.user);
+  const auto& creds = user ? user->credentials : StoredCredentials{};
+  scram_user_known_ = user && user->enabled && !creds.scram_salt.empty() && creds.scram_iterations > 0 &&
+                      creds.scram_iterations <= auth::kMaxScramIterations;
+  // An unknown name gets a salt and count that look like a real user's (RFC 5802 §5.1).
+  auto salt = scram_user_known_ ? creds.scram_salt : auth::scram_fake_salt(scram_fake_salt_secret(), first.user);
+  const uint32_t iterations = scram_user_known_ ? creds.scram_iterations : auth::kScramIterations;
+  scram_ = std::make_unique<auth::ScramSha256Server>(std::move(first), std::move(salt), iterations, auth::make_nonce());
+  state_ = State::ScramResponse;
+  return say(auth::base64_encode(scram_->server_first()) + "\r\n");
+}
+
+SessionOutput TspSession::on_scram_response(std::string_view line) {
+  auto scram = std::move(scram_);  // one answer per server-first message, right or wrong
+  auto refuse = [&](std::string_view why) {
+    return password_failed(AuthMechanism::ScramSha256, why, scram->user());
+  };
+  const auto decoded = auth::base64_decode(line);
+  if (!decoded) return refuse("client-final message is not base64");
+  if (!scram_user_known_) return refuse("no such user");
+  const auto user = env_.store.find_user(scram->user());
+  if (!user || !user->enabled) return refuse("no such user");
+  auto verified = scram->verify_client_final(*decoded, user->credentials.scram_stored_key,
+                                             user->credentials.scram_server_key);
+  if (auto* err = std::get_if<auth::ScramFailure>(&verified)) return refuse(err->reason);
+  // Our tspc reads the stream line by line: the status needs no gap of its own.
+  return proven(scram->user(), AuthMechanism::ScramSha256,
+                auth::base64_encode(std::get<std::string>(verified)) + "\r\n", std::chrono::milliseconds{0});
 }
 
 SessionOutput TspSession::on_framed(std::string_view msg) {

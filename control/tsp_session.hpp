@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "control/auth_lockout.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/status_codes.hpp"
 #include "control/tunnel_service.hpp"
@@ -20,6 +21,7 @@ namespace tsp {
 
 namespace auth {
 class DigestMd5Server;
+class ScramSha256Server;
 }
 
 struct SessionEnv {
@@ -28,6 +30,7 @@ struct SessionEnv {
   TunnelService& tunnels;
   std::function<int64_t()> now;  // unix seconds
   metrics::ControlCounters* counters = nullptr;  // session outcomes and authentications; optional
+  AuthLockout* lockout = nullptr;                // password guessing per address; optional
 };
 
 // One reply. Over UDP an empty payload is a header-only datagram (an acknowledgement); over
@@ -62,7 +65,8 @@ class TspSession {
     ExpectAuth,
     PlainCredentials,
     DigestResponse,
-    DigestFinal,  // UDP only: the client's header-only "read" gets the final status
+    ScramResponse,
+    DigestFinal,  // UDP only: the client's header-only "read" gets the final status (SCRAM too)
     Authenticated,
     Offered,
     Established,
@@ -70,8 +74,18 @@ class TspSession {
 
   SessionOutput on_version(std::string_view line);
   SessionOutput on_authenticate(std::string_view line);
+  // Refuses a password mechanism unchecked while the peer's address is locked out.
+  std::optional<SessionOutput> refuse_if_locked(config::AuthMechanism mechanism);
+  SessionOutput password_failed(config::AuthMechanism mechanism, std::string_view why, std::string_view user);
+  void password_succeeded(config::AuthMechanism mechanism);
   SessionOutput on_plain(std::string_view msg);
   SessionOutput on_digest_response(std::string_view msg);
+  SessionOutput on_scram_start(std::string_view initial_response);
+  SessionOutput on_scram_response(std::string_view line);
+  // The verified password's last step: the proof of the server's own knowledge (DIGEST-MD5's
+  // rspauth, SCRAM's server-final), then the status (UDP: to the next read; TCP: pushed).
+  SessionOutput proven(std::string user, config::AuthMechanism mechanism, std::string proof_line,
+                       std::chrono::milliseconds tcp_gap);
   SessionOutput on_framed(std::string_view msg);
   SessionOutput on_create(const xml::TunnelRequest& req);
   SessionOutput on_accept();
@@ -93,6 +107,8 @@ class TspSession {
   int major_version_ = 2;
   Identity identity_;
   std::unique_ptr<auth::DigestMd5Server> digest_;
+  std::unique_ptr<auth::ScramSha256Server> scram_;
+  bool scram_user_known_ = false;  // false: a fake salt was sent, the final step fails
   std::optional<PendingTunnel> pending_;
 };
 

@@ -42,6 +42,8 @@ bool BrokerDaemon::start() {
   env_->counters = &control_counters_;
   const auto& tspc = cfg.tsp();
   limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions);
+  lockout_ = std::make_unique<AuthLockout>(lockout_policy(tspc));
+  env_->lockout = lockout_.get();
 
   // Before the TSP sockets: the dataplane's tap carries the address they bind to.
   if (cfg.dataplane) {
@@ -201,6 +203,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
     return false;
   }
   limiter_->set_limit(shared->tsp().max_sessions);
+  lockout_->set_policy(lockout_policy(shared->tsp()));
   apply_log_settings(shared->log_target, shared->log_level);
   {
     std::lock_guard lock(cfg_mu_);

@@ -89,6 +89,7 @@ class BrokerDaemon {
   std::unique_ptr<TunnelService> tunnels_;
   std::unique_ptr<SessionEnv> env_;
   std::unique_ptr<SessionLimiter> limiter_;
+  std::unique_ptr<AuthLockout> lockout_;
   // Declared after the table it reads, so it stops before the table goes.
   std::unique_ptr<dp::Dataplane> dataplane_;
   // Declared after everything its handlers use, so its destructor (which destroys pending

@@ -161,6 +161,9 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("keepalive missed", std::to_string(t0.keepalive_missed), std::to_string(t1.keepalive_missed));
   note("max sessions", std::to_string(t0.max_sessions), std::to_string(t1.max_sessions));
   note("session timeout", std::to_string(t0.session_timeout), std::to_string(t1.session_timeout));
+  note("lockout failures", std::to_string(t0.lockout_failures), std::to_string(t1.lockout_failures));
+  note("lockout window", std::to_string(t0.lockout_window), std::to_string(t1.lockout_window));
+  note("lockout duration", std::to_string(t0.lockout_duration), std::to_string(t1.lockout_duration));
   const auto& s0 = running.tunnel_server();
   const auto& s1 = next.tunnel_server();
   note("ipv6 pool prefix", join(s0.prefix_pools), join(s1.prefix_pools));

@@ -46,20 +46,32 @@ inline constexpr std::array kRefusalStatuses{
     Status::RequestInProgress,       Status::PrefixForAnonymous,    Status::ServerTooBusy,
 };
 
-inline constexpr std::array kAuthMechanisms{config::AuthMechanism::DigestMd5, config::AuthMechanism::Plain,
-                                            config::AuthMechanism::Anonymous};
+inline constexpr std::array kAuthMechanisms{config::AuthMechanism::ScramSha256, config::AuthMechanism::DigestMd5,
+                                            config::AuthMechanism::Plain, config::AuthMechanism::Anonymous};
 
 // Lower case, as the configuration file writes them.
 constexpr std::string_view auth_mechanism_name(config::AuthMechanism m) {
   switch (m) {
     case config::AuthMechanism::DigestMd5: return "digest-md5";
+    case config::AuthMechanism::ScramSha256: return "scram-sha-256";
     case config::AuthMechanism::Plain: return "plain";
     case config::AuthMechanism::Anonymous: return "anonymous";
   }
   return "unknown";
 }
 
-enum class AuthResult : unsigned { success, failure };
+// locked_out: refused unchecked, the address being locked out (control/auth_lockout.hpp).
+enum class AuthResult : unsigned { success, failure, locked_out };
+inline constexpr std::array kAuthResults{AuthResult::success, AuthResult::failure, AuthResult::locked_out};
+
+constexpr std::string_view auth_result_name(AuthResult r) {
+  switch (r) {
+    case AuthResult::success: return "success";
+    case AuthResult::failure: return "failure";
+    case AuthResult::locked_out: return "locked_out";
+  }
+  return "unknown";
+}
 
 class ControlCounters {
  public:
@@ -111,7 +123,7 @@ class ControlCounters {
   std::array<Counter, kSessionResultCount> sessions_;
   std::array<Counter, kRefusalStatuses.size()> refusals_;
   Counter refused_other_;
-  std::array<std::array<Counter, 2>, kAuthMechanisms.size()> auth_;
+  std::array<std::array<Counter, kAuthResults.size()>, kAuthMechanisms.size()> auth_;
 };
 
 }  // namespace tsp::metrics

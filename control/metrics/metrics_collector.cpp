@@ -54,9 +54,8 @@ void MetricsCollector::add_control(std::vector<MetricFamily>& out) const {
 
   auto auth = counter_family("tspbroker_tsp_authentications_total", "TSP authentications by mechanism and result");
   for (auto m : kAuthMechanisms) {
-    for (auto r : {AuthResult::success, AuthResult::failure}) {
-      auth.add({{"mechanism", std::string(auth_mechanism_name(m))},
-                {"result", r == AuthResult::success ? "success" : "failure"}},
+    for (auto r : kAuthResults) {
+      auth.add({{"mechanism", std::string(auth_mechanism_name(m))}, {"result", std::string(auth_result_name(r))}},
                c.authentications(m, r));
     }
   }

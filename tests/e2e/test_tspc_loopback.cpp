@@ -213,6 +213,26 @@ TEST_CASE("tspc: DIGEST-MD5 user, v6udpv4; SIGTERM exits without teardown", "[ts
   broker.stop_expect_clean_exit();
 }
 
+TEST_CASE("tspc: auth_method=any picks tspbrokerd's SCRAM-SHA-256", "[tspc][e2e]") {
+  enter_private_netns();
+  BrokerProcess broker;
+  broker.start();
+  broker.add_user("carol", "pw-carol");
+  const std::string config = write_config(broker, {"userid=carol", "passwd=pw-carol", "tunnel_mode=v6anyv4"});
+  TspcProcess tspc(config, broker.dir() + "/tspc.out");
+  const bool up = tspc.wait_for_output("tunnel up:", 20s);
+  INFO(tspc.output());
+  REQUIRE(up);
+  const std::string out = tspc.output();
+  CHECK(out.find("AUTH=SCRAM-SHA-256") != std::string::npos);
+  CHECK(out.find("authenticating with SCRAM-SHA-256") != std::string::npos);
+  CHECK(out.find("pw-carol") == std::string::npos);
+  CHECK(broker.log_text().find("authenticated SCRAM-SHA-256 as 'carol'") != std::string::npos);
+  tspc.signal(SIGTERM);
+  CHECK(tspc.wait_exit(10s) == 128 + SIGTERM);
+  broker.stop_expect_clean_exit();
+}
+
 TEST_CASE("tspc: wrong password in boot mode exits 16; v4v6 exits 15", "[tspc][e2e]") {
   enter_private_netns();
   BrokerProcess broker;

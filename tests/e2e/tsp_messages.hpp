@@ -13,7 +13,7 @@
 namespace tsp::e2e {
 
 inline constexpr std::string_view kCapabilityAll =
-    "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS\r\n";
+    "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=SCRAM-SHA-256 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS\r\n";
 inline constexpr std::string_view kSuccess = "200 Success\r\n";
 inline constexpr std::string_view kAuthFailed = "300 Authentication failed\r\n";
 inline constexpr std::string_view kUnsupportedVersion = "302 Unsupported client version\r\n";

@@ -51,6 +51,7 @@ std::string ConfigText::render() const {
   t += std::string("  realm ") + kRealm + "\n";
   t += "  keepalive interval " + std::to_string(keepalive_interval) + "\n";
   t += "  keepalive missed " + std::to_string(keepalive_missed) + "\n";
+  t += "  lockout failures " + std::to_string(lockout_failures) + "\n";
   t += "tunnel server TS_Main\n";
   t += std::string("  ip address ") + kServerV4 + "\n";
   // The server's own address defaults to block 1 of the endpoints pool: kServerV6 for the
@@ -101,7 +102,9 @@ void BrokerFixture::build() {
   store_ = store::Store::open_sqlite(db_path_);
   table_ = std::make_unique<TunnelTable>(cfg_.max_tunnels);
   service_ = std::make_unique<TunnelService>(cfg_, *store_, *table_);
+  lockout_ = std::make_unique<AuthLockout>(lockout_policy(cfg_.tsp()));
   env_ = std::make_unique<SessionEnv>(SessionEnv{cfg_, *store_, *service_, [this] { return now_; }});
+  env_->lockout = lockout_.get();
 }
 
 void BrokerFixture::add_user(const std::string& name, const std::string& password, bool enabled) {

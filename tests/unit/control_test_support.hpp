@@ -48,6 +48,7 @@ struct ConfigText {
   bool tcp = true;
   unsigned keepalive_interval = 30;
   unsigned keepalive_missed = 3;
+  unsigned lockout_failures = 5;  // the other lockout settings keep their defaults (60 s, 300 s)
   std::optional<uint32_t> limit_tunnels;
   std::vector<std::string> redirect_brokers;
   std::string render() const;
@@ -71,6 +72,7 @@ class BrokerFixture {
   TunnelTable& table() { return *table_; }
   TunnelService& service() { return *service_; }
   SessionEnv& env() { return *env_; }
+  AuthLockout& lockout() { return *lockout_; }
   const std::string& db_path() const { return db_path_; }
 
   int64_t now() const { return now_; }
@@ -93,6 +95,7 @@ class BrokerFixture {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<TunnelTable> table_;
   std::unique_ptr<TunnelService> service_;
+  std::unique_ptr<AuthLockout> lockout_;
   std::unique_ptr<SessionEnv> env_;
 };
 

@@ -134,12 +134,15 @@ TEST_CASE("every statement has its default when left out") {
   const auto& tsp = c.tsp();
   CHECK(tsp.udp_port == 3653);
   CHECK_FALSE(tsp.tcp_port);
-  CHECK(tsp.auth == std::vector{AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous});
+  CHECK(tsp.auth == std::vector{AuthMechanism::ScramSha256, AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous});
   CHECK(tsp.realm == "tspbroker");
   CHECK(tsp.keepalive_interval == 30);
   CHECK(tsp.keepalive_missed == 3);
   CHECK(tsp.max_sessions == 10000);
   CHECK(tsp.session_timeout == 60);
+  CHECK(tsp.lockout_failures == 5);
+  CHECK(tsp.lockout_window == 60);
+  CHECK(tsp.lockout_duration == 300);
 
   const auto& server = c.tunnel_server();
   CHECK(server.ipv6_address == v6("2001:db8:f001:1::1"));  // block 1 of the endpoints pool
@@ -170,6 +173,9 @@ TEST_CASE("every statement takes a value other than its default") {
       "  keepalive missed 5",
       "  max sessions 500",
       "  session timeout 120",
+      "  lockout failures 10",
+      "  lockout window 30",
+      "  lockout duration 900",
       "tunnel server TS_Main",
       "  ip address 192.0.2.2",
       "  ipv6 address 2001:db8:f001:1::ff",
@@ -198,6 +204,9 @@ TEST_CASE("every statement takes a value other than its default") {
   CHECK(tsp.keepalive_missed == 5);
   CHECK(tsp.max_sessions == 500);
   CHECK(tsp.session_timeout == 120);
+  CHECK(tsp.lockout_failures == 10);
+  CHECK(tsp.lockout_window == 30);
+  CHECK(tsp.lockout_duration == 900);
 
   const auto& server = c.tunnel_server();
   CHECK(server.address == v4("192.0.2.2"));
@@ -223,6 +232,8 @@ TEST_CASE("numbers at both ends of their range are accepted") {
   CHECK(parse(with_tsp("  keepalive interval 3600")).tsp().keepalive_interval == 3600);
   CHECK(parse(with_tsp("  keepalive missed 1")).tsp().keepalive_missed == 1);
   CHECK(parse(with_tsp("  keepalive missed 100")).tsp().keepalive_missed == 100);
+  CHECK(parse(with_tsp("  lockout failures 0")).tsp().lockout_failures == 0);
+  CHECK(parse(with_tsp("  lockout duration 86400")).tsp().lockout_duration == 86400);
   CHECK(parse(with_tsp("  transport tcp 1")).tsp().tcp_port == 1);
   CHECK(parse(with_tsp("  transport tcp 65535")).tsp().tcp_port == 65535);
   CHECK(parse(with_server("  mtu 1280")).tunnel_server().mtu == 1280);
@@ -356,7 +367,7 @@ TEST_CASE("config/tspbrokerd.conf loads and documents the defaults it shows") {
   CHECK(c.tsp().address == v4("192.0.2.1"));
   CHECK(c.tsp().udp_port == 3653);
   CHECK(c.tsp().tcp_port == 3653);
-  CHECK(c.tsp().auth == std::vector{AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous});
+  CHECK(c.tsp().auth == std::vector{AuthMechanism::ScramSha256, AuthMechanism::DigestMd5, AuthMechanism::Plain, AuthMechanism::Anonymous});
   CHECK(c.tunnel_server().ipv6_address == v6("2001:db8:f001:1::1"));
   CHECK(c.tunnel_server().prefix_pools == std::vector<std::string>{"P_Sites48", "P_Sites64"});
   CHECK(c.tunnel_server().dns_server == v6("2001:db8::53"));
@@ -375,7 +386,8 @@ TEST_CASE("the embedded default is a loopback broker with documentation pools") 
   CHECK(c.tsp().address == v4("127.0.0.1"));
   CHECK(c.tsp().udp_port == 3653);
   CHECK(c.tsp().tcp_port == 3653);
-  CHECK(c.tsp().auth.size() == 3);
+  CHECK(c.tsp().auth == std::vector{AuthMechanism::ScramSha256, AuthMechanism::DigestMd5, AuthMechanism::Plain,
+                                    AuthMechanism::Anonymous});
   const auto& server = c.tunnel_server();
   CHECK(server.address == v4("127.0.0.1"));
   const auto* endpoints = c.find_pool(server.endpoint_pool);
@@ -501,6 +513,9 @@ TEST_CASE("numbers out of range or not numbers name the statement and its range"
   check_error(with_tsp("  max sessions 0"), 6, {"max sessions '0' is out of range"});
   check_error(with_tsp("  session timeout 4"), 6, {"session timeout '4' is out of range (5..3600)"});
   check_error(with_tsp("  session timeout 1m"), 6, {"session timeout must be a whole number", "'1m'"});
+  check_error(with_tsp("  lockout failures 1001"), 6, {"lockout failures '1001' is out of range (0..1000)"});
+  check_error(with_tsp("  lockout window 0"), 6, {"lockout window '0' is out of range (1..86400)"});
+  check_error(with_tsp("  lockout duration 86401"), 6, {"lockout duration '86401' is out of range (1..86400)"});
   check_error(with_server("  mtu 1279"), 9, {"mtu '1279' is out of range (1280..9000)"});
   check_error(with_server("  mtu 9001"), 9, {"mtu '9001' is out of range (1280..9000)"});
   check_error(with_server("  lifetime 0"), 9, {"lifetime '0' is out of range"});
@@ -630,7 +645,7 @@ TEST_CASE("IPv4 addresses must be unicast addresses") {
 
 TEST_CASE("authentication mechanisms are known ones, each listed once") {
   check_error(with_tsp("  authentication plain kerberos"), 6,
-              {"unknown authentication mechanism 'kerberos'", "anonymous, plain or digest-md5"});
+              {"unknown authentication mechanism 'kerberos'", "anonymous, plain, digest-md5 or scram-sha-256"});
   check_error(with_tsp("  authentication plain PLAIN"), 6, {"'plain' is listed twice (also at line 6)"});
   auto two_lines = with_tsp("  authentication plain");
   two_lines.insert(two_lines.find("tunnel server"), "  authentication anonymous plain\n");

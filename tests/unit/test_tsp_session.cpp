@@ -8,6 +8,7 @@
 
 #include "control/auth/base64.hpp"
 #include "control/auth/digest_md5_client.hpp"
+#include "control/auth/scram_client.hpp"
 #include "tests/unit/control_test_support.hpp"
 
 using namespace tsp;
@@ -330,6 +331,159 @@ TEST_CASE("unknown or unlisted mechanisms get 300", "[session][auth]") {
     CHECK(client.exchange("VERSION=2.0.2\r\n") == "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=DIGEST-MD5 AUTH=PLAIN\r\n");
     CHECK(client.exchange(with_nul("AUTHENTICATE ANONYMOUS\r\n")) == kAuthFailed);
   }
+}
+
+// ---- SCRAM-SHA-256 (ours: README) ---------------------------------------------------------
+
+namespace {
+ConfigText with_scram() {
+  ConfigText text;
+  text.auth = "scram-sha-256 digest-md5 plain anonymous";
+  return text;
+}
+std::string scram_start_line(const auth::ScramSha256Client& c) {
+  return "AUTHENTICATE SCRAM-SHA-256 " + auth::base64_encode(c.client_first()) + "\r\n";
+}
+// Runs the exchange up to the client-final message; returns the broker's answer to it.
+SessionOutput scram_to_final(TestClient& client, auth::ScramSha256Client& scram) {
+  const auto server_first = client.exchange(scram_start_line(scram));
+  CHECK(client.session().state_name() == "scram-response");
+  auto final_message = scram.client_final(decoded(server_first));
+  REQUIRE(std::holds_alternative<std::string>(final_message));
+  return client.send(auth::base64_encode(std::get<std::string>(final_message)) + "\r\n");
+}
+}  // namespace
+
+TEST_CASE("SCRAM-SHA-256 is offered when configured and proves both sides, over UDP and TCP", "[session][auth][scram]") {
+  BrokerFixture fx(with_scram());
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  CHECK(client.exchange("VERSION=2.0.2\r\n") ==
+        "CAPABILITY TUNNEL=V6V4 TUNNEL=V6UDPV4 AUTH=SCRAM-SHA-256 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS\r\n");
+
+  auth::ScramSha256Client scram("bob", "pa55word", "c1i2e3n4t5n6o7n8c9e0");
+  const auto server_first = decoded(client.exchange(scram_start_line(scram)));
+  // r=<our nonce><the server's>, the salt and count the store keeps for bob.
+  const auto stored = fx.store().find_user("bob")->credentials;
+  const std::string head = "r=c1i2e3n4t5n6o7n8c9e0";
+  CHECK(server_first.substr(0, head.size()) == head);
+  CHECK(server_first.find(",s=" + auth::base64_encode(std::string(stored.scram_salt.begin(), stored.scram_salt.end())) +
+                          ",i=4096") != std::string::npos);
+  auto final_message = scram.client_final(server_first);
+  REQUIRE(std::holds_alternative<std::string>(final_message));
+  const auto out = client.send(auth::base64_encode(std::get<std::string>(final_message)) + "\r\n");
+  REQUIRE_FALSE(out.replies.empty());
+  CHECK(scram.check_server_final(decoded(out.replies[0].payload)));
+  if (udp) {
+    REQUIRE(out.replies.size() == 1);
+    CHECK(client.exchange("") == kSuccess);  // the header-only read, as after DIGEST-MD5
+  } else {
+    REQUIRE(out.replies.size() == 2);
+    CHECK(out.replies[1].payload == kSuccess);
+  }
+  CHECK(client.session().state_name() == "authenticated");
+  client.create_ok(host_request(kPublicV4));
+}
+
+TEST_CASE("SCRAM-SHA-256 refusals answer 300 and reveal nothing of unknown users", "[session][auth][scram]") {
+  BrokerFixture fx(with_scram());
+  fx.add_user("bob", "pa55word");
+  fx.add_user("carol", "pa55word", false);
+  TestClient client(fx, udp_peer(kPublicV4));
+  client.hello();
+
+  SECTION("wrong password") {
+    auth::ScramSha256Client scram("bob", "wrong", "nonce-of-the-client");
+    CHECK(scram_to_final(client, scram).replies.at(0).payload == kAuthFailed);
+  }
+  SECTION("unknown and disabled users get a server-first message all the same, then 300") {
+    for (const char* user : {"dave", "carol"}) {
+      auth::ScramSha256Client scram(user, "pa55word", "nonce-of-the-client");
+      CHECK(scram_to_final(client, scram).replies.at(0).payload == kAuthFailed);
+    }
+    // The fake salt is stable per name, as a real one would be.
+    auth::ScramSha256Client a("dave", "x", "nonce-one-1"), b("dave", "x", "nonce-two-2");
+    const auto first_a = decoded(client.exchange(scram_start_line(a)));
+    client.send("AAAA\r\n");
+    const auto first_b = decoded(client.exchange(scram_start_line(b)));
+    CHECK(first_a.substr(first_a.find(",s=")) == first_b.substr(first_b.find(",s=")));
+    client.send("AAAA\r\n");
+  }
+  SECTION("no client-first message, not base64, malformed, channel binding") {
+    const std::string line = GENERATE(as<std::string>{}, "AUTHENTICATE SCRAM-SHA-256\r\n",
+                                      "AUTHENTICATE SCRAM-SHA-256 not*base64\r\n",
+                                      "AUTHENTICATE SCRAM-SHA-256 " + auth::base64_encode("n,,r=abcdefgh") + "\r\n",
+                                      "AUTHENTICATE SCRAM-SHA-256 " + auth::base64_encode("p=tls-unique,,n=bob,r=abcdefgh") + "\r\n");
+    CHECK(client.exchange(with_nul(line)) == kAuthFailed);
+  }
+  SECTION("a client-final message replayed on a new exchange") {
+    auth::ScramSha256Client first("bob", "pa55word", "nonce-of-the-client");
+    const auto server_first = decoded(client.exchange(scram_start_line(first)));
+    const auto final_message = std::get<std::string>(first.client_final(server_first));
+    client.send("AAAA\r\n");  // that exchange fails
+    client.exchange(scram_start_line(first));
+    CHECK(client.exchange(auth::base64_encode(final_message) + "\r\n") == kAuthFailed);
+  }
+  SECTION("an initial response on another mechanism") {
+    CHECK(client.exchange(with_nul("AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==\r\n")) == kAuthFailed);
+  }
+  CHECK(client.session().state_name() == "expect-auth");
+  client.login_digest("bob", "pa55word");
+}
+
+TEST_CASE("failed password logins lock the address out; the lock is checked before any credential", "[session][auth][lockout]") {
+  ConfigText text;
+  text.lockout_failures = 3;
+  BrokerFixture fx(text);
+  fx.add_user("alice", "s3cret");
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  auto plain = [&](TestClient& client, const std::string& blob) {
+    client.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+    return client.send(blob);
+  };
+
+  // Three wrong guesses from one address, over PLAIN and DIGEST-MD5, for any user names.
+  TestClient guesser(fx, peer_for(udp));
+  guesser.hello();
+  CHECK(guesser.exchange(digest_response_line(digest_challenge(guesser), "bob", "guess1")) == kAuthFailed);
+  CHECK(plain(guesser, "\0nobody\0guess2\r\n"s).replies.at(0).payload == kAuthFailed);
+  const auto third = plain(guesser, "\0alice\0guess3\r\n"s);
+  REQUIRE(third.replies.size() == 1);
+  CHECK(third.replies[0].payload == kAuthFailed);
+  CHECK(third.close);  // the failure that locks also ends the session
+
+  // Now even the right password is refused unchecked, on a new session, at the AUTHENTICATE line.
+  TestClient locked(fx, peer_for(udp));
+  locked.hello();
+  const auto refused = locked.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+  REQUIRE(refused.replies.size() == 1);
+  CHECK(refused.replies[0].payload == kAuthFailed);
+  CHECK(refused.close);
+  TestClient locked_digest(fx, peer_for(udp));
+  locked_digest.hello();
+  CHECK(locked_digest.send(with_nul("AUTHENTICATE DIGEST-MD5\r\n")).replies.at(0).payload == kAuthFailed);
+  // ANONYMOUS guesses nothing: still served. Another address is not affected.
+  TestClient anonymous(fx, peer_for(udp));
+  anonymous.hello();
+  anonymous.login_anonymous();
+  TestClient neighbour(fx, peer_for(udp, "198.51.100.8"));
+  neighbour.hello();
+  neighbour.login_plain("alice", "s3cret");
+
+  // After the duration (300 s by default) the right password works, and clears the count.
+  fx.advance(299);
+  TestClient still(fx, peer_for(udp));
+  still.hello();
+  CHECK(still.send(with_nul("AUTHENTICATE DIGEST-MD5\r\n")).replies.at(0).payload == kAuthFailed);
+  fx.advance(1);
+  TestClient back(fx, peer_for(udp));
+  back.hello();
+  back.login_digest("bob", "pa55word");
+  CHECK(fx.lockout().tracked() == 0);
 }
 
 // ---- Tunnel request and offer (§3) ---------------------------------------------------------

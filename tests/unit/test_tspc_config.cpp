@@ -97,6 +97,7 @@ TEST_CASE("a good value for every key", "[tspc_config]") {
   CHECK(parse_line("tsp_dir=/opt/tspc").tsp_dir == "/opt/tspc");
   CHECK(parse_line("gogoc_dir=/opt/gogoc").tsp_dir == "/opt/gogoc");
   CHECK(parse_line("auth_method=digest-md5").auth_method == AuthMethod::DigestMd5);
+  CHECK(parse_line("auth_method=SCRAM-SHA-256").auth_method == AuthMethod::ScramSha256);
   CHECK(parse_line("auth_method=plain").auth_method == AuthMethod::Plain);
   CHECK(parse_line("auth_method=anonymous").auth_method == AuthMethod::Anonymous);
   CHECK(parse_line("auth_method=ANY").auth_method == AuthMethod::Any);
@@ -176,10 +177,10 @@ TEST_CASE("a bad value for every key names file, line, key and what is allowed",
   CHECK(line_error("tsp_version=3.0") == "t.conf:1: tsp_version: '3.0' is not one of 2.0.2, 2.0.1, 2.0.0, 1.0.1");
   CHECK(line_error("tsp_dir=" + std::string(5000, 'd')) == "t.conf:1: tsp_dir: longer than 4096 characters");
   CHECK(line_error("auth_method=kerberos") ==
-        "t.conf:1: auth_method: 'kerberos' is not one of any, digest-md5, plain, anonymous");
+        "t.conf:1: auth_method: 'kerberos' is not one of any, scram-sha-256, digest-md5, plain, anonymous");
   CHECK(line_error("auth_method=passdss-3des-1") ==
         "t.conf:1: auth_method: passdss-3des-1 is not supported by this client "
-        "(use any, digest-md5, plain or anonymous)");
+        "(use any, scram-sha-256, digest-md5, plain or anonymous)");
   CHECK(line_error("client_v4=192.0.2") == "t.conf:1: client_v4: '192.0.2' is not 'auto' or an IPv4 address");
   CHECK(line_error("if_source=auto") == "t.conf:1: if_source: 'auto' is not an IPv4 address");
   CHECK(line_error("userid=" + std::string(254, 'u')) == "t.conf:1: userid: longer than 253 characters");
@@ -371,6 +372,7 @@ TEST_CASE("to_string names", "[tspc_config]") {
   CHECK(to_string(HostType::Router) == "router");
   CHECK(to_string(AuthMethod::Any) == "any");
   CHECK(to_string(AuthMethod::DigestMd5) == "digest-md5");
+  CHECK(to_string(AuthMethod::ScramSha256) == "scram-sha-256");
   CHECK(to_string(AuthMethod::Plain) == "plain");
   CHECK(to_string(AuthMethod::Anonymous) == "anonymous");
 }

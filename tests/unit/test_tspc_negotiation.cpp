@@ -4,10 +4,13 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 
 #include "control/auth/base64.hpp"
 #include "control/auth/crypto.hpp"
 #include "control/auth/digest_md5_server.hpp"
+#include "control/auth/make_credentials.hpp"
+#include "control/auth/scram_server.hpp"
 #include "control/framing.hpp"
 #include "tools/tspc/negotiation.hpp"
 
@@ -206,6 +209,62 @@ TEST_CASE("DIGEST-MD5 against the broker's own server side", "[tspc][negotiation
       return auth::base64_encode("rspauth=00000000000000000000000000000000") + "\r\n";
     });
     CHECK(negotiate_with(liar, config(AuthMethod::Any, user, password)).outcome.code == ExitCode::AuthenticationFailure);
+  }
+}
+
+TEST_CASE("SCRAM-SHA-256 against the broker's own server side", "[tspc][negotiation][auth]") {
+  const std::string user = "alice", password = "correct horse";
+  const auto salt = auth::crypto::random_bytes(16);
+  const auto keys = auth::derive_scram_keys(password, salt, 4096);
+  std::optional<auth::ScramSha256Server> server;
+  const bool udp = GENERATE(true, false);
+  const std::string kCapOurs = "CAPABILITY TUNNEL=V6V4 AUTH=SCRAM-SHA-256 AUTH=DIGEST-MD5 AUTH=PLAIN\r\n";
+  auto answer = [&](const std::string& p, bool honest) -> std::string {
+    if (p.rfind("VERSION=", 0) == 0) return kCapOurs;
+    if (p.rfind("Content-length:", 0) == 0) return offer_reply("v6v4");
+    if (p.empty()) return "200 Success\r\n";
+    const std::string start = "AUTHENTICATE SCRAM-SHA-256 ";
+    if (p.rfind(start, 0) == 0) {
+      CHECK(p.substr(p.size() - 2) == "\r\n");
+      const auto first = auth::base64_decode(p.substr(start.size(), p.size() - start.size() - 2));
+      if (!first) return "300 Authentication failed\r\n";
+      auto parsed = auth::parse_scram_client_first(*first);
+      if (!std::holds_alternative<auth::ScramClientFirst>(parsed)) return "300 Authentication failed\r\n";
+      CHECK(std::get<auth::ScramClientFirst>(parsed).user == user);
+      server.emplace(std::get<auth::ScramClientFirst>(parsed), salt, 4096, "srvnonce");
+      return auth::base64_encode(server->server_first()) + "\r\n";
+    }
+    const auto final_message = auth::base64_decode(p);
+    if (!final_message || !server) return "300 Authentication failed\r\n";
+    auto verified = server->verify_client_final(*final_message, keys.stored_key, keys.server_key);
+    if (!std::holds_alternative<std::string>(verified)) return "300 Authentication failed\r\n";
+    return auth::base64_encode(honest ? std::get<std::string>(verified) : "v=" + auth::base64_encode(std::string(32, 'x'))) + "\r\n";
+  };
+  ScriptedBroker broker(udp, [&](const std::string& p) { return answer(p, true); });
+  const Run run = negotiate_with(broker, config(AuthMethod::Any, user, password));
+  INFO(run.outcome.message);
+  REQUIRE(run.outcome.kind == NegotiationOutcome::Kind::Tunnel);
+  CHECK(broker.sent[1].how == 'x');
+  CHECK(broker.sent[2].how == 'x');
+  CHECK(broker.sent[3].how == 'n');  // the final status is read, not asked for
+  for (const auto& line : run.log) CHECK(line.find(password) == std::string::npos);
+
+  SECTION("wrong password: 300 after the client-final message") {
+    CHECK(negotiate_with(broker, config(AuthMethod::ScramSha256, user, "nope")).outcome.code ==
+          ExitCode::AuthenticationFailure);
+  }
+  SECTION("a broker whose server-final is wrong is not trusted") {
+    ScriptedBroker liar(udp, [&](const std::string& p) { return answer(p, false); });
+    const Run lied = negotiate_with(liar, config(AuthMethod::Any, user, password));
+    CHECK(lied.outcome.code == ExitCode::AuthenticationFailure);
+    CHECK(lied.outcome.message.find("does not prove") != std::string::npos);
+  }
+  SECTION("a legacy broker without it: DIGEST-MD5 as before; scram-sha-256 alone has nothing in common") {
+    ScriptedBroker legacy(udp, [&](const std::string& p) -> std::string {
+      return p.rfind("VERSION=", 0) == 0 ? kCapAll : "300 Authentication failed\r\n";
+    });
+    const Run r = negotiate_with(legacy, config(AuthMethod::ScramSha256, user, password));
+    CHECK(r.outcome.code == ExitCode::NoCommonAuthentication);
   }
 }
 

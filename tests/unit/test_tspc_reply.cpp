@@ -118,6 +118,9 @@ TEST_CASE("mechanism choice: anonymous, or the strongest both sides have", "[tsp
   const Capabilities anon_only = caps("CAPABILITY TUNNEL=V6V4 AUTH=ANONYMOUS");
   const Capabilities digest_only = caps("CAPABILITY TUNNEL=V6V4 AUTH=DIGEST-MD5");
   const Capabilities passdss_only = caps("CAPABILITY TUNNEL=V6V4 AUTH=PASSDSS-3DES-1");
+  // tspbrokerd's default list; SCRAM-SHA-256 is ours, not the legacy brokers'.
+  const Capabilities ours = caps("CAPABILITY TUNNEL=V6V4 AUTH=SCRAM-SHA-256 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS");
+  const Capabilities scram_only = caps("CAPABILITY TUNNEL=V6V4 AUTH=scram-sha-256");
 
   CHECK(choose_mechanism(AuthMethod::Any, false, all) == Mechanism::DigestMd5);
   CHECK(choose_mechanism(AuthMethod::Any, false, plain_anon) == Mechanism::Plain);
@@ -131,7 +134,15 @@ TEST_CASE("mechanism choice: anonymous, or the strongest both sides have", "[tsp
   CHECK(choose_mechanism(AuthMethod::Plain, false, digest_only) == std::nullopt);
   CHECK(choose_mechanism(AuthMethod::Anonymous, false, all) == Mechanism::Anonymous);
   CHECK(choose_mechanism(AuthMethod::Anonymous, false, digest_only) == std::nullopt);
+  CHECK(choose_mechanism(AuthMethod::Any, false, ours) == Mechanism::ScramSha256);
+  CHECK(choose_mechanism(AuthMethod::Any, false, scram_only) == Mechanism::ScramSha256);
+  CHECK(choose_mechanism(AuthMethod::ScramSha256, false, ours) == Mechanism::ScramSha256);
+  CHECK(choose_mechanism(AuthMethod::ScramSha256, false, all) == std::nullopt);
+  CHECK(choose_mechanism(AuthMethod::DigestMd5, false, ours) == Mechanism::DigestMd5);
+  CHECK(choose_mechanism(AuthMethod::Plain, false, scram_only) == std::nullopt);
+  CHECK(describe(ours) == "TUNNEL=V6V4 AUTH=SCRAM-SHA-256 AUTH=DIGEST-MD5 AUTH=PLAIN AUTH=ANONYMOUS");
   CHECK(to_string(Mechanism::DigestMd5) == "DIGEST-MD5");
+  CHECK(to_string(Mechanism::ScramSha256) == "SCRAM-SHA-256");
 }
 
 TEST_CASE("status code to exit code, per step", "[tspc][status]") {

@@ -1,10 +1,13 @@
 #include "tools/tspc/negotiation.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <variant>
 
 #include "control/auth/base64.hpp"
 #include "control/auth/digest_md5_client.hpp"
+#include "control/auth/nonce.hpp"
+#include "control/auth/scram_client.hpp"
 #include "tools/tspc/mechanism_choice.hpp"
 #include "tools/tspc/reply_parser.hpp"
 #include "tools/tspc/request_builder.hpp"
@@ -150,6 +153,9 @@ class Dialogue {
       case Mechanism::DigestMd5:
         authenticate_digest(line);
         break;
+      case Mechanism::ScramSha256:
+        authenticate_scram();
+        break;
     }
     log(2, "authenticated");
   }
@@ -172,6 +178,34 @@ class Dialogue {
     if (!rspauth || !auth::digest_md5_client_check_rspauth(*rspauth, *challenge, cfg_.userid, cfg_.passwd, ctx_.server_text, ctx_.cnonce)) {
       if (const auto status = leading_status_code(rspauth_reply)) refuse(NegotiationStep::PasswordAuth, *status, rspauth_reply);
       fail(ExitCode::AuthenticationFailure, "DIGEST-MD5: the broker's rspauth does not prove it knows the password");
+    }
+    expect_success(NegotiationStep::PasswordAuth, receive_next());
+  }
+
+  // SCRAM-SHA-256 as tspbrokerd speaks it (README): the client-first message on the
+  // AUTHENTICATE line, then base64 lines both ways, the server-final, then the status.
+  void authenticate_scram() {
+    std::optional<auth::ScramSha256Client> client;
+    try {
+      client.emplace(cfg_.userid, cfg_.passwd, auth::make_nonce());
+    } catch (const std::invalid_argument& e) {
+      fail(ExitCode::AuthenticationFailure, std::string("SCRAM-SHA-256: ") + e.what());
+    }
+    const std::string line = "AUTHENTICATE SCRAM-SHA-256 " + auth::base64_encode(client->client_first()) + "\r\n";
+    const std::string first_reply = exchange(line);
+    const auto server_first = auth::base64_decode(first_reply);
+    std::variant<std::string, auth::ScramFailure> final_message = auth::ScramFailure{"the server-first message is not base64"};
+    if (server_first) final_message = client->client_final(*server_first);
+    if (const auto* error = std::get_if<auth::ScramFailure>(&final_message)) {
+      if (const auto status = leading_status_code(first_reply)) refuse(NegotiationStep::PasswordAuth, *status, first_reply);
+      fail(ExitCode::AuthenticationFailure, "SCRAM-SHA-256 server-first message unusable: " + error->reason);
+    }
+    log(3, "SCRAM-SHA-256 server-first: " + printable_message(*server_first));
+    const std::string final_reply = exchange(auth::base64_encode(std::get<std::string>(final_message)) + "\r\n", true);
+    const auto server_final = auth::base64_decode(final_reply);
+    if (!server_final || !client->check_server_final(*server_final)) {
+      if (const auto status = leading_status_code(final_reply)) refuse(NegotiationStep::PasswordAuth, *status, final_reply);
+      fail(ExitCode::AuthenticationFailure, "SCRAM-SHA-256: the broker's server-final message does not prove it holds the keys");
     }
     expect_success(NegotiationStep::PasswordAuth, receive_next());
   }

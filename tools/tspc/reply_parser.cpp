@@ -25,6 +25,7 @@ void note_token(std::string_view token, Capabilities& c) {
     if (value == "V4V6") c.v4v6 = true;
   } else if (key == "AUTH") {
     if (iequals(value, "PASSDSS-3DES-1")) c.passdss = true;
+    if (iequals(value, "SCRAM-SHA-256")) c.scram_sha256 = true;
     if (iequals(value, "DIGEST-MD5")) c.digest_md5 = true;
     if (iequals(value, "PLAIN")) c.plain = true;
     if (iequals(value, "ANONYMOUS")) c.anonymous = true;
@@ -77,6 +78,7 @@ std::string describe(const Capabilities& c) {
   add(c.v6udpv4, "TUNNEL=V6UDPV4");
   add(c.v4v6, "TUNNEL=V4V6");
   add(c.passdss, "AUTH=PASSDSS-3DES-1");
+  add(c.scram_sha256, "AUTH=SCRAM-SHA-256");
   add(c.digest_md5, "AUTH=DIGEST-MD5");
   add(c.plain, "AUTH=PLAIN");
   add(c.anonymous, "AUTH=ANONYMOUS");

@@ -20,7 +20,7 @@ std::string first_line(std::string_view reply);
 
 struct Capabilities {
   bool v6v4 = false, v6udpv4 = false, v4v6 = false;
-  bool passdss = false, digest_md5 = false, plain = false, anonymous = false;
+  bool passdss = false, scram_sha256 = false, digest_md5 = false, plain = false, anonymous = false;
 };
 
 // "CAPABILITY TUNNEL=V6V4 ... AUTH=PLAIN\r\n". Like gogoc: the reply must start with exactly

@@ -19,10 +19,11 @@ std::string limited_text(std::string_view key, std::string_view value, size_t ma
 void set_auth_method(TspcConfig& cfg, std::string_view v) {
   if (lower(v) == "passdss-3des-1")
     throw BadValue("auth_method: passdss-3des-1 is not supported by this client "
-                   "(use any, digest-md5, plain or anonymous)");
-  constexpr AuthMethod kMethods[] = {AuthMethod::Any, AuthMethod::DigestMd5, AuthMethod::Plain,
+                   "(use any, scram-sha-256, digest-md5, plain or anonymous)");
+  constexpr AuthMethod kMethods[] = {AuthMethod::Any, AuthMethod::ScramSha256, AuthMethod::DigestMd5, AuthMethod::Plain,
                                      AuthMethod::Anonymous};
-  cfg.auth_method = kMethods[parse_choice("auth_method", v, {"any", "digest-md5", "plain", "anonymous"})];
+  cfg.auth_method =
+      kMethods[parse_choice("auth_method", v, {"any", "scram-sha-256", "digest-md5", "plain", "anonymous"})];
 }
 
 void set_tunnel_mode(TspcConfig& cfg, std::string_view v) {

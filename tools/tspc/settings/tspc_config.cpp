@@ -108,6 +108,7 @@ std::string_view to_string(AuthMethod method) {
     case AuthMethod::DigestMd5: return "digest-md5";
     case AuthMethod::Plain: return "plain";
     case AuthMethod::Anonymous: return "anonymous";
+    case AuthMethod::ScramSha256: return "scram-sha-256";
   }
   return "?";
 }

@@ -28,7 +28,7 @@
 
 namespace tsp::tspc {
 
-enum class AuthMethod { Any, DigestMd5, Plain, Anonymous };
+enum class AuthMethod { Any, DigestMd5, Plain, Anonymous, ScramSha256 };
 enum class TunnelMode { V6V4, V6UdpV4, V6AnyV4, V4V6 };
 enum class HostType { Host, Router };
 
