@@ -325,12 +325,13 @@ SessionOutput TspSession::on_scram_start(std::string_view initial_response) {
   auto& first = std::get<auth::ScramClientFirst>(parsed);
 
   const auto user = env_.store.find_user(first.user);
-  const auto& creds = user ? user->credentials : StoredCredentials{};
-  scram_user_known_ = user && user->enabled && !creds.scram_salt.empty() && creds.scram_iterations > 0 &&
-                      creds.scram_iterations <= auth::kMaxScramIterations;
-  // An unknown name gets a salt and count that look like a real user's (RFC 5802 §5.1).
-  auto salt = scram_user_known_ ? creds.scram_salt : auth::scram_fake_salt(scram_fake_salt_secret(), first.user);
-  const uint32_t iterations = scram_user_known_ ? creds.scram_iterations : auth::kScramIterations;
+  const bool usable = user && user->enabled && !user->credentials.scram_salt.empty() &&
+                      user->credentials.scram_iterations > 0 &&
+                      user->credentials.scram_iterations <= auth::kMaxScramIterations;
+  // An unknown name gets a salt and count that look like a real user's (RFC 5802 §5.1); the
+  // final step then fails on the name, or on the proof if the user appeared meanwhile.
+  auto salt = usable ? user->credentials.scram_salt : auth::scram_fake_salt(scram_fake_salt_secret(), first.user);
+  const uint32_t iterations = usable ? user->credentials.scram_iterations : auth::kScramIterations;
   scram_ = std::make_unique<auth::ScramSha256Server>(std::move(first), std::move(salt), iterations, auth::make_nonce());
   state_ = State::ScramResponse;
   return say(auth::base64_encode(scram_->server_first()) + "\r\n");
@@ -343,7 +344,6 @@ SessionOutput TspSession::on_scram_response(std::string_view line) {
   };
   const auto decoded = auth::base64_decode(line);
   if (!decoded) return refuse("client-final message is not base64");
-  if (!scram_user_known_) return refuse("no such user");
   const auto user = env_.store.find_user(scram->user());
   if (!user || !user->enabled) return refuse("no such user");
   auto verified = scram->verify_client_final(*decoded, user->credentials.scram_stored_key,

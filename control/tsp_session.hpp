@@ -108,7 +108,6 @@ class TspSession {
   Identity identity_;
   std::unique_ptr<auth::DigestMd5Server> digest_;
   std::unique_ptr<auth::ScramSha256Server> scram_;
-  bool scram_user_known_ = false;  // false: a fake salt was sent, the final step fails
   std::optional<PendingTunnel> pending_;
 };
 

@@ -160,6 +160,13 @@ class Dialogue {
     log(2, "authenticated");
   }
 
+  // A challenge-response reply we cannot use: a status (300) is the broker's refusal, as
+  // gogoc reads it before decoding; anything else is the broker's fault.
+  [[noreturn]] void unusable_password_reply(std::string_view reply, std::string why) {
+    if (const auto status = leading_status_code(reply)) refuse(NegotiationStep::PasswordAuth, *status, reply);
+    fail(ExitCode::AuthenticationFailure, std::move(why));
+  }
+
   void authenticate_digest(const std::string& line) {
     const std::string challenge_reply = exchange(line);
     const auto challenge = auth::base64_decode(challenge_reply);
@@ -168,16 +175,14 @@ class Dialogue {
       response = auth::digest_md5_client_response(*challenge, cfg_.userid, cfg_.passwd, ctx_.server_text, ctx_.cnonce);
     }
     if (const auto* error = std::get_if<auth::DigestClientError>(&response)) {
-      if (const auto status = leading_status_code(challenge_reply)) refuse(NegotiationStep::PasswordAuth, *status, challenge_reply);
-      fail(ExitCode::AuthenticationFailure, "DIGEST-MD5 challenge unusable: " + error->reason);
+      unusable_password_reply(challenge_reply, "DIGEST-MD5 challenge unusable: " + error->reason);
     }
     log(3, "DIGEST-MD5 challenge: " + printable_message(*challenge));
     const std::string rspauth_reply = exchange(auth::base64_encode(std::get<std::string>(response)) + "\r\n", true);
     // gogoc looks for a status (300) before decoding.
     const auto rspauth = auth::base64_decode(rspauth_reply);
     if (!rspauth || !auth::digest_md5_client_check_rspauth(*rspauth, *challenge, cfg_.userid, cfg_.passwd, ctx_.server_text, ctx_.cnonce)) {
-      if (const auto status = leading_status_code(rspauth_reply)) refuse(NegotiationStep::PasswordAuth, *status, rspauth_reply);
-      fail(ExitCode::AuthenticationFailure, "DIGEST-MD5: the broker's rspauth does not prove it knows the password");
+      unusable_password_reply(rspauth_reply, "DIGEST-MD5: the broker's rspauth does not prove it knows the password");
     }
     expect_success(NegotiationStep::PasswordAuth, receive_next());
   }
@@ -197,15 +202,13 @@ class Dialogue {
     std::variant<std::string, auth::ScramFailure> final_message = auth::ScramFailure{"the server-first message is not base64"};
     if (server_first) final_message = client->client_final(*server_first);
     if (const auto* error = std::get_if<auth::ScramFailure>(&final_message)) {
-      if (const auto status = leading_status_code(first_reply)) refuse(NegotiationStep::PasswordAuth, *status, first_reply);
-      fail(ExitCode::AuthenticationFailure, "SCRAM-SHA-256 server-first message unusable: " + error->reason);
+      unusable_password_reply(first_reply, "SCRAM-SHA-256 server-first message unusable: " + error->reason);
     }
     log(3, "SCRAM-SHA-256 server-first: " + printable_message(*server_first));
     const std::string final_reply = exchange(auth::base64_encode(std::get<std::string>(final_message)) + "\r\n", true);
     const auto server_final = auth::base64_decode(final_reply);
     if (!server_final || !client->check_server_final(*server_final)) {
-      if (const auto status = leading_status_code(final_reply)) refuse(NegotiationStep::PasswordAuth, *status, final_reply);
-      fail(ExitCode::AuthenticationFailure, "SCRAM-SHA-256: the broker's server-final message does not prove it holds the keys");
+      unusable_password_reply(final_reply, "SCRAM-SHA-256: the broker's server-final message does not prove it holds the keys");
     }
     expect_success(NegotiationStep::PasswordAuth, receive_next());
   }
