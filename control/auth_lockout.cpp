@@ -1,5 +1,7 @@
 #include "control/auth_lockout.hpp"
 
+#include <algorithm>
+
 namespace tsp {
 
 int64_t AuthLockout::locked_for(Ipv4Addr source, int64_t now) {
@@ -59,6 +61,40 @@ size_t AuthLockout::locked_now(int64_t now) const {
   size_t n = 0;
   for (const auto& [key, r] : records_) n += r.locked_until > now;
   return n;
+}
+
+std::vector<LockoutView> AuthLockout::view(int64_t now) const {
+  std::lock_guard lock(mutex_);
+  std::vector<LockoutView> out;
+  for (const auto& [key, r] : records_) {
+    if (r.locked_until > now) {
+      out.push_back({Ipv4Addr{key}, 0, r.locked_until - now, 0});
+      continue;
+    }
+    const int64_t window_end = r.window_start + static_cast<int64_t>(policy_.window);
+    if (r.failures > 0 && now >= r.window_start && window_end > now) {
+      out.push_back({Ipv4Addr{key}, r.failures, 0, window_end - now});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LockoutView& a, const LockoutView& b) { return a.source.value < b.source.value; });
+  return out;
+}
+
+bool AuthLockout::unlock(Ipv4Addr source) {
+  std::lock_guard lock(mutex_);
+  const auto it = records_.find(source.value);
+  if (it == records_.end()) return false;
+  forget(it);
+  return true;
+}
+
+size_t AuthLockout::unlock_all(int64_t now) {
+  std::lock_guard lock(mutex_);
+  size_t locked = 0;
+  for (const auto& [key, r] : records_) locked += r.locked_until > now;
+  records_.clear();
+  oldest_.clear();
+  return locked;
 }
 
 void AuthLockout::forget(std::unordered_map<uint32_t, Record>::iterator it) {

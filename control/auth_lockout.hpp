@@ -14,6 +14,7 @@
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "config/broker_config.hpp"
 #include "shared/net_types.hpp"
@@ -30,6 +31,14 @@ inline LockoutPolicy lockout_policy(const config::TspConfig& tsp) {
   return {tsp.lockout_failures, tsp.lockout_window, tsp.lockout_duration};
 }
 
+// One address as an operator sees it (tspctl lockouts).
+struct LockoutView {
+  Ipv4Addr source;
+  unsigned failures = 0;     // within the current window; 0 while locked
+  int64_t locked_for = 0;    // seconds left, 0 when not locked
+  int64_t window_left = 0;   // seconds until its failures are forgotten, 0 when locked
+};
+
 class AuthLockout {
  public:
   static constexpr size_t kMaxTrackedSources = 65536;
@@ -42,6 +51,15 @@ class AuthLockout {
   bool failed(Ipv4Addr source, int64_t now);
   // A successful one: the address's earlier failures are forgotten.
   void succeeded(Ipv4Addr source);
+
+  // Every address locked at `now` or with failures in its current window, ordered by
+  // address. Records whose failures have aged out are left out (they lock nothing).
+  std::vector<LockoutView> view(int64_t now) const;
+  // The operator's pardon: forgets the address (its lock and its failures). True when it was
+  // remembered at all.
+  bool unlock(Ipv4Addr source);
+  // Forgets every address; returns how many were locked at `now`.
+  size_t unlock_all(int64_t now);
 
   // A reload: addresses locked now stay locked until their time is up.
   void set_policy(LockoutPolicy policy);

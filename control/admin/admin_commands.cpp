@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "control/admin/admin_views.hpp"
+#include "control/admin/lockout_commands.hpp"
 #include "control/admin/user_commands.hpp"
 
 namespace tsp::admin {
@@ -34,6 +35,9 @@ CommandResult AdminCommands::run(const AdminRequest& request) {
         return {stats(), {}};
       case Command::Reload:
         return {reload(), {}};
+      case Command::Lockouts:
+      case Command::Unlock:
+        return {lockouts(request), {}};
       case Command::Users:
       case Command::UserAdd:
       case Command::UserPasswd:
@@ -111,6 +115,12 @@ std::string AdminCommands::reload() {
   std::string error;
   if (!ctx_.reload(error)) return encode_error(ErrorStatus::Refused, error);
   return encode_ok({{"action", "reloaded"}});
+}
+
+std::string AdminCommands::lockouts(const AdminRequest& request) {
+  if (!ctx_.lockout) return encode_error(ErrorStatus::Refused, "this daemon keeps no lockouts");
+  if (request.command == Command::Unlock) return lockout_unlock(*ctx_.lockout, request.target, ctx_.now());
+  return lockouts_list(*ctx_.lockout, ctx_.now());
 }
 
 std::string AdminCommands::users(const AdminRequest& request) {

@@ -10,6 +10,7 @@
 
 #include "config/broker_config.hpp"
 #include "control/admin/admin_protocol.hpp"
+#include "control/auth_lockout.hpp"
 #include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
@@ -23,6 +24,7 @@ struct AdminContext {
   const dp::Dataplane* dataplane = nullptr;              // null: control plane only
   std::function<bool(std::string& error)> reload;        // empty: reload not offered
   std::function<int64_t()> now;                          // unix seconds
+  AuthLockout* lockout = nullptr;                        // null: lockouts not offered
 };
 
 // A reply line now, or a function that builds it (any thread; it owns its snapshot).
@@ -44,6 +46,7 @@ class AdminCommands {
   std::string stats();
   std::string reload();
   std::string users(const AdminRequest& request);
+  std::string lockouts(const AdminRequest& request);
 
   AdminContext ctx_;
 };

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Command, std::string_view>, 11> kCommandNames{{
+constexpr std::array<std::pair<Command, std::string_view>, 13> kCommandNames{{
     {Command::Tunnels, "tunnels"},
     {Command::Tunnel, "tunnel"},
     {Command::Users, "users"},
@@ -21,6 +21,8 @@ constexpr std::array<std::pair<Command, std::string_view>, 11> kCommandNames{{
     {Command::Stats, "stats"},
     {Command::Kick, "kick"},
     {Command::Reload, "reload"},
+    {Command::Lockouts, "lockouts"},
+    {Command::Unlock, "unlock"},
 }};
 
 constexpr std::array<std::pair<ErrorStatus, std::string_view>, 5> kStatusNames{{
@@ -40,6 +42,7 @@ Needs needs_of(Command c) {
   switch (c) {
     case Command::Tunnel:
     case Command::Kick:
+    case Command::Unlock:
       return {true, false, false};
     case Command::UserAdd:
     case Command::UserPasswd:

@@ -22,14 +22,16 @@ inline constexpr size_t kMaxNameBytes = 253;
 inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxTargetBytes = 256;
 
-enum class Command { Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload };
+enum class Command {
+  Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload, Lockouts, Unlock
+};
 
 std::string_view command_name(Command command);  // "user_add", ...
 std::optional<Command> command_from_name(std::string_view name);
 
 struct AdminRequest {
   Command command = Command::Stats;
-  std::string target;    // tunnel, kick: user, IPv6 address, prefix or tunnel id
+  std::string target;    // tunnel, kick: user, IPv6 address, prefix or tunnel id; unlock: IPv4 address or "all"
   std::string name;      // user_*: the user name
   std::string password;  // user_add, user_passwd
 };

@@ -79,7 +79,9 @@ void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
   auto render = [this] {  // on the metrics server's renderer thread
     const auto cfg = config();
     const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
-    return metrics::MetricsCollector({&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel}).render();
+    return metrics::MetricsCollector(
+               {&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(), unix_now()})
+        .render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);
   metrics_http_->start();
@@ -96,6 +98,7 @@ void BrokerDaemon::start_admin() {
   ctx.dataplane = dataplane_.get();
   ctx.reload = [this](std::string& error) { return reload(error); };
   ctx.now = unix_now;
+  ctx.lockout = lockout_.get();
   admin_commands_ = std::make_unique<admin::AdminCommands>(std::move(ctx));
   const auto& a = cfg_->admin;
   admin_.emplace(io_, *admin_commands_, a.socket_path, admin::AccessPolicy::for_group(a.group));

@@ -22,6 +22,7 @@ std::vector<MetricFamily> MetricsCollector::collect() const {
   out.push_back(gauge_family("tspbroker_build_info", "tspbroker version (always 1)")
                     .add({{"version", TSPBROKER_VERSION}}, uint64_t{1}));
   if (sources_.control) add_control(out);
+  if (sources_.lockout) add_lockout(out);
   if (sources_.tunnels) {
     add_tunnels(out);
     add_pools(out);
@@ -60,6 +61,16 @@ void MetricsCollector::add_control(std::vector<MetricFamily>& out) const {
     }
   }
   out.push_back(std::move(auth));
+}
+
+void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {
+  const AuthLockout& lockout = *sources_.lockout;
+  out.push_back(gauge_family("tspbroker_auth_locked_sources",
+                             "Client IPv4 addresses locked out now for failed password logins (tspctl lockouts)")
+                    .add({}, uint64_t{lockout.locked_now(sources_.now)}));
+  out.push_back(gauge_family("tspbroker_auth_tracked_sources",
+                             "Client IPv4 addresses the lockout remembers (locked or with recent failures; bounded)")
+                    .add({}, uint64_t{lockout.tracked()}));
 }
 
 void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "control/auth_lockout.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/metric_family.hpp"
 #include "control/tunnel_service.hpp"
@@ -20,6 +21,8 @@ struct CollectorSources {
   const TunnelService* tunnels = nullptr;
   const dp::Dataplane* dataplane = nullptr;
   bool per_tunnel = false;  // `metrics per-tunnel`: one series per live tunnel
+  const AuthLockout* lockout = nullptr;
+  int64_t now = 0;  // unix seconds of the scrape (which locks are still running)
 };
 
 class MetricsCollector {
@@ -32,6 +35,7 @@ class MetricsCollector {
 
  private:
   void add_control(std::vector<MetricFamily>& out) const;
+  void add_lockout(std::vector<MetricFamily>& out) const;
   void add_tunnels(std::vector<MetricFamily>& out) const;
   void add_pools(std::vector<MetricFamily>& out) const;
   void add_dataplane(std::vector<MetricFamily>& out) const;

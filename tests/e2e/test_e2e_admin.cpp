@@ -198,6 +198,60 @@ TEST_CASE("tspctl: every command against a live daemon", "[e2e][admin]") {
   CHECK_THAT(down.output, Catch::Contains("tspctl: daemon not reachable: cannot connect to " + socket_of(broker)));
 }
 
+TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a restart", "[e2e][admin][lockout]") {
+  BrokerSettings settings;
+  settings.tsp_lines = {"lockout failures 2"};
+  BrokerProcess broker(settings);
+  broker.add_user("bob", "bob-pw");
+  broker.start();
+  CHECK_THAT(broker.tspctl({"lockouts"}, "").output,
+             Catch::Equals("0 locked, 0 counting; 2 failed logins within 1m00s lock an address for 5m00s\n"));
+
+  // Two wrong PLAIN passwords from 127.0.0.3 lock it; the right one is then refused unchecked.
+  auto wrong_login = [&] {
+    TcpClient c(broker.port(), "127.0.0.3");
+    tcp_hello(c);
+    c.send(authenticate_line("PLAIN") + plain_blob("bob", "guess"));
+    CHECK(printable(c.read_reply()) == printable(kAuthFailed));
+  };
+  wrong_login();
+  json listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
+  REQUIRE(listed["sources"].size() == 1);
+  CHECK(listed["sources"][0]["state"] == "counting");
+  CHECK(listed["sources"][0]["failures"] == 1);
+  wrong_login();
+  listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
+  CHECK(listed["locked"] == 1);
+  REQUIRE(listed["sources"].size() == 1);
+  CHECK(listed["sources"][0]["address"] == "127.0.0.3");
+  CHECK(listed["sources"][0]["state"] == "locked");
+  CHECK(listed["sources"][0]["locked_for"].get<int>() > 290);
+  const CommandResult table = broker.tspctl({"lockouts"}, "");
+  CHECK_THAT(table.output, Catch::StartsWith("ADDRESS    STATE   FAILURES  LOCKED FOR  WINDOW LEFT\n127.0.0.3  locked"));
+  {
+    TcpClient c(broker.port(), "127.0.0.3");
+    tcp_hello(c);
+    c.send(authenticate_line("PLAIN") + plain_blob("bob", "bob-pw"));
+    CHECK(printable(c.read_reply()) == printable(kAuthFailed));
+  }
+
+  const CommandResult lifted = broker.tspctl({"unlock", "127.0.0.3"}, "");
+  CHECK(lifted.exit_status == 0);
+  CHECK(lifted.output == "lockout of 127.0.0.3 lifted (it was locked)\n");
+  {
+    TcpClient c(broker.port(), "127.0.0.3");
+    tcp_hello(c);
+    tcp_login_plain(c, "bob", "bob-pw");
+  }
+  CHECK(json_of(broker.tspctl({"--json", "lockouts"}, ""))["sources"].empty());
+  const CommandResult again = broker.tspctl({"unlock", "127.0.0.3"}, "");
+  CHECK(again.exit_status == 2);
+  CHECK(again.output == "tspctl: no failed logins remembered from 127.0.0.3\n");
+  CHECK(broker.tspctl({"unlock", "2001:db8::1"}, "").exit_status == 1);
+  CHECK(broker.tspctl({"unlock", "all"}, "").output == "every lockout lifted (0 address(es) were locked)\n");
+  broker.stop_expect_clean_exit();
+}
+
 TEST_CASE("tspctl reload: OK, or the config error with exit 2", "[e2e][admin]") {
   BrokerProcess broker;
   broker.start();

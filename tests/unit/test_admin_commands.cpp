@@ -77,6 +77,7 @@ struct Harness {
     ctx.tunnels = &fx.service();
     ctx.dataplane = with_dataplane ? &dataplane : nullptr;
     ctx.now = [this] { return fx.now(); };
+    ctx.lockout = &lockout;
     ctx.reload = [this](std::string& error) {
       ++reloads;
       error = reload_error;
@@ -107,6 +108,7 @@ struct Harness {
   bool with_dp;
   std::shared_ptr<const config::Config> cfg;
   FakeDataplane dataplane;
+  AuthLockout lockout{{2, 60, 300}};
   std::string reload_error;
   int reloads = 0;
   std::unique_ptr<AdminCommands> commands;
@@ -328,4 +330,42 @@ TEST_CASE("100k tunnels list completely", "[admin][commands][scale]") {
   CHECK(r["tunnels"][99999]["id"] == 99999);
   CHECK(r["tunnels"][99999]["client_ipv4"] == "10.1.134.159");
   CHECK(r["tunnels"][99999]["traffic"]["packets_in"] == 99999);
+}
+
+TEST_CASE("lockouts lists locked and counting addresses; unlock lifts one or all", "[admin][commands][lockout]") {
+  Harness h;
+  const int64_t t = h.fx.now();
+  const Ipv4Addr guesser = *Ipv4Addr::parse("198.51.100.9"), typo = *Ipv4Addr::parse("192.0.2.1");
+  h.lockout.failed(guesser, t - 10);
+  h.lockout.failed(guesser, t - 10);  // locked until t + 290
+  h.lockout.failed(typo, t - 5);      // one failure, its window ends at t + 55
+
+  json r = h.ok(cmd(Command::Lockouts));
+  CHECK(r["policy"] == json{{"failures", 2}, {"window", 60}, {"duration", 300}});
+  CHECK(r["locked"] == 1);
+  CHECK(r["counting"] == 1);
+  REQUIRE(r["sources"].size() == 2);
+  CHECK(r["sources"][0] == json{{"address", "192.0.2.1"}, {"state", "counting"}, {"failures", 1},
+                                {"locked_for", 0}, {"window_left", 55}});
+  CHECK(r["sources"][1] == json{{"address", "198.51.100.9"}, {"state", "locked"}, {"failures", 0},
+                                {"locked_for", 290}, {"window_left", 0}});
+
+  r = h.ok(cmd(Command::Unlock, "198.51.100.9"));
+  CHECK(r == json{{"action", "unlocked"}, {"address", "198.51.100.9"}, {"released", 1}});
+  CHECK(h.lockout.locked_for(guesser, t) == 0);
+  auto refused = h.run(cmd(Command::Unlock, "198.51.100.9"));
+  CHECK(refused.status == ErrorStatus::NotFound);
+  CHECK(refused.error == "no failed logins remembered from 198.51.100.9");
+  refused = h.run(cmd(Command::Unlock, "2001:db8::1"));
+  CHECK(refused.status == ErrorStatus::BadRequest);
+  CHECK(refused.error == "'2001:db8::1' is not an IPv4 address or 'all'");
+
+  r = h.ok(cmd(Command::Unlock, "192.0.2.1"));
+  CHECK(r["released"] == 0);  // it was only counting
+  h.lockout.failed(guesser, t);
+  h.lockout.failed(guesser, t);
+  h.lockout.failed(typo, t);
+  r = h.ok(cmd(Command::Unlock, "all"));
+  CHECK(r == json{{"action", "unlocked"}, {"address", "all"}, {"released", 1}});
+  CHECK(h.ok(cmd(Command::Lockouts))["sources"].empty());
 }

@@ -120,6 +120,27 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   CHECK(render(Command::Kick, {{"id", 3}, {"user", nullptr}, {"ipv6_address", "2001:db8::2"}, {"action", "kicked"}},
                false) == "tunnel #3 (anonymous, 2001:db8::2) kicked\n");
   CHECK(render(Command::Reload, {{"action", "reloaded"}}, false) == "OK: configuration reloaded\n");
+  CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "192.0.2.1"}, {"released", 1}}, false) ==
+        "lockout of 192.0.2.1 lifted (it was locked)\n");
+  CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "192.0.2.1"}, {"released", 0}}, false) ==
+        "lockout of 192.0.2.1 lifted (its failures forgotten)\n");
+  CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "all"}, {"released", 3}}, false) ==
+        "every lockout lifted (3 address(es) were locked)\n");
+  const json policy = {{"failures", 5}, {"window", 60}, {"duration", 300}};
+  const json lockouts = {{"policy", policy}, {"locked", 1}, {"counting", 1},
+                         {"sources",
+                          {{{"address", "192.0.2.1"}, {"state", "counting"}, {"failures", 2}, {"locked_for", 0},
+                            {"window_left", 41}},
+                           {{"address", "198.51.100.9"}, {"state", "locked"}, {"failures", 0}, {"locked_for", 250},
+                            {"window_left", 0}}}}};
+  CHECK(render(Command::Lockouts, lockouts, false) ==
+        "ADDRESS       STATE     FAILURES  LOCKED FOR  WINDOW LEFT\n"
+        "192.0.2.1     counting         2           -          41s\n"
+        "198.51.100.9  locked           0       4m10s            -\n"
+        "1 locked, 1 counting; 5 failed logins within 1m00s lock an address for 5m00s\n");
+  CHECK(render(Command::Lockouts, {{"policy", {{"failures", 0}, {"window", 60}, {"duration", 300}}}, {"locked", 0},
+                                   {"counting", 0}, {"sources", json::array()}},
+               false) == "0 locked, 0 counting; lockout off (lockout failures 0)\n");
   const json users = {{"users",
                        {{{"name", "bob"}, {"enabled", true}, {"realm", "r"}, {"created_at", 1'700'000'000},
                          {"tunnel_id", nullptr}, {"ipv6_address", nullptr}}}}};

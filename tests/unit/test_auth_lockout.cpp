@@ -77,3 +77,39 @@ TEST_CASE("at most kMaxTrackedSources addresses are remembered, the stalest forg
   CHECK(lockout.failed(addr(2), kT0 + 3));        // remembered: its second
   CHECK_FALSE(lockout.failed(addr(1), kT0 + 3));  // forgotten: its first failure again
 }
+
+TEST_CASE("the operator's view lists locked and counting addresses in order; unlock forgets them", "[lockout]") {
+  AuthLockout lockout({2, 60, 300});
+  const Ipv4Addr low = addr(0x0A000001), high = addr(0xC6336407), aged = addr(0x0A000002);
+  CHECK(lockout.view(kT0).empty());
+  CHECK_FALSE(lockout.failed(aged, kT0 - 100));  // its window ended before kT0
+  CHECK_FALSE(lockout.failed(high, kT0));
+  CHECK(lockout.failed(high, kT0 + 1));          // locked until kT0 + 301
+  CHECK_FALSE(lockout.failed(low, kT0 + 10));    // one failure, window ends at kT0 + 70
+
+  const auto v = lockout.view(kT0 + 20);
+  REQUIRE(v.size() == 2);  // the aged record locks nothing and is left out
+  CHECK(v[0].source == low);
+  CHECK(v[0].failures == 1);
+  CHECK(v[0].locked_for == 0);
+  CHECK(v[0].window_left == 50);
+  CHECK(v[1].source == high);
+  CHECK(v[1].failures == 0);
+  CHECK(v[1].locked_for == 281);
+  CHECK(v[1].window_left == 0);
+  CHECK(lockout.view(kT0 + 301).empty());  // the lock ran out, low's window too
+
+  CHECK(lockout.unlock(high));
+  CHECK_FALSE(lockout.unlock(high));        // already forgotten
+  CHECK(lockout.locked_for(high, kT0 + 20) == 0);
+  CHECK_FALSE(lockout.failed(high, kT0 + 21));  // its count starts afresh
+  CHECK(lockout.view(kT0 + 21).size() == 2);
+
+  CHECK(lockout.failed(low, kT0 + 22));  // low's second: locked
+  CHECK(lockout.unlock_all(kT0 + 23) == 1);
+  CHECK(lockout.tracked() == 0);
+  CHECK(lockout.view(kT0 + 23).empty());
+  // The eviction order survives a clear: filling up again evicts the first one in.
+  CHECK_FALSE(lockout.failed(low, kT0 + 24));
+  CHECK(lockout.locked_for(low, kT0 + 24) == 0);
+}

@@ -133,6 +133,20 @@ TEST_CASE("control counters: every result, code and mechanism is listed, zero or
   CHECK(find_family(families, "tspbroker_tsp_authentications_total")->samples.size() == kAuthMechanisms.size() * kAuthResults.size());
 }
 
+TEST_CASE("lockout gauges: addresses locked at the scrape, addresses remembered", "[metrics][collector][lockout]") {
+  constexpr int64_t kT0 = 1'700'000'000;
+  AuthLockout lockout({2, 60, 300});
+  lockout.failed(Ipv4Addr{1}, kT0);
+  lockout.failed(Ipv4Addr{1}, kT0);  // locked until kT0 + 300
+  lockout.failed(Ipv4Addr{2}, kT0);  // counting
+  auto families = MetricsCollector({nullptr, nullptr, nullptr, false, &lockout, kT0 + 10}).collect();
+  CHECK(value_of(families, "tspbroker_auth_locked_sources") == 1);
+  CHECK(value_of(families, "tspbroker_auth_tracked_sources") == 2);
+  families = MetricsCollector({nullptr, nullptr, nullptr, false, &lockout, kT0 + 300}).collect();
+  CHECK(value_of(families, "tspbroker_auth_locked_sources") == 0);  // the lock ran out
+  CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_auth_locked_sources") == nullptr);
+}
+
 TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics][collector][dataplane]") {
   FakeDataplane dp;
   dp.stats_.workers.resize(2);

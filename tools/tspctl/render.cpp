@@ -52,9 +52,38 @@ std::string render_pools(const json& result) {
   return t.render();
 }
 
+// Addresses locked or counting failed logins, then the rule they are judged by.
+std::string render_lockouts(const json& result) {
+  std::string out;
+  if (!result.at("sources").empty()) {
+    Table t({{"ADDRESS"}, {"STATE"}, {"FAILURES", Align::Right}, {"LOCKED FOR", Align::Right},
+             {"WINDOW LEFT", Align::Right}});
+    for (const auto& s : result.at("sources")) {
+      const int64_t locked_for = s.at("locked_for").get<int64_t>();
+      const int64_t window_left = s.at("window_left").get<int64_t>();
+      t.add_row({cell(s.at("address")), cell(s.at("state")), cell(s.at("failures")),
+                 locked_for > 0 ? duration(locked_for) : "-", window_left > 0 ? duration(window_left) : "-"});
+    }
+    out = t.render();
+  }
+  const auto& p = result.at("policy");
+  const auto failures = p.at("failures").get<unsigned>();
+  out += cell(result.at("locked")) + " locked, " + cell(result.at("counting")) + " counting; ";
+  out += failures == 0 ? std::string("lockout off (lockout failures 0)\n")
+                       : cell(p.at("failures")) + " failed logins within " + duration(p.at("window").get<int64_t>()) +
+                             " lock an address for " + duration(p.at("duration").get<int64_t>()) + "\n";
+  return out;
+}
+
 // The one-line answer of a command that changes something.
 std::string render_action(const json& result) {
   const std::string action = result.value("action", "done");
+  if (action == "unlocked") {
+    const std::string address = cell(result.at("address"));
+    if (address == "all") return "every lockout lifted (" + cell(result.at("released")) + " address(es) were locked)\n";
+    return "lockout of " + address + " lifted" +
+           (result.at("released").get<int>() > 0 ? " (it was locked)\n" : " (its failures forgotten)\n");
+  }
   if (result.contains("user") && !result.at("user").is_null() && !result.contains("id")) {
     std::string line = "user '" + cell(result.at("user")) + "' " + action;
     if (result.contains("realm")) line += " (realm " + cell(result.at("realm")) + ")";
@@ -84,11 +113,14 @@ std::string render(Command command, const json& result, bool as_json) {
       return render_pools(result);
     case Command::Stats:
       return render_stats(result);
+    case Command::Lockouts:
+      return render_lockouts(result);
     case Command::UserAdd:
     case Command::UserPasswd:
     case Command::UserDel:
     case Command::Kick:
     case Command::Reload:
+    case Command::Unlock:
       return render_action(result);
   }
   return result.dump() + "\n";
