@@ -8,6 +8,7 @@
 #include <set>
 
 #include "control/framing.hpp"
+#include "control/password_checker.hpp"
 
 namespace tsp {
 
@@ -106,25 +107,57 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   void on_bytes(std::string_view bytes) {
     last_activity_ = std::chrono::steady_clock::now();
     splitter_.append(bytes);
-    while (auto msg = splitter_.next()) {
+    process();
+  }
+
+  // The complete messages received, in order, until one waits for a password check (the
+  // rest stay in the splitter, and reading stops until the verdict) or closes the session.
+  void process() {
+    while (!checking_ && !close_after_write_) {
+      const auto msg = splitter_.next();
+      if (!msg) break;
       const bool was_established = session_.tunnel_established();
-      auto out = session_.on_message(*msg);
-      for (auto& r : out.replies)
-        if (!r.payload.empty()) queue_.push_back(std::move(r));
-      if (!was_established && session_.tunnel_established()) release_limit();
-      if (out.close) {
-        close_after_write_ = true;
-        break;
-      }
+      handle(session_.on_message(*msg), was_established);
     }
-    if (!splitter_.error().empty() && !close_after_write_) {
+    if (!checking_ && !splitter_.error().empty() && !close_after_write_) {
       spdlog::info("tcp {}: {}", session_.peer().addr.to_string(), splitter_.error());
       ++server_.counters_.closed_bad_framing;
       queue_.push_back({frame_content(status_line(Status::InvalidRequest)), {}});
       close_after_write_ = true;
     }
     write_next();
-    if (!close_after_write_) read();
+    if (!close_after_write_ && !checking_) read();
+  }
+
+  void handle(SessionOutput out, bool was_established) {
+    if (out.password_check) return check_password(std::move(*out.password_check));
+    for (auto& r : out.replies)
+      if (!r.payload.empty()) queue_.push_back(std::move(r));
+    if (!was_established && session_.tunnel_established()) release_limit();
+    if (out.close) close_after_write_ = true;
+  }
+
+  void check_password(PasswordCheck check) {
+    const uint64_t ticket = check.ticket;
+    auto done = [self = shared_from_this(), ticket](bool right) mutable {
+      // On a checker thread: back to this connection's, which then holds the only reference
+      // (the connection must not end on this thread).
+      const auto executor = self->socket_.get_executor();
+      asio::post(executor, [self = std::move(self), ticket, right] {
+        if (!self->server_alive()) return;
+        self->checking_ = false;
+        self->handle(self->session_.on_password_checked(ticket, right ? PasswordVerdict::Right : PasswordVerdict::Wrong),
+                     false);
+        self->process();
+      });
+    };
+    checking_ = true;
+    if (server_.env_.password_checker->submit(std::move(check.credentials), std::move(check.password),
+                                              std::move(done))) {
+      return;
+    }
+    checking_ = false;
+    handle(session_.on_password_checked(ticket, PasswordVerdict::Unchecked), false);
   }
 
   void write_next() {
@@ -185,6 +218,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   std::deque<Outgoing> queue_;
   bool writing_ = false;
   bool close_after_write_ = false;
+  bool checking_ = false;  // a password check runs for the session: no message is processed
   std::chrono::steady_clock::time_point last_activity_;
 };
 

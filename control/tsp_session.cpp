@@ -66,6 +66,18 @@ std::span<const uint8_t> scram_fake_salt_secret() {
   return secret;
 }
 
+// What an unknown or disabled user's PLAIN password is checked against: the same PBKDF2 work
+// as a real user's, so the time to the answer does not tell which names exist. No password
+// matches it (its own is random and forgotten).
+const StoredCredentials& plain_decoy_credentials() {
+  static const StoredCredentials decoy = [] {
+    const auto secret = auth::crypto::random_bytes(32);
+    return auth::make_credentials("", "", auth::base64_encode(std::string_view(
+                                              reinterpret_cast<const char*>(secret.data()), secret.size())));
+  }();
+  return decoy;
+}
+
 // The counters are optional (tests and tools run sessions without them).
 void count_refusal(const SessionEnv& env, Status s) {
   if (env.counters) env.counters->refused(s);
@@ -87,6 +99,8 @@ void TspSession::reset() {
   pending_.reset();
   digest_.reset();
   scram_.reset();
+  plain_user_.clear();
+  plain_user_known_ = false;
   identity_ = {};
   state_ = State::ExpectVersion;
 }
@@ -96,6 +110,7 @@ std::string_view TspSession::state_name() const {
     case State::ExpectVersion: return "expect-version";
     case State::ExpectAuth: return "expect-auth";
     case State::PlainCredentials: return "plain-credentials";
+    case State::PlainChecking: return "plain-checking";
     case State::DigestResponse: return "digest-response";
     case State::ScramResponse: return "scram-response";
     case State::DigestFinal: return "digest-final";
@@ -144,6 +159,8 @@ SessionOutput TspSession::on_message(std::string_view msg) {
       return on_authenticate(line);
     case State::PlainCredentials:
       return on_plain(msg);
+    case State::PlainChecking:
+      return nothing();  // the verdict answers (the servers hold TCP's next messages back)
     case State::DigestResponse:
       return on_digest_response(line);
     case State::ScramResponse:
@@ -263,10 +280,37 @@ SessionOutput TspSession::on_plain(std::string_view msg) {
   if (!plain->authzid.empty() && plain->authzid != plain->authcid)
     return refuse("authorization identity differs", plain->authcid);
   const auto user = env_.store.find_user(plain->authcid);
-  if (!user || !user->enabled) return refuse("no such user", plain->authcid);
-  if (!auth::verify_password(user->credentials, plain->password)) return refuse("wrong password", plain->authcid);
+  plain_user_ = plain->authcid;
+  plain_user_known_ = user && user->enabled;
+  PasswordCheck check{++plain_ticket_, plain_user_known_ ? user->credentials : plain_decoy_credentials(),
+                      plain->password};
+  state_ = State::PlainChecking;
+  if (env_.password_checker == nullptr) {
+    const bool right = auth::verify_password(check.credentials, check.password);
+    return on_password_checked(check.ticket, right ? PasswordVerdict::Right : PasswordVerdict::Wrong);
+  }
+  SessionOutput out;
+  out.password_check = std::move(check);
+  return out;
+}
+
+SessionOutput TspSession::on_password_checked(uint64_t ticket, PasswordVerdict verdict) {
+  if (state_ != State::PlainChecking || ticket != plain_ticket_) return nothing();
+  const std::string user = std::move(plain_user_);
+  plain_user_.clear();
+  if (verdict == PasswordVerdict::Unchecked) {
+    // The broker's fault, not the client's: no failure toward its lockout.
+    spdlog::warn("{}: PLAIN login of '{}' refused unchecked: the password checker is full", peer_.addr.to_string(),
+                 printable(user));
+    if (env_.counters) env_.counters->authentication(AuthMechanism::Plain, metrics::AuthResult::busy);
+    count_refusal(env_, Status::AuthenticationFailed);
+    state_ = State::ExpectAuth;
+    return say(status_line(Status::AuthenticationFailed));
+  }
+  if (!plain_user_known_) return password_failed(AuthMechanism::Plain, "no such user", user);
+  if (verdict != PasswordVerdict::Right) return password_failed(AuthMechanism::Plain, "wrong password", user);
   password_succeeded(AuthMechanism::Plain);
-  authenticated(plain->authcid, "PLAIN");
+  authenticated(user, "PLAIN");
   return say(status_line(Status::Success));
 }
 

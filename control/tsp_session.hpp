@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,11 +14,14 @@
 
 #include "config/broker_config.hpp"
 #include "control/auth_lockout.hpp"
+#include "control/credentials.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/status_codes.hpp"
 #include "control/tunnel_service.hpp"
 
 namespace tsp {
+
+class PasswordChecker;
 
 namespace auth {
 class DigestMd5Server;
@@ -31,6 +35,23 @@ struct SessionEnv {
   std::function<int64_t()> now;  // unix seconds
   metrics::ControlCounters* counters = nullptr;  // session outcomes and authentications; optional
   AuthLockout* lockout = nullptr;                // password guessing per address; optional
+  // Set: PLAIN's password checks leave the session (SessionOutput::password_check) for the
+  // server to run there. Null: the session checks inline (tests, tools).
+  PasswordChecker* password_checker = nullptr;
+};
+
+// PLAIN's PBKDF2 work, handed to the server to run off its I/O thread: the verdict goes back
+// through TspSession::on_password_checked with the same ticket.
+struct PasswordCheck {
+  uint64_t ticket = 0;
+  StoredCredentials credentials;
+  std::string password;
+};
+
+enum class PasswordVerdict {
+  Right,
+  Wrong,
+  Unchecked,  // the checker was full: refused, but not the client's failure
 };
 
 // One reply. Over UDP an empty payload is a header-only datagram (an acknowledgement); over
@@ -44,6 +65,9 @@ struct Outgoing {
 struct SessionOutput {
   std::vector<Outgoing> replies;
   bool close = false;  // the server drops the session (TCP: closes the socket after sending)
+  // Set: no replies yet; the session waits for this check's verdict and takes no message
+  // meanwhile (UDP: retransmissions get nothing; TCP: the server reads on afterwards).
+  std::optional<PasswordCheck> password_check;
 };
 
 class TspSession {
@@ -54,6 +78,10 @@ class TspSession {
   TspSession& operator=(const TspSession&) = delete;
 
   SessionOutput on_message(std::string_view msg);
+  // The verdict of the check this session handed out; a stale ticket (the client started
+  // over meanwhile) gets nothing.
+  SessionOutput on_password_checked(uint64_t ticket, PasswordVerdict verdict);
+  bool awaiting_password_check() const { return state_ == State::PlainChecking; }
 
   bool tunnel_established() const { return state_ == State::Established; }
   std::string_view state_name() const;
@@ -64,6 +92,7 @@ class TspSession {
     ExpectVersion,
     ExpectAuth,
     PlainCredentials,
+    PlainChecking,  // the password check runs on the server's checker
     DigestResponse,
     ScramResponse,
     DigestFinal,  // UDP only: the client's header-only "read" gets the final status (SCRAM too)
@@ -108,6 +137,11 @@ class TspSession {
   Identity identity_;
   std::unique_ptr<auth::DigestMd5Server> digest_;
   std::unique_ptr<auth::ScramSha256Server> scram_;
+  // PLAIN: the name whose password is being checked, whether it names a usable user (an
+  // unknown one is checked against a decoy, so that both cost the same), the check's ticket.
+  std::string plain_user_;
+  bool plain_user_known_ = false;
+  uint64_t plain_ticket_ = 0;
   std::optional<PendingTunnel> pending_;
 };
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "control/framing.hpp"
+#include "control/password_checker.hpp"
 
 namespace tsp {
 
@@ -242,6 +243,7 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
     Slot slot;
     slot.session = std::make_unique<TspSession>(env_, Peer{true, addr, port});
     slot.holds_limit = true;
+    slot.serial = ++next_serial_;
     it = sessions_.emplace(session_key(addr.value, port), std::move(slot)).first;
   }
   auto& slot = it->second;
@@ -249,17 +251,57 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
   slot.seen_request = true;
   slot.last_sequence = msg->header.sequence_word();
   const bool was_established = slot.session->tunnel_established();
-  auto out = slot.session->on_message(payload);
+  answer(it, msg->header, from, slot.session->on_message(payload), was_established);
+}
+
+void UdpTspServer::answer(Sessions::iterator it, const RudpHeader& h, const sockaddr_in& to, SessionOutput out,
+                          bool was_established) {
+  auto& slot = it->second;
+  if (out.password_check) {
+    // No answer yet: a retransmission meanwhile gets none either, the verdict will.
+    slot.answered = false;
+    slot.last_reply.clear();
+    slot.pending_header = h;
+    slot.pending_from = to;
+    return check_password(it, std::move(*out.password_check));
+  }
   slot.answered = !out.replies.empty();
   if (slot.answered) slot.last_reply = std::move(out.replies.front().payload);
   else slot.last_reply.clear();
-  if (slot.answered) send(msg->header, slot.last_reply, from);
+  if (slot.answered) send(h, slot.last_reply, to);
   // A session whose tunnel is up no longer counts as unfinished.
   if (!was_established && slot.session->tunnel_established() && slot.holds_limit) {
     limiter_.release();
     slot.holds_limit = false;
   }
   if (out.close) erase(it);
+}
+
+void UdpTspServer::check_password(Sessions::iterator it, PasswordCheck check) {
+  const uint64_t key = it->first, serial = it->second.serial, ticket = check.ticket;
+  auto done = [this, alive = std::weak_ptr<bool>(alive_), key, serial, ticket](bool right) {
+    // On a checker thread: back to the I/O thread, where the sessions live.
+    asio::post(io_, [this, alive, key, serial, ticket, right] {
+      if (alive.lock() && !stopped_)
+        on_password_checked(key, serial, ticket, right ? PasswordVerdict::Right : PasswordVerdict::Wrong);
+    });
+  };
+  if (env_.password_checker->submit(std::move(check.credentials), std::move(check.password), std::move(done))) return;
+  auto& slot = it->second;
+  answer(it, slot.pending_header, slot.pending_from,
+         slot.session->on_password_checked(ticket, PasswordVerdict::Unchecked), false);
+}
+
+void UdpTspServer::on_password_checked(uint64_t key, uint64_t serial, uint64_t ticket, PasswordVerdict verdict) {
+  const auto it = sessions_.find(key);
+  // The session ended meanwhile, or started over (VERSION=): its answer to that stands.
+  if (it == sessions_.end() || it->second.serial != serial || !it->second.session->awaiting_password_check()) return;
+  auto& slot = it->second;
+  const bool was_established = slot.session->tunnel_established();
+  const RudpHeader h = slot.pending_header;
+  const sockaddr_in to = slot.pending_from;
+  answer(it, h, to, slot.session->on_password_checked(ticket, verdict), was_established);
+  send_queued();  // outside a batch: nothing else will send it
 }
 
 void UdpTspServer::schedule_sweep() {

@@ -54,6 +54,10 @@ class UdpTspServer {
     std::string last_reply;  // payload after the header
     std::chrono::steady_clock::time_point last_active;
     bool holds_limit = false;
+    uint64_t serial = 0;  // tells a password check's verdict whether this is still its session
+    // While its PLAIN password is checked: the datagram the verdict answers.
+    RudpHeader pending_header{};
+    sockaddr_in pending_from{};
   };
   using Sessions = std::unordered_map<uint64_t, Slot>;  // key: IPv4 address << 16 | port
   struct Batch;  // the recvmmsg/sendmmsg buffers
@@ -61,6 +65,12 @@ class UdpTspServer {
   void wait_readable();
   void drain();
   void on_datagram(std::string_view datagram, const sockaddr_storage& from);
+  // The session's answer to the datagram of `h`: sent, cached for retransmissions, and the
+  // session's limit and life updated. `out` may instead hand out a password check.
+  void answer(Sessions::iterator it, const RudpHeader& h, const sockaddr_in& to, SessionOutput out,
+              bool was_established);
+  void check_password(Sessions::iterator it, PasswordCheck check);
+  void on_password_checked(uint64_t key, uint64_t serial, uint64_t ticket, PasswordVerdict verdict);
   // Queues a reply for the end of the batch (the payload is copied).
   void send(const RudpHeader& h, std::string_view payload, const sockaddr_in& to);
   void send_queued();
@@ -78,6 +88,7 @@ class UdpTspServer {
   UdpServerCounters counters_;
   bool stopped_ = false;
   bool accepting_ = true;
+  uint64_t next_serial_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the server: posted handlers check
 };
 

@@ -14,6 +14,7 @@
 #include "control/daemon/dataplane_setup.hpp"
 #include "control/daemon/service_manager.hpp"
 #include "control/metrics/metrics_collector.hpp"
+#include "control/password_checker.hpp"
 
 namespace tsp::daemon {
 
@@ -44,6 +45,11 @@ bool BrokerDaemon::start() {
   limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions);
   lockout_ = std::make_unique<AuthLockout>(lockout_policy(tspc));
   env_->lockout = lockout_.get();
+  const unsigned checker_threads = PasswordChecker::default_threads();
+  password_checker_ =
+      std::make_unique<PasswordChecker>(checker_threads, checker_threads * PasswordChecker::kQueuedPerThread);
+  env_->password_checker = password_checker_.get();
+  spdlog::info("PLAIN password checks on {} thread(s) of their own", checker_threads);
 
   // Before the TSP sockets: the dataplane's tap carries the address they bind to.
   if (cfg.dataplane) {

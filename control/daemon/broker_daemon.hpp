@@ -97,6 +97,9 @@ class BrokerDaemon {
   boost::asio::io_context io_;
   std::optional<UdpTspServer> udp_;
   std::optional<TcpTspServer> tcp_;
+  // After the servers: destroyed before them, so no check's verdict is posted to a loop
+  // that is gone (its unstarted checks are dropped, its threads joined).
+  std::unique_ptr<PasswordChecker> password_checker_;
   std::optional<metrics::MetricsHttpServer> metrics_http_;  // with `metrics listen`
   std::unique_ptr<admin::AdminCommands> admin_commands_;    // what tspctl asks, run
   std::optional<admin::AdminServer> admin_;                 // tspctl's Unix socket

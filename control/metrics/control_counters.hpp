@@ -61,14 +61,17 @@ constexpr std::string_view auth_mechanism_name(config::AuthMechanism m) {
 }
 
 // locked_out: refused unchecked, the address being locked out (control/auth_lockout.hpp).
-enum class AuthResult : unsigned { success, failure, locked_out };
-inline constexpr std::array kAuthResults{AuthResult::success, AuthResult::failure, AuthResult::locked_out};
+// busy: PLAIN refused unchecked because the password checker's queue was full.
+enum class AuthResult : unsigned { success, failure, locked_out, busy };
+inline constexpr std::array kAuthResults{AuthResult::success, AuthResult::failure, AuthResult::locked_out,
+                                         AuthResult::busy};
 
 constexpr std::string_view auth_result_name(AuthResult r) {
   switch (r) {
     case AuthResult::success: return "success";
     case AuthResult::failure: return "failure";
     case AuthResult::locked_out: return "locked_out";
+    case AuthResult::busy: return "busy";
   }
   return "unknown";
 }

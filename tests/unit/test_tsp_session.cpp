@@ -3,12 +3,17 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <atomic>
+#include <future>
+#include <thread>
 #include <string>
 #include <string_view>
 
 #include "control/auth/base64.hpp"
 #include "control/auth/digest_md5_client.hpp"
+#include "control/auth/make_credentials.hpp"
 #include "control/auth/scram_client.hpp"
+#include "control/password_checker.hpp"
 #include "tests/unit/control_test_support.hpp"
 
 using namespace tsp;
@@ -195,6 +200,114 @@ TEST_CASE("PLAIN: UDP acknowledges with an empty reply, TCP stays silent, then 2
     start_plain();
     CHECK(client.exchange("\0alice\0s3cret\r\n"s) == kSuccess);
   }
+}
+
+TEST_CASE("PLAIN with a password checker: the check leaves the session and its verdict answers", "[session][auth][plain]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  PasswordChecker checker(1, 4);
+  fx.env().password_checker = &checker;
+  metrics::ControlCounters counters;
+  fx.env().counters = &counters;
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  // The blob's output: no reply, a check instead.
+  auto plain = [&](const std::string& blob) {
+    client.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+    auto out = client.send(blob);
+    CHECK(out.replies.empty());
+    CHECK_FALSE(out.close);
+    REQUIRE(out.password_check);
+    CHECK(client.session().state_name() == "plain-checking");
+    CHECK(client.session().awaiting_password_check());
+    return std::move(*out.password_check);
+  };
+
+  SECTION("the checker's verdict, as the servers pass it on") {
+    PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
+    CHECK(check.password == "s3cret");
+    // Meanwhile messages get nothing (UDP: a second datagram; TCP: the server holds them).
+    CHECK(client.send("Content-length: 0\r\n"s).replies.empty());
+    std::promise<bool> verdict;
+    REQUIRE(checker.submit(check.credentials, check.password, [&](bool right) { verdict.set_value(right); }));
+    const bool right = verdict.get_future().get();
+    CHECK(right);
+    const auto out = client.session().on_password_checked(check.ticket, PasswordVerdict::Right);
+    REQUIRE(out.replies.size() == 1);
+    CHECK(out.replies[0].payload == kSuccess);
+    CHECK(client.session().state_name() == "authenticated");
+    CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::success) == 1);
+    // A verdict delivered twice answers once.
+    CHECK(client.session().on_password_checked(check.ticket, PasswordVerdict::Right).replies.empty());
+  }
+  SECTION("a verdict for a session that started over is dropped") {
+    const PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
+    CHECK(client.exchange("VERSION=2.0.2\r\n") == kFullCapability);
+    CHECK(client.session().on_password_checked(check.ticket, PasswordVerdict::Right).replies.empty());
+    CHECK(client.session().state_name() == "expect-auth");
+    // The next check has a ticket of its own; the old one does not answer it.
+    const PasswordCheck next = plain("\0alice\0s3cret\r\n"s);
+    CHECK(next.ticket != check.ticket);
+    CHECK(client.session().on_password_checked(check.ticket, PasswordVerdict::Right).replies.empty());
+    CHECK(client.session().on_password_checked(next.ticket, PasswordVerdict::Right).replies.at(0).payload == kSuccess);
+  }
+  SECTION("a full checker: 300, counted busy, not a failure toward the lockout") {
+    const PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
+    const auto out = client.session().on_password_checked(check.ticket, PasswordVerdict::Unchecked);
+    CHECK(out.replies.at(0).payload == kAuthFailed);
+    CHECK_FALSE(out.close);
+    CHECK(client.session().state_name() == "expect-auth");
+    CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::busy) == 1);
+    CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::failure) == 0);
+    CHECK(fx.lockout().tracked() == 0);
+  }
+  SECTION("an unknown user costs the same check, against a decoy no verdict can pass") {
+    const PasswordCheck check = plain("\0nobody\0s3cret\r\n"s);
+    CHECK(check.credentials.scram_iterations == auth::kScramIterations);
+    CHECK(check.credentials.scram_salt.size() == auth::kScramSaltBytes);
+    CHECK_FALSE(auth::verify_password(check.credentials, "s3cret"));
+    // Even a (wrong) Right from the server does not let a name that is not a user in.
+    CHECK(client.session().on_password_checked(check.ticket, PasswordVerdict::Right).replies.at(0).payload ==
+          kAuthFailed);
+    CHECK(fx.lockout().tracked() == 1);
+    CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::failure) == 1);
+  }
+}
+
+TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dropped at the end", "[auth][checker]") {
+  const StoredCredentials alice = auth::make_credentials("alice", "r", "s3cret");
+  std::atomic<int> verdicts{0}, right{0};
+  {
+    PasswordChecker checker(1, 2);
+    // The first check holds the only thread until the checker's end has emptied the queue
+    // (nothing else empties it: its one thread is here); two wait; a third is refused.
+    std::promise<void> first_running;
+    std::atomic<bool> filled{false};
+    REQUIRE(checker.submit(alice, "s3cret", [&](bool ok) {
+      right += ok;
+      ++verdicts;
+      first_running.set_value();
+      while (!filled || checker.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }));
+    first_running.get_future().wait();
+    REQUIRE(checker.submit(alice, "wrong", [&](bool ok) { right += ok, ++verdicts; }));
+    REQUIRE(checker.submit(alice, "s3cret", [&](bool ok) { right += ok, ++verdicts; }));
+    CHECK(checker.queued() == 2);
+    CHECK_FALSE(checker.submit(alice, "s3cret", [&](bool) { FAIL("a refused check ran"); }));
+    filled = true;
+  }  // drops the two waiting checks, then joins the running one
+  CHECK(verdicts == 1);
+  CHECK(right == 1);
+
+  PasswordChecker checker(2, 64);
+  std::atomic<int> done{0}, good{0};
+  for (int i = 0; i < 8; ++i)
+    REQUIRE(checker.submit(alice, i % 2 ? "s3cret" : "nope", [&](bool ok) { good += ok, ++done; }));
+  while (done < 8) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(good == 4);
+  CHECK(checker.queued() == 0);
 }
 
 TEST_CASE("DIGEST-MD5 over UDP: challenge, rspauth, then 200 to the header-only read", "[session][auth][digest]") {

@@ -1,0 +1,60 @@
+// Runs PLAIN's password checks (a PBKDF2 of 4096 HMAC-SHA-256 rounds, about a millisecond
+// each) on threads of their own. On the I/O threads a flood of PLAIN logins from many
+// addresses, each within its lockout allowance, would stall every other session: keepalive
+// answers, DIGEST-MD5 and SCRAM logins, tunnel requests. Here it only fills a bounded queue;
+// a check that finds it full is refused at once ("busy") instead of waiting behind it.
+//
+// No Boost.Asio: `done` runs on a checker thread, and the caller posts from there to its own
+// I/O loop. Destroying the checker drops the checks not yet started (their `done` never
+// runs) and joins its threads, so it must go before the loops its callbacks post to.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/credentials.hpp"
+
+namespace tsp {
+
+class PasswordChecker {
+ public:
+  // At most `max_queued` checks wait (those running not counted).
+  PasswordChecker(unsigned threads, size_t max_queued);
+  ~PasswordChecker();
+  PasswordChecker(const PasswordChecker&) = delete;
+  PasswordChecker& operator=(const PasswordChecker&) = delete;
+
+  // Queues auth::verify_password(credentials, password); `done` gets its result. False, with
+  // nothing queued, when max_queued checks wait already. The password is wiped after use.
+  bool submit(StoredCredentials credentials, std::string password, std::function<void(bool right)> done);
+
+  size_t queued() const;
+
+  // What a broker of this machine's size uses: a quarter of the cores (at least one) and
+  // up to a second's worth of waiting checks per thread.
+  static unsigned default_threads();
+  static constexpr size_t kQueuedPerThread = 1024;
+
+ private:
+  struct Job {
+    StoredCredentials credentials;
+    std::string password;
+    std::function<void(bool)> done;
+  };
+  void run();
+
+  const size_t max_queued_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tsp
