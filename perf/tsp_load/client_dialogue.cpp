@@ -16,6 +16,8 @@ constexpr std::string_view kVersion = "VERSION=2.0.2\r\n";
 // gogoc sends AUTHENTICATE lines with their C string terminator (§2.1).
 constexpr std::string_view kAuthAnonymous{"AUTHENTICATE ANONYMOUS\r\n\0", 25};
 constexpr std::string_view kAuthDigest{"AUTHENTICATE DIGEST-MD5\r\n\0", 26};
+constexpr std::string_view kAuthPlainUdp{"AUTHENTICATE PLAIN\r\n\0", 21};
+constexpr std::string_view kAuthPlainTcp = "AUTHENTICATE PLAIN\r\n";
 constexpr std::string_view kAccept = "Content-length: 35\r\n<tunnel action=\"accept\"></tunnel>\r\n";
 constexpr std::string_view kEchoRequest = "ECHO REQUEST\r\n";
 constexpr std::string_view kContentLength = "Content-length:";
@@ -86,6 +88,11 @@ void ClientDialogue::expect_status(std::string_view line, int wanted, Step next_
   send(next_step, std::move(next_msg));
 }
 
+// gogoc's SASL PLAIN message: empty authzid, NUL, user, NUL, password, CRLF (§2.3).
+std::string ClientDialogue::plain_blob() const {
+  return std::string(1, '\0') + spec_.user + '\0' + spec_.password + "\r\n";
+}
+
 std::string ClientDialogue::create_message() const {
   xml::RequestSpec req;
   req.type = spec_.tunnel_type;
@@ -103,11 +110,26 @@ void ClientDialogue::on_reply(std::string_view msg) {
   switch (step_) {
     case Step::Version:
       if (line.substr(0, 11) != "CAPABILITY ") return expect_status(line, kNoStatusIsRight, Step::Finished, {});
-      return send(Step::Authenticate,
-                  std::string(spec_.auth == AuthKind::Anonymous ? kAuthAnonymous : kAuthDigest));
+      switch (spec_.auth) {
+        case AuthKind::Anonymous:
+          return send(Step::Authenticate, std::string(kAuthAnonymous));
+        case AuthKind::DigestMd5:
+          return send(Step::Authenticate, std::string(kAuthDigest));
+        case AuthKind::Plain:
+          // Over TCP the broker acknowledges nothing (§2.3): the credentials follow at once.
+          if (spec_.transport == Transport::Tcp) return send(Step::PlainCredentials, std::string(kAuthPlainTcp) + plain_blob());
+          return send(Step::Authenticate, std::string(kAuthPlainUdp));
+      }
+      return;
     case Step::Authenticate:
       if (spec_.auth == AuthKind::Anonymous) return expect_status(line, 200, Step::Create, create_message());
+      if (spec_.auth == AuthKind::Plain) {
+        if (!msg.empty()) return expect_status(line, kNoStatusIsRight, Step::Finished, {});
+        return send(Step::PlainCredentials, plain_blob());  // after the header-only acknowledgement
+      }
       return on_challenge(line);
+    case Step::PlainCredentials:
+      return expect_status(line, 200, Step::Create, create_message());
     case Step::DigestResponse:
       return on_rspauth(line);
     case Step::DigestFinal:

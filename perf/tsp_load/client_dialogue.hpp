@@ -5,6 +5,8 @@
 //   VERSION=2.0.2 -> CAPABILITY
 //   AUTHENTICATE ANONYMOUS -> 200            | AUTHENTICATE DIGEST-MD5 -> challenge
 //                                            | response -> rspauth; (UDP: empty read) -> 200
+//                                            | AUTHENTICATE PLAIN -> (UDP: header-only ack)
+//                                            | \0user\0password -> 200
 //   Content-length create -> 200 offer
 //   Content-length accept -> UDP: header-only ack; TCP: nothing (see TcpFinish)
 #pragma once
@@ -16,7 +18,7 @@
 namespace tsp::load {
 
 enum class Transport : uint8_t { Udp, Tcp };
-enum class AuthKind : uint8_t { Anonymous, DigestMd5 };
+enum class AuthKind : uint8_t { Anonymous, DigestMd5, Plain };
 enum class HostType : uint8_t { Host, Router };
 
 // How a TCP session counts as complete: the broker never answers an accept over TCP (§3.4).
@@ -28,11 +30,11 @@ enum class TcpFinish : uint8_t {
 struct ClientSpec {
   Transport transport = Transport::Udp;
   AuthKind auth = AuthKind::Anonymous;
-  HostType host_type = HostType::Host;  // Router needs DigestMd5 (anonymous gets no prefix)
+  HostType host_type = HostType::Host;  // Router needs a user (anonymous gets no prefix)
   std::string tunnel_type = "v6anyv4";
   std::string declared_ipv4;            // <client><address type="ipv4">
   unsigned prefix_length = 64;          // router only
-  std::string user, password;           // DigestMd5 only
+  std::string user, password;           // DigestMd5 and Plain
   std::string digest_uri_host = "127.0.0.1";
   std::string cnonce = "1";             // any non-empty text (gogoc: the unix time)
   TcpFinish tcp_finish = TcpFinish::EchoConfirm;
@@ -72,7 +74,9 @@ class ClientDialogue {
   const ClientSpec& spec() const { return spec_; }
 
  private:
-  enum class Step : uint8_t { Version, Authenticate, DigestResponse, DigestFinal, Create, Accept, Echo, Finished };
+  enum class Step : uint8_t {
+    Version, Authenticate, PlainCredentials, DigestResponse, DigestFinal, Create, Accept, Echo, Finished
+  };
 
   void send(Step step, std::string msg);
   void expect_status(std::string_view line, int wanted, Step next_step, std::string next_msg);
@@ -80,6 +84,7 @@ class ClientDialogue {
   void on_rspauth(std::string_view line);
   void on_offer(std::string_view msg);
   std::string create_message() const;
+  std::string plain_blob() const;
 
   ClientSpec spec_;
   Step step_ = Step::Version;

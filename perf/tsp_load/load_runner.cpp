@@ -353,7 +353,7 @@ ClientSpec client_spec(const LoadPlan& plan, size_t i) {
   const Ipv4Addr source{plan.source_base.value + static_cast<uint32_t>(n)};
   spec.declared_ipv4 =
       plan.behind_nat ? Ipv4Addr{0x0a000000u + static_cast<uint32_t>(n % 0x1000000u)}.to_string() : source.to_string();
-  if (spec.auth == AuthKind::DigestMd5) {
+  if (spec.auth != AuthKind::Anonymous) {
     spec.user = plan.user_prefix + std::to_string(n);
     spec.password = plan.password;
   }

@@ -9,7 +9,7 @@ namespace tsp::load {
 
 std::string group_name(const GroupKey& key) {
   return fmt::format("{} {} {}", key.transport == Transport::Udp ? "udp" : "tcp",
-                     key.auth == AuthKind::Anonymous ? "anonymous" : "digest-md5",
+                     key.auth == AuthKind::Anonymous ? "anonymous" : key.auth == AuthKind::Plain ? "plain" : "digest-md5",
                      key.host_type == HostType::Host ? "host" : "router");
 }
 

@@ -62,11 +62,13 @@ TEST_CASE("every mix of the load generator reaches a committed tunnel", "[tsp_lo
   const auto transport = GENERATE(Transport::Udp, Transport::Tcp);
   const auto [auth, host] = GENERATE(std::pair{AuthKind::Anonymous, HostType::Host},
                                      std::pair{AuthKind::DigestMd5, HostType::Host},
-                                     std::pair{AuthKind::DigestMd5, HostType::Router});
+                                     std::pair{AuthKind::DigestMd5, HostType::Router},
+                                     std::pair{AuthKind::Plain, HostType::Host},
+                                     std::pair{AuthKind::Plain, HostType::Router});
   const auto finish = GENERATE(TcpFinish::EchoConfirm, TcpFinish::AcceptSent);
   auto spec = spec_for(transport, auth, host);
   spec.tcp_finish = finish;
-  if (auth == AuthKind::DigestMd5) fx.add_user(spec.user, spec.password);
+  if (auth != AuthKind::Anonymous) fx.add_user(spec.user, spec.password);
   ClientDialogue d(spec);
   TspSession session(fx.env(), peer_of(spec));
   drive(d, session);
@@ -84,7 +86,8 @@ TEST_CASE("every mix of the load generator reaches a committed tunnel", "[tsp_lo
 TEST_CASE("a wrong password is reported as status 300", "[tsp_load]") {
   test::BrokerFixture fx;
   const auto transport = GENERATE(Transport::Udp, Transport::Tcp);
-  auto spec = spec_for(transport, AuthKind::DigestMd5, HostType::Host);
+  const auto auth = GENERATE(AuthKind::DigestMd5, AuthKind::Plain);
+  auto spec = spec_for(transport, auth, HostType::Host);
   fx.add_user(spec.user, "another password");
   ClientDialogue d(spec);
   TspSession session(fx.env(), peer_of(spec));

@@ -2,7 +2,7 @@
 // second to a completed accept, latency percentiles and failures by cause (perf/README.md).
 //   tsp_load --clients 10000 --transport udp,tcp --auth digest-md5,anonymous
 //            --host-type host,router --concurrency 256
-// DIGEST-MD5 clients log in as <user-prefix><n> with one shared password: create them first
+// DIGEST-MD5 and PLAIN clients log in as <user-prefix><n> with one shared password: create them first
 // (tsp_load_users). Exit status: 0 when every session completed, 1 when some failed, 2 on
 // a usage or setup error.
 #include <fmt/format.h>
@@ -65,13 +65,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", plan.threads, "load threads, each with its own epoll loop")->capture_default_str()
       ->check(CLI::Range(1, 64));
   app.add_option("--transport", transports, "mix: udp,tcp")->capture_default_str();
-  app.add_option("--auth", auths, "mix: anonymous,digest-md5")->capture_default_str();
+  app.add_option("--auth", auths, "mix: anonymous,digest-md5,plain")->capture_default_str();
   app.add_option("--host-type", host_types, "mix: host,router (anonymous clients are always hosts)")
       ->capture_default_str();
   app.add_option("--tunnel-type", plan.tunnel_type, "requested type: v6anyv4, v6v4, v6udpv4")->capture_default_str();
   app.add_option("--prefix-length", plan.prefix_length, "router prefix length asked for")->capture_default_str();
-  app.add_option("--user-prefix", plan.user_prefix, "DIGEST-MD5 user names are <prefix><n>")->capture_default_str();
-  app.add_option("--password", plan.password, "password of every DIGEST-MD5 user")->capture_default_str();
+  app.add_option("--user-prefix", plan.user_prefix, "DIGEST-MD5 and PLAIN user names are <prefix><n>")->capture_default_str();
+  app.add_option("--password", plan.password, "password of every DIGEST-MD5 and PLAIN user")->capture_default_str();
   app.add_option("--source-base", source_base, "client n sends from <source-base> + n (on loopback: 127/8)")
       ->capture_default_str();
   app.add_flag("--behind-nat", plan.behind_nat, "declare 10.x.y.z addresses: the broker sees every client behind a NAT");
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("--clients", "source addresses run past 255.255.255.255");
     plan.transports = parse_list<Transport>(transports, "--transport", {{"udp", Transport::Udp}, {"tcp", Transport::Tcp}});
     plan.auths = parse_list<AuthKind>(auths, "--auth",
-                                      {{"anonymous", AuthKind::Anonymous}, {"digest-md5", AuthKind::DigestMd5}});
+                                      {{"anonymous", AuthKind::Anonymous}, {"digest-md5", AuthKind::DigestMd5},
+                                       {"plain", AuthKind::Plain}});
     plan.host_types = parse_list<HostType>(host_types, "--host-type", {{"host", HostType::Host}, {"router", HostType::Router}});
     plan.tcp_finish = parse_list<TcpFinish>(tcp_finish, "--tcp-finish",
                                             {{"echo", TcpFinish::EchoConfirm}, {"accept", TcpFinish::AcceptSent}})
