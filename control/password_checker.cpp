@@ -50,7 +50,7 @@ size_t PasswordChecker::queued() const {
   return jobs_.size();
 }
 
-unsigned PasswordChecker::default_threads() { return std::max(1u, std::thread::hardware_concurrency() / 4); }
+unsigned PasswordChecker::default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 void PasswordChecker::run() {
   for (;;) {

@@ -36,8 +36,10 @@ class PasswordChecker {
 
   size_t queued() const;
 
-  // What a broker of this machine's size uses: a quarter of the cores (at least one) and
-  // up to a second's worth of waiting checks per thread.
+  // What a broker of this machine's size uses: one thread per core (the scheduler still
+  // gives the I/O threads their share, and they no longer wait behind a check), and up to
+  // a second's worth of waiting checks per thread. With fewer threads a PLAIN flood's own
+  // logins slow down (perf/README.md, "tsp_load": 1 thread on 2 cores, 40 % fewer).
   static unsigned default_threads();
   static constexpr size_t kQueuedPerThread = 1024;
 
