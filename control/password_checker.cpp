@@ -25,24 +25,24 @@ PasswordChecker::~PasswordChecker() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    for (auto& job : jobs_) wipe(job.password);
+    for (auto& job : jobs_) wipe(job.check.password);
     jobs_.clear();
   }
   wake_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
-bool PasswordChecker::submit(StoredCredentials credentials, std::string password, std::function<void(bool)> done) {
+void PasswordChecker::submit(PasswordCheck check, std::function<void(PasswordVerdict)> done) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || jobs_.size() >= max_queued_) {
-      wipe(password);
-      return false;
+    if (!stopping_ && jobs_.size() < max_queued_) {
+      jobs_.push_back({std::move(check), std::move(done)});
+      wake_.notify_one();
+      return;
     }
-    jobs_.push_back({std::move(credentials), std::move(password), std::move(done)});
   }
-  wake_.notify_one();
-  return true;
+  wipe(check.password);
+  done(PasswordVerdict::Unchecked);
 }
 
 size_t PasswordChecker::queued() const {
@@ -62,9 +62,9 @@ void PasswordChecker::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    const bool right = auth::verify_password(job.credentials, job.password);
-    wipe(job.password);
-    job.done(right);
+    const bool right = auth::verify_password(job.check.credentials, job.check.password);
+    wipe(job.check.password);
+    job.done(right ? PasswordVerdict::Right : PasswordVerdict::Wrong);
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -22,6 +23,20 @@
 
 namespace tsp {
 
+// PLAIN's PBKDF2 work, which a session hands to its server to run here: the verdict goes
+// back through TspSession::on_password_checked with the same ticket.
+struct PasswordCheck {
+  uint64_t ticket = 0;
+  StoredCredentials credentials;
+  std::string password;
+};
+
+enum class PasswordVerdict {
+  Right,
+  Wrong,
+  Unchecked,  // the checker was full: refused, but not the client's failure
+};
+
 class PasswordChecker {
  public:
   // At most `max_queued` checks wait (those running not counted).
@@ -30,9 +45,10 @@ class PasswordChecker {
   PasswordChecker(const PasswordChecker&) = delete;
   PasswordChecker& operator=(const PasswordChecker&) = delete;
 
-  // Queues auth::verify_password(credentials, password); `done` gets its result. False, with
-  // nothing queued, when max_queued checks wait already. The password is wiped after use.
-  bool submit(StoredCredentials credentials, std::string password, std::function<void(bool right)> done);
+  // Queues auth::verify_password(credentials, password); `done` gets Right or Wrong on a
+  // checker thread. When max_queued checks wait already, nothing is queued and `done` gets
+  // Unchecked at once, on the caller's thread. The password is wiped after use.
+  void submit(PasswordCheck check, std::function<void(PasswordVerdict)> done);
 
   size_t queued() const;
 
@@ -45,9 +61,8 @@ class PasswordChecker {
 
  private:
   struct Job {
-    StoredCredentials credentials;
-    std::string password;
-    std::function<void(bool)> done;
+    PasswordCheck check;
+    std::function<void(PasswordVerdict)> done;
   };
   void run();
 

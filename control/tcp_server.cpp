@@ -139,25 +139,19 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
 
   void check_password(PasswordCheck check) {
     const uint64_t ticket = check.ticket;
-    auto done = [self = shared_from_this(), ticket](bool right) mutable {
-      // On a checker thread: back to this connection's, which then holds the only reference
-      // (the connection must not end on this thread).
+    checking_ = true;
+    server_.env_.password_checker->submit(std::move(check), [self = shared_from_this(), ticket](
+                                                                PasswordVerdict verdict) mutable {
+      // On a checker thread (or here, when it was full): back to this connection's thread,
+      // which then holds the only reference (the connection must not end on a checker thread).
       const auto executor = self->socket_.get_executor();
-      asio::post(executor, [self = std::move(self), ticket, right] {
+      asio::post(executor, [self = std::move(self), ticket, verdict] {
         if (!self->server_alive()) return;
         self->checking_ = false;
-        self->handle(self->session_.on_password_checked(ticket, right ? PasswordVerdict::Right : PasswordVerdict::Wrong),
-                     false);
+        self->handle(self->session_.on_password_checked(ticket, verdict), false);
         self->process();
       });
-    };
-    checking_ = true;
-    if (server_.env_.password_checker->submit(std::move(check.credentials), std::move(check.password),
-                                              std::move(done))) {
-      return;
-    }
-    checking_ = false;
-    handle(session_.on_password_checked(ticket, PasswordVerdict::Unchecked), false);
+    });
   }
 
   void write_next() {

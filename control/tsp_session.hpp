@@ -14,14 +14,12 @@
 
 #include "config/broker_config.hpp"
 #include "control/auth_lockout.hpp"
-#include "control/credentials.hpp"
+#include "control/password_checker.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/status_codes.hpp"
 #include "control/tunnel_service.hpp"
 
 namespace tsp {
-
-class PasswordChecker;
 
 namespace auth {
 class DigestMd5Server;
@@ -40,19 +38,6 @@ struct SessionEnv {
   PasswordChecker* password_checker = nullptr;
 };
 
-// PLAIN's PBKDF2 work, handed to the server to run off its I/O thread: the verdict goes back
-// through TspSession::on_password_checked with the same ticket.
-struct PasswordCheck {
-  uint64_t ticket = 0;
-  StoredCredentials credentials;
-  std::string password;
-};
-
-enum class PasswordVerdict {
-  Right,
-  Wrong,
-  Unchecked,  // the checker was full: refused, but not the client's failure
-};
 
 // One reply. Over UDP an empty payload is a header-only datagram (an acknowledgement); over
 // TCP it is not sent at all. `delay` asks the server to wait before sending (DIGEST-MD5's

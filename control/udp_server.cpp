@@ -279,17 +279,13 @@ void UdpTspServer::answer(Sessions::iterator it, const RudpHeader& h, const sock
 
 void UdpTspServer::check_password(Sessions::iterator it, PasswordCheck check) {
   const uint64_t key = it->first, serial = it->second.serial, ticket = check.ticket;
-  auto done = [this, alive = std::weak_ptr<bool>(alive_), key, serial, ticket](bool right) {
-    // On a checker thread: back to the I/O thread, where the sessions live.
-    asio::post(io_, [this, alive, key, serial, ticket, right] {
-      if (alive.lock() && !stopped_)
-        on_password_checked(key, serial, ticket, right ? PasswordVerdict::Right : PasswordVerdict::Wrong);
+  env_.password_checker->submit(std::move(check), [this, alive = std::weak_ptr<bool>(alive_), key, serial,
+                                                   ticket](PasswordVerdict verdict) {
+    // On a checker thread (or here, when it was full): the I/O thread answers, as for a datagram.
+    asio::post(io_, [this, alive, key, serial, ticket, verdict] {
+      if (alive.lock() && !stopped_) on_password_checked(key, serial, ticket, verdict);
     });
-  };
-  if (env_.password_checker->submit(std::move(check.credentials), std::move(check.password), std::move(done))) return;
-  auto& slot = it->second;
-  answer(it, slot.pending_header, slot.pending_from,
-         slot.session->on_password_checked(ticket, PasswordVerdict::Unchecked), false);
+  });
 }
 
 void UdpTspServer::on_password_checked(uint64_t key, uint64_t serial, uint64_t ticket, PasswordVerdict verdict) {

@@ -230,17 +230,18 @@ TEST_CASE("PLAIN with a password checker: the check leaves the session and its v
     CHECK(check.password == "s3cret");
     // Meanwhile messages get nothing (UDP: a second datagram; TCP: the server holds them).
     CHECK(client.send("Content-length: 0\r\n"s).replies.empty());
-    std::promise<bool> verdict;
-    REQUIRE(checker.submit(check.credentials, check.password, [&](bool right) { verdict.set_value(right); }));
-    const bool right = verdict.get_future().get();
-    CHECK(right);
-    const auto out = client.session().on_password_checked(check.ticket, PasswordVerdict::Right);
+    const uint64_t ticket = check.ticket;
+    std::promise<PasswordVerdict> verdict;
+    checker.submit(std::move(check), [&](PasswordVerdict v) { verdict.set_value(v); });
+    const PasswordVerdict v = verdict.get_future().get();
+    CHECK(v == PasswordVerdict::Right);
+    const auto out = client.session().on_password_checked(ticket, v);
     REQUIRE(out.replies.size() == 1);
     CHECK(out.replies[0].payload == kSuccess);
     CHECK(client.session().state_name() == "authenticated");
     CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::success) == 1);
     // A verdict delivered twice answers once.
-    CHECK(client.session().on_password_checked(check.ticket, PasswordVerdict::Right).replies.empty());
+    CHECK(client.session().on_password_checked(ticket, PasswordVerdict::Right).replies.empty());
   }
   SECTION("a verdict for a session that started over is dropped") {
     const PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
@@ -278,24 +279,28 @@ TEST_CASE("PLAIN with a password checker: the check leaves the session and its v
 
 TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dropped at the end", "[auth][checker]") {
   const StoredCredentials alice = auth::make_credentials("alice", "r", "s3cret");
+  auto check_of = [&](std::string password) { return PasswordCheck{0, alice, std::move(password)}; };
   std::atomic<int> verdicts{0}, right{0};
+  auto count = [&](PasswordVerdict v) { right += v == PasswordVerdict::Right, ++verdicts; };
   {
     PasswordChecker checker(1, 2);
     // The first check holds the only thread until the checker's end has emptied the queue
     // (nothing else empties it: its one thread is here); two wait; a third is refused.
     std::promise<void> first_running;
     std::atomic<bool> filled{false};
-    REQUIRE(checker.submit(alice, "s3cret", [&](bool ok) {
-      right += ok;
-      ++verdicts;
+    checker.submit(check_of("s3cret"), [&](PasswordVerdict v) {
+      count(v);
       first_running.set_value();
       while (!filled || checker.queued() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }));
+    });
     first_running.get_future().wait();
-    REQUIRE(checker.submit(alice, "wrong", [&](bool ok) { right += ok, ++verdicts; }));
-    REQUIRE(checker.submit(alice, "s3cret", [&](bool ok) { right += ok, ++verdicts; }));
+    checker.submit(check_of("wrong"), count);
+    checker.submit(check_of("s3cret"), count);
     CHECK(checker.queued() == 2);
-    CHECK_FALSE(checker.submit(alice, "s3cret", [&](bool) { FAIL("a refused check ran"); }));
+    std::atomic<int> refused{-1};
+    checker.submit(check_of("s3cret"), [&](PasswordVerdict v) { refused = static_cast<int>(v); });
+    CHECK(refused == static_cast<int>(PasswordVerdict::Unchecked));  // at once, on this thread
+    CHECK(checker.queued() == 2);
     filled = true;
   }  // drops the two waiting checks, then joins the running one
   CHECK(verdicts == 1);
@@ -304,7 +309,9 @@ TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dro
   PasswordChecker checker(2, 64);
   std::atomic<int> done{0}, good{0};
   for (int i = 0; i < 8; ++i)
-    REQUIRE(checker.submit(alice, i % 2 ? "s3cret" : "nope", [&](bool ok) { good += ok, ++done; }));
+    checker.submit(check_of(i % 2 ? "s3cret" : "nope"), [&](PasswordVerdict v) {
+      good += v == PasswordVerdict::Right, ++done;
+    });
   while (done < 8) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(good == 4);
   CHECK(checker.queued() == 0);
