@@ -467,7 +467,14 @@ SessionOutput TspSession::on_accept() {
   if (!ok) {
     state_ = State::Authenticated;
     count_refusal(env_, Status::ServerError);
-    return peer_.udp ? say_framed(Status::ServerError) : nothing();
+    if (peer_.udp) return say_framed(Status::ServerError);
+    // Over TCP the client reads nothing after its accept (§1.4), so a status would go unread:
+    // closing is the one signal it can get, and a session whose tunnel never went live is
+    // not kept open as if it had.
+    spdlog::info("{}:{}: tunnel not committed, closing the TCP session", peer_.addr.to_string(), peer_.port);
+    SessionOutput out;
+    out.close = true;
+    return out;
   }
   state_ = State::Established;
   count_result(env_, metrics::SessionResult::accepted);

@@ -216,6 +216,38 @@ TEST_CASE("reconfigure: an offer whose pool a reload removed or moved is withdra
   CHECK(fx.service().live_tunnels() == 1);
 }
 
+TEST_CASE("reconfigure: over TCP a withdrawn offer closes the session at its accept", "[daemon][reload]") {
+  // gogoc reads nothing after its accept over TCP (tsp-protocol.md §1.4): a 310 would go
+  // unread, so the broker closes the session instead of leaving it open as if the tunnel
+  // were live.
+  BrokerFixture fx;
+  fx.add_user("erin", "pw-erin");
+  std::string error;
+  TestClient router(fx, tcp_peer("198.51.100.42"));
+  router.hello();
+  router.login_digest("erin", "pw-erin");
+  const auto offer = router.create_ok(router_request("198.51.100.42", 64));
+  REQUIRE(offer.prefix);
+  ConfigText no64;
+  no64.prefixes64.clear();
+  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(no64)), fx.now(), error));
+  const auto out = router.send(kAcceptMessage);
+  CHECK(out.replies.empty());
+  CHECK(out.close);
+  CHECK_FALSE(encap_lookup(fx.table(), offer.prefix->addr));
+  CHECK(fx.service().live_tunnels() == 0);
+
+  INFO("a live tunnel's accept over TCP stays silent and open, as before");
+  TestClient again(fx, tcp_peer("198.51.100.42", 40100));
+  again.hello();
+  again.login_digest("erin", "pw-erin");
+  again.create_ok(host_request("198.51.100.42"));
+  const auto accepted = again.send(kAcceptMessage);
+  CHECK(accepted.replies.empty());
+  CHECK_FALSE(accepted.close);
+  CHECK(fx.service().live_tunnels() == 1);
+}
+
 TEST_CASE("reconfigure: a changed pool keeps the users' addresses the store holds", "[daemon][reload]") {
   BrokerFixture fx;
   fx.add_user("carol", "pw-carol");
