@@ -45,9 +45,9 @@ void PasswordChecker::submit(PasswordCheck check, std::function<void(PasswordVer
   done(PasswordVerdict::Unchecked);
 }
 
-size_t PasswordChecker::queued() const {
+PasswordChecker::Load PasswordChecker::load() const {
   std::lock_guard lock(mutex_);
-  return jobs_.size();
+  return {jobs_.size(), running_, max_queued_};
 }
 
 unsigned PasswordChecker::default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -61,10 +61,13 @@ void PasswordChecker::run() {
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      ++running_;
     }
     const bool right = auth::verify_password(job.check.credentials, job.check.password);
     wipe(job.check.password);
     job.done(right ? PasswordVerdict::Right : PasswordVerdict::Wrong);
+    std::lock_guard lock(mutex_);
+    --running_;
   }
 }
 

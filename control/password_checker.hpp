@@ -50,7 +50,15 @@ class PasswordChecker {
   // Unchecked at once, on the caller's thread. The password is wiped after use.
   void submit(PasswordCheck check, std::function<void(PasswordVerdict)> done);
 
-  size_t queued() const;
+  // What the checker holds now, for the metrics: checks waiting, checks running (their
+  // `done` included), and the most that may wait before a check is refused busy.
+  struct Load {
+    size_t queued = 0;
+    size_t running = 0;
+    size_t capacity = 0;
+  };
+  Load load() const;
+  size_t queued() const { return load().queued; }
 
   // What a broker of this machine's size uses: one thread per core (the scheduler still
   // gives the I/O threads their share, and they no longer wait behind a check), and up to
@@ -70,6 +78,7 @@ class PasswordChecker {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
+  size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -86,7 +86,8 @@ void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
     const auto cfg = config();
     const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
     return metrics::MetricsCollector(
-               {&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(), unix_now()})
+               {&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(), unix_now(),
+                password_checker_.get()})
         .render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);

@@ -23,6 +23,7 @@ std::vector<MetricFamily> MetricsCollector::collect() const {
                     .add({{"version", TSPBROKER_VERSION}}, uint64_t{1}));
   if (sources_.control) add_control(out);
   if (sources_.lockout) add_lockout(out);
+  if (sources_.password_checker) add_password_checker(out);
   if (sources_.tunnels) {
     add_tunnels(out);
     add_pools(out);
@@ -71,6 +72,18 @@ void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {
   out.push_back(gauge_family("tspbroker_auth_tracked_sources",
                              "Client IPv4 addresses the lockout remembers (locked or with recent failures; bounded)")
                     .add({}, uint64_t{lockout.tracked()}));
+}
+
+void MetricsCollector::add_password_checker(std::vector<MetricFamily>& out) const {
+  const PasswordChecker::Load load = sources_.password_checker->load();
+  out.push_back(gauge_family("tspbroker_password_checks_queued",
+                             "PLAIN password checks waiting for a checker thread (at capacity, new ones are refused busy)")
+                    .add({}, uint64_t{load.queued}));
+  out.push_back(gauge_family("tspbroker_password_checks_running", "PLAIN password checks being computed now")
+                    .add({}, uint64_t{load.running}));
+  out.push_back(gauge_family("tspbroker_password_check_queue_capacity",
+                             "PLAIN password checks that may wait before the next is refused busy")
+                    .add({}, uint64_t{load.capacity}));
 }
 
 void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {

@@ -1,6 +1,7 @@
 // Gathers the broker's figures into Prometheus families at scrape time: the control plane's
-// counters, the tunnel service (tunnels, pools, expiries) and the dataplane's per-worker and
-// per-tunnel counters. Nothing is cached: every scrape reads the sources afresh.
+// counters, the lockout, the password checker, the tunnel service (tunnels, pools, expiries)
+// and the dataplane's per-worker and per-tunnel counters. Nothing is cached: every scrape
+// reads the sources afresh.
 #pragma once
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "control/auth_lockout.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/metric_family.hpp"
+#include "control/password_checker.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
 
@@ -23,6 +25,7 @@ struct CollectorSources {
   bool per_tunnel = false;  // `metrics per-tunnel`: one series per live tunnel
   const AuthLockout* lockout = nullptr;
   int64_t now = 0;  // unix seconds of the scrape (which locks are still running)
+  const PasswordChecker* password_checker = nullptr;
 };
 
 class MetricsCollector {
@@ -36,6 +39,7 @@ class MetricsCollector {
  private:
   void add_control(std::vector<MetricFamily>& out) const;
   void add_lockout(std::vector<MetricFamily>& out) const;
+  void add_password_checker(std::vector<MetricFamily>& out) const;
   void add_tunnels(std::vector<MetricFamily>& out) const;
   void add_pools(std::vector<MetricFamily>& out) const;
   void add_dataplane(std::vector<MetricFamily>& out) const;

@@ -2,9 +2,11 @@
 // control fixture) and a fake dataplane (fixed per-worker and per-tunnel counters).
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <map>
 #include <string>
 
+#include "control/auth/make_credentials.hpp"
 #include "control/metrics/metrics_collector.hpp"
 #include "control/metrics/prometheus_text.hpp"
 #include "tests/unit/control_test_support.hpp"
@@ -147,6 +149,30 @@ TEST_CASE("lockout gauges: addresses locked at the scrape, addresses remembered"
   CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_auth_locked_sources") == nullptr);
 }
 
+TEST_CASE("password checker gauges: checks waiting, running, and the queue's capacity", "[metrics][collector][checker]") {
+  const StoredCredentials alice = auth::make_credentials("alice", "r", "s3cret");
+  PasswordChecker checker(1, 3);
+  // The first check's verdict holds the only thread until the scrape is done; one more waits.
+  std::promise<void> running, scraped;
+  auto scraped_future = scraped.get_future();
+  checker.submit({1, alice, "s3cret"}, [&](PasswordVerdict) {
+    running.set_value();
+    scraped_future.wait();
+  });
+  running.get_future().wait();
+  std::promise<void> second_done;
+  checker.submit({2, alice, "wrong"}, [&](PasswordVerdict) { second_done.set_value(); });
+  CollectorSources sources;
+  sources.password_checker = &checker;
+  const auto families = MetricsCollector(sources).collect();
+  scraped.set_value();
+  CHECK(value_of(families, "tspbroker_password_checks_queued") == 1);
+  CHECK(value_of(families, "tspbroker_password_checks_running") == 1);
+  CHECK(value_of(families, "tspbroker_password_check_queue_capacity") == 3);
+  second_done.get_future().wait();
+  CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_password_checks_queued") == nullptr);
+}
+
 TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics][collector][dataplane]") {
   FakeDataplane dp;
   dp.stats_.workers.resize(2);
@@ -228,8 +254,12 @@ TEST_CASE("a full collection renders: every family named, typed and with HELP", 
   ControlCounters counters;
   FakeDataplane dp;
   dp.stats_.workers.resize(1);
-  const MetricsCollector collector({&counters, &fx.service(), &dp, true});
+  PasswordChecker checker(1, 4);
+  const MetricsCollector collector({&counters, &fx.service(), &dp, true, &fx.lockout(), fx.now(), &checker});
   const std::string text = collector.render();
+  CHECK(text.find("\n# TYPE tspbroker_password_checks_queued gauge\ntspbroker_password_checks_queued 0\n") !=
+        std::string::npos);
+  CHECK(text.find("\n# TYPE tspbroker_auth_locked_sources gauge\n") != std::string::npos);
   CHECK(text.rfind("# HELP tspbroker_build_info ", 0) == 0);
   CHECK(text.find("\n# TYPE tspbroker_tsp_sessions_total counter\n") != std::string::npos);
   CHECK(text.find("\n# TYPE tspbroker_tunnels gauge\n") != std::string::npos);

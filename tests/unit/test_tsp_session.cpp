@@ -300,7 +300,10 @@ TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dro
     std::atomic<int> refused{-1};
     checker.submit(check_of("s3cret"), [&](PasswordVerdict v) { refused = static_cast<int>(v); });
     CHECK(refused == static_cast<int>(PasswordVerdict::Unchecked));  // at once, on this thread
-    CHECK(checker.queued() == 2);
+    const PasswordChecker::Load load = checker.load();
+    CHECK(load.queued == 2);
+    CHECK(load.running == 1);
+    CHECK(load.capacity == 2);
     filled = true;
   }  // drops the two waiting checks, then joins the running one
   CHECK(verdicts == 1);
@@ -315,6 +318,9 @@ TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dro
   while (done < 8) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(good == 4);
   CHECK(checker.queued() == 0);
+  // The last `done` may still be returning on its thread when `done` reads 8.
+  for (int i = 0; i < 1000 && checker.load().running > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(checker.load().running == 0);
 }
 
 TEST_CASE("DIGEST-MD5 over UDP: challenge, rspauth, then 200 to the header-only read", "[session][auth][digest]") {
