@@ -39,9 +39,13 @@ struct TspConfig {
   unsigned session_timeout = 60;     // seconds an unfinished session may idle
   // Password guessing (control/auth_lockout.hpp): an address failing `lockout_failures` times
   // within `lockout_window` seconds is refused for `lockout_duration` seconds; 0 failures: off.
+  // A user name failing `lockout_user_failures` times within `lockout_user_window` seconds,
+  // from any addresses, likewise (except from addresses that proved its password before).
   unsigned lockout_failures = 5;
   unsigned lockout_window = 60;
   unsigned lockout_duration = 300;
+  unsigned lockout_user_failures = 20;
+  unsigned lockout_user_window = 3600;
   int line = 0;
 };
 

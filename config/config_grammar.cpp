@@ -209,6 +209,15 @@ void set_lockout_window(ParseState& s, const StatementCall& c) {
   tsp(s).config.lockout_window = static_cast<unsigned>(parse_number(c.args[0], 1, 86400, "lockout window"));
 }
 
+void set_lockout_user_failures(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_user_failures =
+      static_cast<unsigned>(parse_number(c.args[0], 0, 100000, "lockout user-failures"));
+}
+
+void set_lockout_user_window(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_user_window = static_cast<unsigned>(parse_number(c.args[0], 1, 604800, "lockout user-window"));
+}
+
 void set_lockout_duration(ParseState& s, const StatementCall& c) {
   tsp(s).config.lockout_duration = static_cast<unsigned>(parse_number(c.args[0], 1, 86400, "lockout duration"));
 }
@@ -436,6 +445,8 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"lockout", "failures"}, "COUNT", 1, 1, false, set_lockout_failures},
       {{"lockout", "window"}, "SECONDS", 1, 1, false, set_lockout_window},
       {{"lockout", "duration"}, "SECONDS", 1, 1, false, set_lockout_duration},
+      {{"lockout", "user-failures"}, "COUNT", 1, 1, false, set_lockout_user_failures},
+      {{"lockout", "user-window"}, "SECONDS", 1, 1, false, set_lockout_user_window},
   }};
   static const StatementTable server_table{"tunnel server block", {
       {{"ip", "address"}, "IPV4-ADDRESS", 1, 1, false, set_server_address},

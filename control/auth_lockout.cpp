@@ -4,41 +4,101 @@
 
 namespace tsp {
 
+// ---- Per address ----
+
 int64_t AuthLockout::locked_for(Ipv4Addr source, int64_t now) {
   std::lock_guard lock(mutex_);
-  const auto it = records_.find(source.value);
-  if (it == records_.end() || it->second.locked_until <= now) return 0;
-  return it->second.locked_until - now;
+  return sources_.locked_for(source.value, now);
 }
 
 bool AuthLockout::failed(Ipv4Addr source, int64_t now) {
   std::lock_guard lock(mutex_);
-  if (policy_.failures == 0) return false;
-  auto it = records_.find(source.value);
-  if (it == records_.end()) {
-    if (records_.size() >= kMaxTrackedSources) forget(records_.find(oldest_.front()));
-    oldest_.push_back(source.value);
-    it = records_.emplace(source.value, Record{now, 0, 0, std::prev(oldest_.end())}).first;
-  } else {
-    touch(it->second);
-  }
-  Record& r = it->second;
-  if (r.locked_until > now) return false;  // callers refuse locked addresses before this
-  if (now - r.window_start >= static_cast<int64_t>(policy_.window)) {
-    r.window_start = now;
-    r.failures = 0;
-  }
-  if (++r.failures < policy_.failures) return false;
-  r.locked_until = now + policy_.duration;
-  r.failures = 0;
-  r.window_start = r.locked_until;  // the count starts afresh once the lock is over
-  return true;
+  return sources_.failed(source.value, now, address_limits());
 }
 
 void AuthLockout::succeeded(Ipv4Addr source) {
   std::lock_guard lock(mutex_);
-  const auto it = records_.find(source.value);
-  if (it != records_.end()) forget(it);  // the right password: what came before was typos
+  sources_.forget(source.value);  // the right password: what came before was typos
+}
+
+// ---- Per user name ----
+
+bool AuthLockout::TrustedSources::contains(Ipv4Addr a) const {
+  return std::find(addresses.begin(), addresses.begin() + count, a.value) != addresses.begin() + count;
+}
+
+void AuthLockout::TrustedSources::add(Ipv4Addr a) {
+  auto end = addresses.begin() + count;
+  auto it = std::find(addresses.begin(), end, a.value);
+  if (it == end) {
+    if (count < addresses.size()) ++count;
+    it = addresses.begin() + count - 1;  // the oldest makes room when full
+  }
+  std::rotate(addresses.begin(), it, it + 1);  // most recent first
+  addresses[0] = a.value;
+}
+
+std::string AuthLockout::user_key(std::string_view user) {
+  return std::string(user.substr(0, kMaxUserKeyBytes));
+}
+
+int64_t AuthLockout::user_locked_for(std::string_view user, Ipv4Addr source, int64_t now) {
+  std::lock_guard lock(mutex_);
+  const auto* r = users_.find(user_key(user));
+  if (r == nullptr || r->locked_until <= now || r->extra.contains(source)) return 0;
+  return r->locked_until - now;
+}
+
+bool AuthLockout::user_failed(std::string_view user, int64_t now) {
+  std::lock_guard lock(mutex_);
+  return users_.failed(user_key(user), now, user_limits());
+}
+
+void AuthLockout::user_succeeded(std::string_view user, Ipv4Addr source, int64_t now) {
+  std::lock_guard lock(mutex_);
+  auto& r = users_.touch(user_key(user), now);
+  r.failures = 0;
+  r.window_start = now;
+  r.extra.add(source);
+}
+
+// ---- The operator's view ----
+
+std::vector<LockoutView> AuthLockout::view(int64_t now) const {
+  std::lock_guard lock(mutex_);
+  std::vector<LockoutView> out;
+  for (const auto& row : sources_.rows(now, policy_.window))
+    out.push_back({Ipv4Addr{row.key}, row.failures, row.locked_for, row.window_left});
+  std::sort(out.begin(), out.end(), [](const LockoutView& a, const LockoutView& b) { return a.source.value < b.source.value; });
+  return out;
+}
+
+std::vector<UserLockoutView> AuthLockout::user_view(int64_t now) const {
+  std::lock_guard lock(mutex_);
+  std::vector<UserLockoutView> out;
+  for (const auto& row : users_.rows(now, policy_.user_window))
+    out.push_back({row.key, row.failures, row.locked_for, row.window_left, users_.find(row.key)->extra.count});
+  std::sort(out.begin(), out.end(), [](const UserLockoutView& a, const UserLockoutView& b) { return a.user < b.user; });
+  return out;
+}
+
+bool AuthLockout::unlock(Ipv4Addr source) {
+  std::lock_guard lock(mutex_);
+  return sources_.forget(source.value);
+}
+
+AuthLockout::Lifted AuthLockout::unlock_user(std::string_view user, int64_t now) {
+  std::lock_guard lock(mutex_);
+  auto* r = users_.find(user_key(user));
+  if (r == nullptr) return Lifted::Nothing;
+  const bool was_locked = r->locked_until > now;
+  if (!users_.lift(*r, now, policy_.user_window)) return Lifted::Nothing;
+  return was_locked ? Lifted::Lock : Lifted::Failures;
+}
+
+LiftedLocks AuthLockout::unlock_all(int64_t now) {
+  std::lock_guard lock(mutex_);
+  return {sources_.forget_all(now), users_.lift_all(now)};
 }
 
 void AuthLockout::set_policy(LockoutPolicy policy) {
@@ -53,55 +113,22 @@ LockoutPolicy AuthLockout::policy() const {
 
 size_t AuthLockout::tracked() const {
   std::lock_guard lock(mutex_);
-  return records_.size();
+  return sources_.size();
 }
 
 size_t AuthLockout::locked_now(int64_t now) const {
   std::lock_guard lock(mutex_);
-  size_t n = 0;
-  for (const auto& [key, r] : records_) n += r.locked_until > now;
-  return n;
+  return sources_.locked_now(now);
 }
 
-std::vector<LockoutView> AuthLockout::view(int64_t now) const {
+size_t AuthLockout::tracked_users() const {
   std::lock_guard lock(mutex_);
-  std::vector<LockoutView> out;
-  for (const auto& [key, r] : records_) {
-    if (r.locked_until > now) {
-      out.push_back({Ipv4Addr{key}, 0, r.locked_until - now, 0});
-      continue;
-    }
-    const int64_t window_end = r.window_start + static_cast<int64_t>(policy_.window);
-    if (r.failures > 0 && now >= r.window_start && window_end > now) {
-      out.push_back({Ipv4Addr{key}, r.failures, 0, window_end - now});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const LockoutView& a, const LockoutView& b) { return a.source.value < b.source.value; });
-  return out;
+  return users_.size();
 }
 
-bool AuthLockout::unlock(Ipv4Addr source) {
+size_t AuthLockout::locked_users_now(int64_t now) const {
   std::lock_guard lock(mutex_);
-  const auto it = records_.find(source.value);
-  if (it == records_.end()) return false;
-  forget(it);
-  return true;
+  return users_.locked_now(now);
 }
-
-size_t AuthLockout::unlock_all(int64_t now) {
-  std::lock_guard lock(mutex_);
-  size_t locked = 0;
-  for (const auto& [key, r] : records_) locked += r.locked_until > now;
-  records_.clear();
-  oldest_.clear();
-  return locked;
-}
-
-void AuthLockout::forget(std::unordered_map<uint32_t, Record>::iterator it) {
-  oldest_.erase(it->second.age);
-  records_.erase(it);
-}
-
-void AuthLockout::touch(Record& r) { oldest_.splice(oldest_.end(), oldest_, r.age); }
 
 }  // namespace tsp

@@ -1,34 +1,46 @@
-// Slows password guessing down: an IPv4 address whose password authentications (PLAIN,
-// DIGEST-MD5, SCRAM-SHA-256) fail `failures` times within `window` seconds is locked out for
-// `duration` seconds. While locked, its attempts are refused with 300 before any credential is
-// looked at, so a guesser also stops costing the broker PBKDF2 rounds.
+// Slows password guessing down, two ways:
+// - per IPv4 address: an address whose password authentications (PLAIN, DIGEST-MD5,
+//   SCRAM-SHA-256) fail `failures` times within `window` seconds is locked out for `duration`
+//   seconds. While locked, its attempts are refused with 300 before any credential is looked
+//   at, so a guesser also stops costing the broker PBKDF2 rounds. One address spraying many
+//   names is what this stops; clients sharing a carrier-grade NAT share its lockout.
+// - per user name: a name whose logins fail `user_failures` times within `user_window`
+//   seconds, from any addresses, is locked for `duration`: many addresses each guessing a
+//   little at one account is what this stops. Unknown names are counted like real ones, so a
+//   lock tells nothing about which names exist. So that an attacker cannot shut a customer out
+//   by failing on purpose, the addresses that proved the user's password before (the last
+//   kTrustedSourcesPerUser of them) are not held to the user's lock.
 //
-// Keyed by address, not by user name: one address spraying many names is what this must stop.
-// The price is that clients sharing a carrier-grade NAT share a lockout; `lockout failures 0`
-// turns it off. Memory is bounded: at most kMaxTrackedSources addresses are remembered, the
-// stalest forgotten first. Thread-safe: the UDP and TCP servers share one.
+// Memory is bounded: at most kMaxTrackedSources addresses and kMaxTrackedUsers names are
+// remembered, the stalest forgotten first. Locks live in this process: a restart forgets them.
+// Thread-safe: the UDP and TCP servers share one.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <mutex>
-#include <unordered_map>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "control/lockout_table.hpp"
 #include "shared/net_types.hpp"
 
 namespace tsp {
 
 struct LockoutPolicy {
-  unsigned failures = 5;   // 0: never lock out
-  unsigned window = 60;    // seconds in which the failures must fall
-  unsigned duration = 300; // seconds an address stays locked
+  unsigned failures = 5;       // per address; 0: never lock an address out
+  unsigned window = 60;        // seconds in which an address's failures must fall
+  unsigned duration = 300;     // seconds a lock lasts (addresses and users)
+  unsigned user_failures = 20; // per user name, from any addresses; 0: never lock a user
+  unsigned user_window = 3600; // seconds in which a user's failures must fall
 };
 
 inline LockoutPolicy lockout_policy(const config::TspConfig& tsp) {
-  return {tsp.lockout_failures, tsp.lockout_window, tsp.lockout_duration};
+  return {tsp.lockout_failures, tsp.lockout_window, tsp.lockout_duration, tsp.lockout_user_failures,
+          tsp.lockout_user_window};
 }
 
 // One address as an operator sees it (tspctl lockouts).
@@ -39,12 +51,33 @@ struct LockoutView {
   int64_t window_left = 0;   // seconds until its failures are forgotten, 0 when locked
 };
 
+// One user name, likewise.
+struct UserLockoutView {
+  std::string user;
+  unsigned failures = 0;
+  int64_t locked_for = 0;
+  int64_t window_left = 0;
+  size_t trusted_sources = 0;  // addresses that may still log in while it is locked
+};
+
+// What unlock_all lifted: the locks running at that moment.
+struct LiftedLocks {
+  size_t addresses = 0;
+  size_t users = 0;
+};
+
 class AuthLockout {
  public:
   static constexpr size_t kMaxTrackedSources = 65536;
+  static constexpr size_t kMaxTrackedUsers = 65536;
+  static constexpr size_t kTrustedSourcesPerUser = 4;
+  // Longer names are counted by their first kMaxUserKeyBytes bytes (no real user's is that
+  // long; it bounds the memory a client's made-up names take).
+  static constexpr size_t kMaxUserKeyBytes = 128;
 
   explicit AuthLockout(LockoutPolicy policy = {}) : policy_(policy) {}
 
+  // ---- Per address ----
   // Seconds the address stays locked from `now` (unix seconds), 0 when it may try.
   int64_t locked_for(Ipv4Addr source, int64_t now);
   // A failed password authentication. True when this failure locked the address.
@@ -52,35 +85,55 @@ class AuthLockout {
   // A successful one: the address's earlier failures are forgotten.
   void succeeded(Ipv4Addr source);
 
+  // ---- Per user name ----
+  // Seconds `user` stays locked for logins from `source`: 0 when it is not locked, or when
+  // `source` proved its password before (a trusted source).
+  int64_t user_locked_for(std::string_view user, Ipv4Addr source, int64_t now);
+  // A failed login as `user` (known or not). True when this failure locked the name.
+  bool user_failed(std::string_view user, int64_t now);
+  // `user` proved its password from `source`: its failures are forgotten (a running lock
+  // stays: the guessing may go on elsewhere) and `source` becomes one of its trusted sources.
+  void user_succeeded(std::string_view user, Ipv4Addr source, int64_t now);
+
+  // ---- The operator's view ----
   // Every address locked at `now` or with failures in its current window, ordered by
   // address. Records whose failures have aged out are left out (they lock nothing).
   std::vector<LockoutView> view(int64_t now) const;
+  // The same for user names, ordered by name.
+  std::vector<UserLockoutView> user_view(int64_t now) const;
   // The operator's pardon: forgets the address (its lock and its failures). True when it was
   // remembered at all.
   bool unlock(Ipv4Addr source);
-  // Forgets every address; returns how many were locked at `now`.
-  size_t unlock_all(int64_t now);
+  // The same for a user name (its trusted sources stay): what it lifted.
+  enum class Lifted { Nothing, Failures, Lock };
+  Lifted unlock_user(std::string_view user, int64_t now);
+  // Lifts every lock and forgets every failure (trusted sources stay).
+  LiftedLocks unlock_all(int64_t now);
 
-  // A reload: addresses locked now stay locked until their time is up.
+  // A reload: locks running now stay until their time is up.
   void set_policy(LockoutPolicy policy);
   LockoutPolicy policy() const;
-  size_t tracked() const;
+  size_t tracked() const;  // addresses
   size_t locked_now(int64_t now) const;
+  size_t tracked_users() const;
+  size_t locked_users_now(int64_t now) const;
 
  private:
-  struct Record {
-    int64_t window_start = 0;
-    unsigned failures = 0;
-    int64_t locked_until = 0;
-    std::list<uint32_t>::iterator age;  // place in oldest_, for eviction
+  // The addresses that last proved a user's password, most recent first.
+  struct TrustedSources {
+    std::array<uint32_t, kTrustedSourcesPerUser> addresses{};
+    size_t count = 0;
+    bool contains(Ipv4Addr a) const;
+    void add(Ipv4Addr a);
   };
-  void forget(std::unordered_map<uint32_t, Record>::iterator it);
-  void touch(Record& r);  // now the most recently failed
+  static std::string user_key(std::string_view user);
+  LockoutLimits address_limits() const { return {policy_.failures, policy_.window, policy_.duration}; }
+  LockoutLimits user_limits() const { return {policy_.user_failures, policy_.user_window, policy_.duration}; }
 
   mutable std::mutex mutex_;
   LockoutPolicy policy_;
-  std::unordered_map<uint32_t, Record> records_;
-  std::list<uint32_t> oldest_;  // least recently failed first
+  LockoutTable<uint32_t> sources_{kMaxTrackedSources};
+  LockoutTable<std::string, TrustedSources> users_{kMaxTrackedUsers};
 };
 
 }  // namespace tsp

@@ -251,12 +251,29 @@ std::optional<SessionOutput> TspSession::refuse_if_locked(AuthMechanism mechanis
   return say(status_line(Status::AuthenticationFailed), true);
 }
 
+std::optional<SessionOutput> TspSession::refuse_if_user_locked(AuthMechanism mechanism, std::string_view user) {
+  if (env_.lockout == nullptr || user.empty()) return std::nullopt;
+  const int64_t left = env_.lockout->user_locked_for(user, peer_.addr, env_.now());
+  if (left == 0) return std::nullopt;
+  spdlog::info("{}: {} login as '{}' refused unchecked: the user is locked out for {} more s after failed logins",
+               peer_.addr.to_string(), wire_name(mechanism), printable(user), left);
+  if (env_.counters) env_.counters->authentication(mechanism, metrics::AuthResult::locked_out);
+  count_refusal(env_, Status::AuthenticationFailed);
+  state_ = State::ExpectAuth;
+  return say(status_line(Status::AuthenticationFailed));
+}
+
 SessionOutput TspSession::password_failed(AuthMechanism mechanism, std::string_view why, std::string_view user) {
   spdlog::info("{}: {} authentication failed for '{}': {}", peer_.addr.to_string(), wire_name(mechanism),
                printable(user), why);
   count_auth(env_, mechanism, false);
   count_refusal(env_, Status::AuthenticationFailed);
   state_ = State::ExpectAuth;
+  if (env_.lockout && !user.empty() && env_.lockout->user_failed(user, env_.now())) {
+    const auto policy = env_.lockout->policy();
+    spdlog::warn("user '{}' locked out for {} s: {} failed logins within {} s, the last from {}", printable(user),
+                 policy.duration, policy.user_failures, policy.user_window, peer_.addr.to_string());
+  }
   if (env_.lockout && env_.lockout->failed(peer_.addr, env_.now())) {
     const auto policy = env_.lockout->policy();
     spdlog::warn("{}: locked out for {} s: {} failed logins within {} s", peer_.addr.to_string(), policy.duration,
@@ -266,9 +283,11 @@ SessionOutput TspSession::password_failed(AuthMechanism mechanism, std::string_v
   return say(status_line(Status::AuthenticationFailed));
 }
 
-void TspSession::password_succeeded(AuthMechanism mechanism) {
+void TspSession::password_succeeded(AuthMechanism mechanism, std::string_view user) {
   count_auth(env_, mechanism, true);
-  if (env_.lockout) env_.lockout->succeeded(peer_.addr);
+  if (env_.lockout == nullptr) return;
+  env_.lockout->succeeded(peer_.addr);
+  env_.lockout->user_succeeded(user, peer_.addr, env_.now());
 }
 
 SessionOutput TspSession::on_plain(std::string_view msg) {
@@ -279,6 +298,7 @@ SessionOutput TspSession::on_plain(std::string_view msg) {
   if (!plain) return refuse("malformed PLAIN message", "");
   if (!plain->authzid.empty() && plain->authzid != plain->authcid)
     return refuse("authorization identity differs", plain->authcid);
+  if (auto locked = refuse_if_user_locked(AuthMechanism::Plain, plain->authcid)) return std::move(*locked);
   const auto user = env_.store.find_user(plain->authcid);
   plain_user_ = plain->authcid;
   plain_user_known_ = user && user->enabled;
@@ -309,7 +329,7 @@ SessionOutput TspSession::on_password_checked(uint64_t ticket, PasswordVerdict v
   }
   if (!plain_user_known_) return password_failed(AuthMechanism::Plain, "no such user", user);
   if (verdict != PasswordVerdict::Right) return password_failed(AuthMechanism::Plain, "wrong password", user);
-  password_succeeded(AuthMechanism::Plain);
+  password_succeeded(AuthMechanism::Plain, user);
   authenticated(user, "PLAIN");
   return say(status_line(Status::Success));
 }
@@ -325,6 +345,7 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
   auto parsed = digest->parse_response(*decoded);
   if (auto* err = std::get_if<std::string>(&parsed)) return refuse(*err, "");
   const auto& response = std::get<auth::DigestResponse>(parsed);
+  if (auto locked = refuse_if_user_locked(AuthMechanism::DigestMd5, response.username)) return std::move(*locked);
   const auto user = env_.store.find_user(response.username);
   if (!user || !user->enabled) return refuse("no such user", response.username);
   if (user->credentials.realm != cfg_->tsp().realm)
@@ -338,7 +359,7 @@ SessionOutput TspSession::on_digest_response(std::string_view line) {
 
 SessionOutput TspSession::proven(std::string user, AuthMechanism mechanism, std::string proof_line,
                                  std::chrono::milliseconds tcp_gap) {
-  password_succeeded(mechanism);
+  password_succeeded(mechanism, user);
   SessionOutput out = say(std::move(proof_line));
   if (peer_.udp) {
     state_ = State::DigestFinal;  // the client's next, header-only datagram reads the status
@@ -367,6 +388,7 @@ SessionOutput TspSession::on_scram_start(std::string_view initial_response) {
   auto parsed = auth::parse_scram_client_first(*decoded);
   if (auto* err = std::get_if<auth::ScramFailure>(&parsed)) return refuse(err->reason, "");
   auto& first = std::get<auth::ScramClientFirst>(parsed);
+  if (auto locked = refuse_if_user_locked(AuthMechanism::ScramSha256, first.user)) return std::move(*locked);
 
   const auto user = env_.store.find_user(first.user);
   const bool usable = user && user->enabled && !user->credentials.scram_salt.empty() &&
@@ -386,6 +408,8 @@ SessionOutput TspSession::on_scram_response(std::string_view line) {
   auto refuse = [&](std::string_view why) {
     return password_failed(AuthMechanism::ScramSha256, why, scram->user());
   };
+  // Locked since its client-first (sessions opened in parallel before the lock): refused too.
+  if (auto locked = refuse_if_user_locked(AuthMechanism::ScramSha256, scram->user())) return std::move(*locked);
   const auto decoded = auth::base64_decode(line);
   if (!decoded) return refuse("client-final message is not base64");
   const auto user = env_.store.find_user(scram->user());

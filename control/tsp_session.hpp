@@ -89,9 +89,12 @@ class TspSession {
   SessionOutput on_version(std::string_view line);
   SessionOutput on_authenticate(std::string_view line);
   // Refuses a password mechanism unchecked while the peer's address is locked out.
+  // Refusals before any credential is checked: the peer's address is locked out, or (once the
+  // client has named it) the user is, for this address.
   std::optional<SessionOutput> refuse_if_locked(config::AuthMechanism mechanism);
+  std::optional<SessionOutput> refuse_if_user_locked(config::AuthMechanism mechanism, std::string_view user);
   SessionOutput password_failed(config::AuthMechanism mechanism, std::string_view why, std::string_view user);
-  void password_succeeded(config::AuthMechanism mechanism);
+  void password_succeeded(config::AuthMechanism mechanism, std::string_view user);
   SessionOutput on_plain(std::string_view msg);
   SessionOutput on_digest_response(std::string_view msg);
   SessionOutput on_scram_start(std::string_view initial_response);

@@ -37,6 +37,7 @@ CommandResult AdminCommands::run(const AdminRequest& request) {
         return {reload(), {}};
       case Command::Lockouts:
       case Command::Unlock:
+      case Command::UnlockUser:
         return {lockouts(request), {}};
       case Command::Users:
       case Command::UserAdd:
@@ -120,6 +121,7 @@ std::string AdminCommands::reload() {
 std::string AdminCommands::lockouts(const AdminRequest& request) {
   if (!ctx_.lockout) return encode_error(ErrorStatus::Refused, "this daemon keeps no lockouts");
   if (request.command == Command::Unlock) return lockout_unlock(*ctx_.lockout, request.target, ctx_.now());
+  if (request.command == Command::UnlockUser) return lockout_unlock_user(*ctx_.lockout, request.name, ctx_.now());
   return lockouts_list(*ctx_.lockout, ctx_.now());
 }
 

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Command, std::string_view>, 13> kCommandNames{{
+constexpr std::array<std::pair<Command, std::string_view>, 14> kCommandNames{{
     {Command::Tunnels, "tunnels"},
     {Command::Tunnel, "tunnel"},
     {Command::Users, "users"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<Command, std::string_view>, 13> kCommandNames{{
     {Command::Reload, "reload"},
     {Command::Lockouts, "lockouts"},
     {Command::Unlock, "unlock"},
+    {Command::UnlockUser, "unlock_user"},
 }};
 
 constexpr std::array<std::pair<ErrorStatus, std::string_view>, 5> kStatusNames{{
@@ -49,6 +50,7 @@ Needs needs_of(Command c) {
       return {false, true, true};
     case Command::UserDel:
     case Command::UserShow:
+    case Command::UnlockUser:
       return {false, true, false};
     default:
       return {};

@@ -23,7 +23,8 @@ inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxTargetBytes = 256;
 
 enum class Command {
-  Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload, Lockouts, Unlock
+  Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload, Lockouts, Unlock,
+  UnlockUser
 };
 
 std::string_view command_name(Command command);  // "user_add", ...
@@ -32,7 +33,7 @@ std::optional<Command> command_from_name(std::string_view name);
 struct AdminRequest {
   Command command = Command::Stats;
   std::string target;    // tunnel, kick: user, IPv6 address, prefix or tunnel id; unlock: IPv4 address or "all"
-  std::string name;      // user_*: the user name
+  std::string name;      // user_*, unlock_user: the user name
   std::string password;  // user_add, user_passwd
 };
 

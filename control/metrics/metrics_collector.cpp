@@ -72,6 +72,12 @@ void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {
   out.push_back(gauge_family("tspbroker_auth_tracked_sources",
                              "Client IPv4 addresses the lockout remembers (locked or with recent failures; bounded)")
                     .add({}, uint64_t{lockout.tracked()}));
+  out.push_back(gauge_family("tspbroker_auth_locked_users",
+                             "User names locked out now for failed password logins from any addresses (tspctl lockouts)")
+                    .add({}, uint64_t{lockout.locked_users_now(sources_.now)}));
+  out.push_back(gauge_family("tspbroker_auth_tracked_users",
+                             "User names the lockout remembers (failures, locks, trusted addresses; bounded)")
+                    .add({}, uint64_t{lockout.tracked_users()}));
 }
 
 void MetricsCollector::add_password_checker(std::vector<MetricFamily>& out) const {

@@ -205,7 +205,9 @@ TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a 
   broker.add_user("bob", "bob-pw");
   broker.start();
   CHECK_THAT(broker.tspctl({"lockouts"}, "").output,
-             Catch::Equals("0 locked, 0 counting; 2 failed logins within 1m00s lock an address for 5m00s\n"));
+             Catch::Equals("0 address(es) locked, 0 counting; 2 failed logins within 1m00s lock an address for 5m00s\n"
+                           "0 user(s) locked, 0 counting; 20 failed logins within 1h00m lock a user name for 5m00s "
+                           "(not for the addresses that proved its password)\n"));
 
   // Two wrong PLAIN passwords from 127.0.0.3 lock it; the right one is then refused unchecked.
   auto wrong_login = [&] {
@@ -248,7 +250,57 @@ TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a 
   CHECK(again.exit_status == 2);
   CHECK(again.output == "tspctl: no failed logins remembered from 127.0.0.3\n");
   CHECK(broker.tspctl({"unlock", "2001:db8::1"}, "").exit_status == 1);
-  CHECK(broker.tspctl({"unlock", "all"}, "").output == "every lockout lifted (0 address(es) were locked)\n");
+  CHECK(broker.tspctl({"unlock", "all"}, "").output ==
+        "every lockout lifted (0 address(es) and 0 user(s) were locked)\n");
+  broker.stop_expect_clean_exit();
+}
+
+TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user lifts it", "[e2e][admin][lockout]") {
+  BrokerSettings settings;
+  settings.tsp_lines = {"lockout user-failures 2"};
+  BrokerProcess broker(settings);
+  broker.add_user("bob", "bob-pw");
+  broker.start();
+  auto login = [&](const char* from, const char* password) {
+    TcpClient c(broker.port(), from);
+    tcp_hello(c);
+    c.send(authenticate_line("PLAIN") + plain_blob("bob", password));
+    return printable(c.read_reply());
+  };
+  {
+    TcpClient home(broker.port(), "127.0.0.2");  // bob's own address proves the password first
+    tcp_hello(home);
+    tcp_login_plain(home, "bob", "bob-pw");
+  }
+  CHECK(login("127.0.0.3", "guess1") == printable(kAuthFailed));
+  CHECK(login("127.0.0.4", "guess2") == printable(kAuthFailed));  // bob's second failure: locked
+  json listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
+  CHECK(listed["locked"] == 0);  // each address failed once: none is locked
+  CHECK(listed["locked_users"] == 1);
+  REQUIRE(listed["users"].size() == 1);
+  CHECK(listed["users"][0]["user"] == "bob");
+  CHECK(listed["users"][0]["state"] == "locked");
+  CHECK(listed["users"][0]["trusted_sources"] == 1);
+  CHECK_THAT(broker.tspctl({"lockouts"}, "").output,
+             Catch::Contains("USER  STATE   FAILURES  LOCKED FOR  WINDOW LEFT  TRUSTED\nbob   locked"));
+
+  CHECK(login("127.0.0.5", "bob-pw") == printable(kAuthFailed));  // the right password, refused unchecked
+  {
+    TcpClient home(broker.port(), "127.0.0.2");  // bob's own address is not held to the lock
+    tcp_hello(home);
+    tcp_login_plain(home, "bob", "bob-pw");
+  }
+  const CommandResult lifted = broker.tspctl({"unlock-user", "bob"}, "");
+  CHECK(lifted.exit_status == 0);
+  CHECK(lifted.output == "lockout of user 'bob' lifted (it was locked)\n");
+  {
+    TcpClient c(broker.port(), "127.0.0.5");
+    tcp_hello(c);
+    tcp_login_plain(c, "bob", "bob-pw");
+  }
+  const CommandResult again = broker.tspctl({"unlock-user", "bob"}, "");
+  CHECK(again.exit_status == 2);
+  CHECK(again.output == "tspctl: user 'bob' is neither locked out nor counting failed logins\n");
   broker.stop_expect_clean_exit();
 }
 

@@ -263,6 +263,7 @@ check_metrics() {
   expect_metric 'tspbroker_password_checks_running' 0
   [ "$(metric tspbroker_password_check_queue_capacity)" -ge 1024 ] || fail "metrics: password check queue capacity below 1024"
   expect_metric 'tspbroker_auth_locked_sources' 0
+  expect_metric 'tspbroker_auth_locked_users' 0
   expect_metric 'tspbroker_pool_used_blocks{pool="P_Interco"}' 3
   expect_metric 'tspbroker_pool_used_blocks{pool="P_Sites48"}' 1
   expect_metric 'tspbroker_dataplane_workers' 1

@@ -52,6 +52,7 @@ std::string ConfigText::render() const {
   t += "  keepalive interval " + std::to_string(keepalive_interval) + "\n";
   t += "  keepalive missed " + std::to_string(keepalive_missed) + "\n";
   t += "  lockout failures " + std::to_string(lockout_failures) + "\n";
+  t += "  lockout user-failures " + std::to_string(lockout_user_failures) + "\n";
   t += "tunnel server TS_Main\n";
   t += std::string("  ip address ") + kServerV4 + "\n";
   // The server's own address defaults to block 1 of the endpoints pool: kServerV6 for the

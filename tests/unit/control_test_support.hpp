@@ -48,7 +48,8 @@ struct ConfigText {
   bool tcp = true;
   unsigned keepalive_interval = 30;
   unsigned keepalive_missed = 3;
-  unsigned lockout_failures = 5;  // the other lockout settings keep their defaults (60 s, 300 s)
+  unsigned lockout_failures = 5;  // window and duration keep their defaults (60 s, 300 s)
+  unsigned lockout_user_failures = 20;  // the user window keeps its default (3600 s)
   std::optional<uint32_t> limit_tunnels;
   std::vector<std::string> redirect_brokers;
   std::string render() const;

@@ -341,7 +341,8 @@ TEST_CASE("lockouts lists locked and counting addresses; unlock lifts one or all
   h.lockout.failed(typo, t - 5);      // one failure, its window ends at t + 55
 
   json r = h.ok(cmd(Command::Lockouts));
-  CHECK(r["policy"] == json{{"failures", 2}, {"window", 60}, {"duration", 300}});
+  CHECK(r["policy"] ==
+        json{{"failures", 2}, {"window", 60}, {"duration", 300}, {"user_failures", 20}, {"user_window", 3600}});
   CHECK(r["locked"] == 1);
   CHECK(r["counting"] == 1);
   REQUIRE(r["sources"].size() == 2);
@@ -366,6 +367,39 @@ TEST_CASE("lockouts lists locked and counting addresses; unlock lifts one or all
   h.lockout.failed(guesser, t);
   h.lockout.failed(typo, t);
   r = h.ok(cmd(Command::Unlock, "all"));
-  CHECK(r == json{{"action", "unlocked"}, {"address", "all"}, {"released", 1}});
+  CHECK(r == json{{"action", "unlocked"}, {"address", "all"}, {"released", 1}, {"released_users", 0}});
   CHECK(h.ok(cmd(Command::Lockouts))["sources"].empty());
+}
+
+TEST_CASE("lockouts lists user names; unlock_user lifts one, unlock all every one", "[admin][commands][lockout]") {
+  Harness h;
+  const int64_t t = h.fx.now();
+  h.lockout.set_policy({2, 60, 300, 2, 3600});
+  h.lockout.user_succeeded("alice", *Ipv4Addr::parse("198.51.100.20"), t - 100);
+  h.lockout.user_failed("alice", t - 10);
+  h.lockout.user_failed("alice", t - 10);  // locked until t + 290
+  h.lockout.user_failed("bob", t - 600);   // one failure, the user window ends at t + 3000
+
+  json r = h.ok(cmd(Command::Lockouts));
+  CHECK(r["locked_users"] == 1);
+  CHECK(r["counting_users"] == 1);
+  CHECK(r["sources"].empty());
+  REQUIRE(r["users"].size() == 2);
+  CHECK(r["users"][0] == json{{"user", "alice"}, {"state", "locked"}, {"failures", 0}, {"locked_for", 290},
+                              {"window_left", 0}, {"trusted_sources", 1}});
+  CHECK(r["users"][1] == json{{"user", "bob"}, {"state", "counting"}, {"failures", 1}, {"locked_for", 0},
+                              {"window_left", 3000}, {"trusted_sources", 0}});
+
+  r = h.ok(cmd(Command::UnlockUser, "alice"));
+  CHECK(r == json{{"action", "unlocked"}, {"user", "alice"}, {"released", 1}});
+  CHECK(h.lockout.user_locked_for("alice", *Ipv4Addr::parse("203.0.113.1"), t) == 0);
+  auto refused = h.run(cmd(Command::UnlockUser, "alice"));
+  CHECK(refused.status == ErrorStatus::NotFound);
+  CHECK(refused.error == "user 'alice' is neither locked out nor counting failed logins");
+  CHECK(h.run(cmd(Command::UnlockUser, "nobody")).status == ErrorStatus::NotFound);
+
+  h.lockout.user_failed("bob", t);  // bob's second: locked
+  r = h.ok(cmd(Command::Unlock, "all"));
+  CHECK(r == json{{"action", "unlocked"}, {"address", "all"}, {"released", 0}, {"released_users", 1}});
+  CHECK(h.ok(cmd(Command::Lockouts))["users"].empty());
 }

@@ -30,7 +30,7 @@ std::string parse_error(const std::string& line) {
 TEST_CASE("every command survives encode and parse", "[admin][protocol]") {
   for (auto c : {Command::Tunnels, Command::Tunnel, Command::Users, Command::UserAdd, Command::UserPasswd,
                  Command::UserDel, Command::UserShow, Command::Pools, Command::Stats, Command::Kick,
-                 Command::Reload, Command::Lockouts, Command::Unlock}) {
+                 Command::Reload, Command::Lockouts, Command::Unlock, Command::UnlockUser}) {
     AdminRequest req;
     req.command = c;
     req.target = "alice";
@@ -44,7 +44,7 @@ TEST_CASE("every command survives encode and parse", "[admin][protocol]") {
     CHECK(command_from_name(command_name(c)) == c);
     if (c == Command::Tunnel || c == Command::Kick || c == Command::Unlock) CHECK(back.target == "alice");
     if (c == Command::UserAdd || c == Command::UserPasswd) CHECK(back.password == req.password);
-    if (c == Command::UserDel || c == Command::UserShow) CHECK(back.name == "bob");
+    if (c == Command::UserDel || c == Command::UserShow || c == Command::UnlockUser) CHECK(back.name == "bob");
   }
 }
 
@@ -61,6 +61,9 @@ TEST_CASE("malformed requests get a clear reason", "[admin][protocol]") {
   CHECK(parse_error("{\"command\":\"stats\",\"target\":\"x\"}") == "command 'stats' takes no field 'target'");
   CHECK(parse_error("{\"command\":\"lockouts\",\"target\":\"x\"}") == "command 'lockouts' takes no field 'target'");
   CHECK(parse_error("{\"command\":\"unlock\"}") == "missing field 'target'");
+  CHECK(parse_error("{\"command\":\"unlock_user\"}") == "missing field 'name'");
+  CHECK(parse_error("{\"command\":\"unlock_user\",\"name\":\"a\",\"target\":\"x\"}") ==
+        "command 'unlock_user' takes no field 'target'");
   CHECK(parse_error("{\"command\":\"user_add\",\"name\":\"a\"}") == "missing field 'password'");
   CHECK(parse_error("{\"command\":\"user_add\",\"name\":\"" + std::string(300, 'a') + "\",\"password\":\"p\"}") ==
         "field 'name' is longer than 253 bytes");

@@ -124,8 +124,12 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
         "lockout of 192.0.2.1 lifted (it was locked)\n");
   CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "192.0.2.1"}, {"released", 0}}, false) ==
         "lockout of 192.0.2.1 lifted (its failures forgotten)\n");
-  CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "all"}, {"released", 3}}, false) ==
-        "every lockout lifted (3 address(es) were locked)\n");
+  CHECK(render(Command::Unlock, {{"action", "unlocked"}, {"address", "all"}, {"released", 3}, {"released_users", 1}},
+               false) == "every lockout lifted (3 address(es) and 1 user(s) were locked)\n");
+  CHECK(render(Command::UnlockUser, {{"action", "unlocked"}, {"user", "alice"}, {"released", 1}}, false) ==
+        "lockout of user 'alice' lifted (it was locked)\n");
+  CHECK(render(Command::UnlockUser, {{"action", "unlocked"}, {"user", "alice"}, {"released", 0}}, false) ==
+        "lockout of user 'alice' lifted (its failures forgotten)\n");
   const json policy = {{"failures", 5}, {"window", 60}, {"duration", 300}};
   const json lockouts = {{"policy", policy}, {"locked", 1}, {"counting", 1},
                          {"sources",
@@ -137,10 +141,38 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
         "ADDRESS       STATE     FAILURES  LOCKED FOR  WINDOW LEFT\n"
         "192.0.2.1     counting         2           -          41s\n"
         "198.51.100.9  locked           0       4m10s            -\n"
-        "1 locked, 1 counting; 5 failed logins within 1m00s lock an address for 5m00s\n");
+        "1 address(es) locked, 1 counting; 5 failed logins within 1m00s lock an address for 5m00s\n");
   CHECK(render(Command::Lockouts, {{"policy", {{"failures", 0}, {"window", 60}, {"duration", 300}}}, {"locked", 0},
                                    {"counting", 0}, {"sources", json::array()}},
-               false) == "0 locked, 0 counting; lockout off (lockout failures 0)\n");
+               false) == "0 address(es) locked, 0 counting; address lockout off (lockout failures 0)\n");
+  const json with_users = {
+      {"policy",
+       {{"failures", 5}, {"window", 60}, {"duration", 300}, {"user_failures", 20}, {"user_window", 3600}}},
+      {"locked", 0},
+      {"counting", 0},
+      {"sources", json::array()},
+      {"locked_users", 1},
+      {"counting_users", 1},
+      {"users",
+       {{{"user", "alice"}, {"state", "locked"}, {"failures", 0}, {"locked_for", 250}, {"window_left", 0},
+         {"trusted_sources", 2}},
+        {{"user", "bob"}, {"state", "counting"}, {"failures", 3}, {"locked_for", 0}, {"window_left", 3000},
+         {"trusted_sources", 0}}}}};
+  CHECK(render(Command::Lockouts, with_users, false) ==
+        "USER   STATE     FAILURES  LOCKED FOR  WINDOW LEFT  TRUSTED\n"
+        "alice  locked           0       4m10s            -        2\n"
+        "bob    counting         3           -       50m00s        0\n"
+        "0 address(es) locked, 0 counting; 5 failed logins within 1m00s lock an address for 5m00s\n"
+        "1 user(s) locked, 1 counting; 20 failed logins within 1h00m lock a user name for 5m00s (not for the "
+        "addresses that proved its password)\n");
+  json users_off = with_users;
+  users_off["policy"]["user_failures"] = 0;
+  users_off["users"] = json::array();
+  users_off["locked_users"] = 0;
+  users_off["counting_users"] = 0;
+  CHECK(render(Command::Lockouts, users_off, false) ==
+        "0 address(es) locked, 0 counting; 5 failed logins within 1m00s lock an address for 5m00s\n"
+        "0 user(s) locked, 0 counting; user lockout off (lockout user-failures 0)\n");
   const json users = {{"users",
                        {{{"name", "bob"}, {"enabled", true}, {"realm", "r"}, {"created_at", 1'700'000'000},
                          {"tunnel_id", nullptr}, {"ipv6_address", nullptr}}}}};

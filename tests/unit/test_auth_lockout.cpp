@@ -1,5 +1,8 @@
-// AuthLockout: counting failed password logins per address, the lockout, and its bounds.
+// AuthLockout: counting failed password logins per address and per user name, the lockouts,
+// the trusted addresses of a locked user, and the bounds.
 #include <catch2/catch.hpp>
+
+#include <string>
 
 #include "control/auth_lockout.hpp"
 
@@ -106,10 +109,115 @@ TEST_CASE("the operator's view lists locked and counting addresses in order; unl
   CHECK(lockout.view(kT0 + 21).size() == 2);
 
   CHECK(lockout.failed(low, kT0 + 22));  // low's second: locked
-  CHECK(lockout.unlock_all(kT0 + 23) == 1);
+  CHECK(lockout.unlock_all(kT0 + 23).addresses == 1);
   CHECK(lockout.tracked() == 0);
   CHECK(lockout.view(kT0 + 23).empty());
   // The eviction order survives a clear: filling up again evicts the first one in.
   CHECK_FALSE(lockout.failed(low, kT0 + 24));
   CHECK(lockout.locked_for(low, kT0 + 24) == 0);
+}
+
+// ---- Per user name ----
+
+TEST_CASE("a user name is locked on its Nth failure from any addresses, within the user window", "[lockout][user]") {
+  AuthLockout lockout({5, 60, 300, 3, 3600});
+  // Three addresses, one failure each: none of them near its own limit.
+  CHECK_FALSE(lockout.user_failed("alice", kT0));
+  CHECK_FALSE(lockout.user_failed("alice", kT0 + 1000));
+  CHECK(lockout.user_locked_for("alice", addr(9), kT0 + 1000) == 0);
+  CHECK(lockout.user_failed("alice", kT0 + 3599));  // the third within the hour
+  CHECK(lockout.user_locked_for("alice", addr(9), kT0 + 3599) == 300);
+  CHECK(lockout.user_locked_for("alice", addr(9), kT0 + 3898) == 1);
+  CHECK(lockout.user_locked_for("alice", addr(9), kT0 + 3899) == 0);
+  CHECK(lockout.user_locked_for("bob", addr(9), kT0 + 3599) == 0);  // names are counted apart
+  CHECK(lockout.locked_users_now(kT0 + 3600) == 1);
+  CHECK(lockout.tracked() == 0);  // no address failure was reported
+
+  INFO("failures further apart than the user window never lock");
+  for (int i = 0; i < 10; ++i) CHECK_FALSE(lockout.user_failed("carol", kT0 + 2000 * i));
+  INFO("an unknown name is counted like a real one: a lock tells nothing about which names exist");
+  CHECK_FALSE(lockout.user_failed("no-such-user", kT0));
+  CHECK_FALSE(lockout.user_failed("no-such-user", kT0));
+  CHECK(lockout.user_failed("no-such-user", kT0));
+}
+
+TEST_CASE("addresses that proved a user's password are not held to its lock", "[lockout][user]") {
+  AuthLockout lockout({5, 60, 300, 2, 3600});
+  const Ipv4Addr home = addr(0xC6336407), office = addr(0xC6336408), attacker = addr(0x0A000001);
+  lockout.user_succeeded("alice", home, kT0);
+  CHECK_FALSE(lockout.user_failed("alice", kT0 + 1));
+  CHECK(lockout.user_failed("alice", kT0 + 2));
+  CHECK(lockout.user_locked_for("alice", attacker, kT0 + 3) == 299);
+  CHECK(lockout.user_locked_for("alice", office, kT0 + 3) == 299);  // never proved it: held
+  CHECK(lockout.user_locked_for("alice", home, kT0 + 3) == 0);
+  // A success from home forgets the failures but keeps the running lock for everyone else.
+  lockout.user_succeeded("alice", home, kT0 + 4);
+  CHECK(lockout.user_locked_for("alice", attacker, kT0 + 4) == 298);
+  const auto v = lockout.user_view(kT0 + 4);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].user == "alice");
+  CHECK(v[0].locked_for == 298);
+  CHECK(v[0].trusted_sources == 1);
+
+  INFO("the last kTrustedSourcesPerUser addresses are trusted, most recent first");
+  for (uint32_t i = 0; i < AuthLockout::kTrustedSourcesPerUser; ++i) lockout.user_succeeded("alice", addr(100 + i), kT0 + 5);
+  CHECK(lockout.user_locked_for("alice", home, kT0 + 6) == 296);  // pushed out
+  for (uint32_t i = 0; i < AuthLockout::kTrustedSourcesPerUser; ++i)
+    CHECK(lockout.user_locked_for("alice", addr(100 + i), kT0 + 6) == 0);
+  lockout.user_succeeded("alice", addr(100), kT0 + 7);  // already trusted: moves to the front
+  lockout.user_succeeded("alice", office, kT0 + 7);     // pushes out the oldest, 101
+  CHECK(lockout.user_locked_for("alice", addr(100), kT0 + 8) == 0);
+  CHECK(lockout.user_locked_for("alice", addr(101), kT0 + 8) == 294);
+  CHECK(lockout.user_locked_for("alice", office, kT0 + 8) == 0);
+  CHECK(lockout.user_view(kT0 + 8)[0].trusted_sources == AuthLockout::kTrustedSourcesPerUser);
+}
+
+TEST_CASE("user lockout: off at 0, unlock_user and unlock_all lift it, long names are cut", "[lockout][user]") {
+  AuthLockout lockout({5, 60, 300, 0, 3600});
+  for (int i = 0; i < 100; ++i) CHECK_FALSE(lockout.user_failed("alice", kT0));
+  CHECK(lockout.tracked_users() == 0);
+
+  lockout.set_policy({5, 60, 300, 1, 3600});
+  CHECK(lockout.user_failed("alice", kT0));
+  CHECK(lockout.user_failed("bob", kT0 - 4000));  // bob: locked at once, long ago
+  CHECK(lockout.user_view(kT0).size() == 1);  // bob's lock ran out long ago
+  lockout.user_succeeded("alice", addr(1), kT0 + 1);
+  CHECK(lockout.unlock_user("alice", kT0 + 2) == AuthLockout::Lifted::Lock);
+  CHECK(lockout.user_locked_for("alice", addr(2), kT0 + 2) == 0);
+  CHECK(lockout.unlock_user("alice", kT0 + 2) == AuthLockout::Lifted::Nothing);  // nothing left to lift
+  CHECK(lockout.unlock_user("nobody", kT0 + 2) == AuthLockout::Lifted::Nothing);
+  CHECK(lockout.tracked_users() == 2);  // alice keeps her trusted address
+
+  lockout.set_policy({5, 60, 300, 3, 3600});
+  CHECK_FALSE(lockout.user_failed("carol", kT0 + 3));
+  CHECK(lockout.unlock_user("carol", kT0 + 4) == AuthLockout::Lifted::Failures);
+  CHECK_FALSE(lockout.user_failed("carol", kT0 + 5));
+  CHECK_FALSE(lockout.user_failed("carol", kT0 + 5));  // its count started again
+  CHECK(lockout.user_failed("carol", kT0 + 5));
+  CHECK(lockout.failed(addr(7), kT0 + 5) == false);
+  const LiftedLocks lifted = lockout.unlock_all(kT0 + 6);
+  CHECK(lifted.users == 1);
+  CHECK(lifted.addresses == 0);
+  CHECK(lockout.user_view(kT0 + 6).empty());
+  CHECK(lockout.tracked() == 0);
+
+  const std::string long_name(1000, 'x');
+  CHECK_FALSE(lockout.user_failed(long_name, kT0 + 7));
+  CHECK_FALSE(lockout.user_failed(long_name.substr(0, AuthLockout::kMaxUserKeyBytes) + "y", kT0 + 7));
+  CHECK(lockout.user_failed(long_name, kT0 + 7));  // one key for every name with that start
+  CHECK(lockout.user_view(kT0 + 7).back().user.size() == AuthLockout::kMaxUserKeyBytes);
+}
+
+TEST_CASE("at most kMaxTrackedUsers names are remembered, the stalest forgotten first", "[lockout][user]") {
+  AuthLockout lockout({5, 60, 300, 2, 3600});
+  lockout.user_succeeded("alice", addr(1), kT0);
+  CHECK_FALSE(lockout.user_failed("bob", kT0));
+  for (size_t i = 2; i < AuthLockout::kMaxTrackedUsers; ++i) CHECK_FALSE(lockout.user_failed("u" + std::to_string(i), kT0 + 1));
+  CHECK(lockout.tracked_users() == AuthLockout::kMaxTrackedUsers);
+  CHECK_FALSE(lockout.user_failed("alice", kT0 + 2));  // alice is now the most recent
+  CHECK_FALSE(lockout.user_failed("new", kT0 + 3));    // evicts bob
+  CHECK(lockout.tracked_users() == AuthLockout::kMaxTrackedUsers);
+  CHECK_FALSE(lockout.user_failed("bob", kT0 + 4));  // forgotten: its first failure again (evicts u2)
+  CHECK(lockout.user_failed("alice", kT0 + 4));      // remembered: its second
+  CHECK(lockout.user_locked_for("alice", addr(1), kT0 + 4) == 0);  // and its trusted address with it
 }

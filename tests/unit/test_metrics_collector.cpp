@@ -135,17 +135,24 @@ TEST_CASE("control counters: every result, code and mechanism is listed, zero or
   CHECK(find_family(families, "tspbroker_tsp_authentications_total")->samples.size() == kAuthMechanisms.size() * kAuthResults.size());
 }
 
-TEST_CASE("lockout gauges: addresses locked at the scrape, addresses remembered", "[metrics][collector][lockout]") {
+TEST_CASE("lockout gauges: addresses and user names locked at the scrape, and remembered", "[metrics][collector][lockout]") {
   constexpr int64_t kT0 = 1'700'000'000;
-  AuthLockout lockout({2, 60, 300});
+  AuthLockout lockout({2, 60, 300, 2, 3600});
   lockout.failed(Ipv4Addr{1}, kT0);
   lockout.failed(Ipv4Addr{1}, kT0);  // locked until kT0 + 300
   lockout.failed(Ipv4Addr{2}, kT0);  // counting
+  lockout.user_failed("alice", kT0);
+  lockout.user_failed("alice", kT0);  // locked until kT0 + 300
+  lockout.user_failed("bob", kT0);    // counting
+  lockout.user_succeeded("carol", Ipv4Addr{3}, kT0);  // remembered for her trusted address
   auto families = MetricsCollector({nullptr, nullptr, nullptr, false, &lockout, kT0 + 10}).collect();
   CHECK(value_of(families, "tspbroker_auth_locked_sources") == 1);
   CHECK(value_of(families, "tspbroker_auth_tracked_sources") == 2);
+  CHECK(value_of(families, "tspbroker_auth_locked_users") == 1);
+  CHECK(value_of(families, "tspbroker_auth_tracked_users") == 3);
   families = MetricsCollector({nullptr, nullptr, nullptr, false, &lockout, kT0 + 300}).collect();
   CHECK(value_of(families, "tspbroker_auth_locked_sources") == 0);  // the lock ran out
+  CHECK(value_of(families, "tspbroker_auth_locked_users") == 0);
   CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_auth_locked_sources") == nullptr);
 }
 

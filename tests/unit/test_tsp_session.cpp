@@ -5,6 +5,7 @@
 #include <chrono>
 #include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 #include <string>
 #include <string_view>
@@ -610,6 +611,75 @@ TEST_CASE("failed password logins lock the address out; the lock is checked befo
   back.hello();
   back.login_digest("bob", "pa55word");
   CHECK(fx.lockout().tracked() == 0);
+}
+
+TEST_CASE("many addresses guessing one user lock the name, except for addresses that proved it", "[session][auth][lockout]") {
+  ConfigText text = with_scram();
+  text.lockout_user_failures = 3;
+  BrokerFixture fx(text);
+  fx.add_user("alice", "s3cret");
+  fx.add_user("bob", "pa55word");
+  metrics::ControlCounters counters;
+  fx.env().counters = &counters;
+  const bool udp = GENERATE(true, false);
+  INFO((udp ? "udp" : "tcp"));
+  auto plain = [&](TestClient& client, const std::string& blob) {
+    client.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+    return client.send(blob);
+  };
+  auto from = [&](const char* addr) {
+    auto client = std::make_unique<TestClient>(fx, peer_for(udp, addr));
+    client->hello();
+    return client;
+  };
+
+  from("198.51.100.20")->login_plain("alice", "s3cret");  // alice's home: proves the password
+
+  // Three addresses, one wrong guess each (DIGEST-MD5, PLAIN, SCRAM): none is near its own
+  // limit of 5, but alice has failed three times.
+  auto a = from("203.0.113.1");
+  CHECK(a->exchange(digest_response_line(digest_challenge(*a), "alice", "guess1")) == kAuthFailed);
+  auto b = from("203.0.113.2");
+  CHECK(plain(*b, "\0alice\0guess2\r\n"s).replies.at(0).payload == kAuthFailed);
+  // A SCRAM login started before the lock: its final message comes after it.
+  auto e = from("203.0.113.5");
+  auth::ScramSha256Client early("alice", "s3cret", "n0nce-started-early");
+  const auto early_first = decoded(e->exchange(scram_start_line(early)));
+  auto c = from("203.0.113.3");
+  auth::ScramSha256Client wrong("alice", "guess3", "n0nce-of-the-guesser");
+  const auto third = scram_to_final(*c, wrong);
+  REQUIRE(third.replies.size() == 1);
+  CHECK(third.replies[0].payload == kAuthFailed);
+  CHECK_FALSE(third.close);  // the user's lock ends no session: the address may try other names
+  CHECK(fx.lockout().locked_for(v4("203.0.113.3"), fx.now()) == 0);
+  CHECK(fx.lockout().user_locked_for("alice", v4("203.0.113.4"), fx.now()) == 300);
+
+  // From a fourth address even the right password is refused, unchecked, in every mechanism.
+  const auto failures_before = counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::failure);
+  auto d = from("203.0.113.4");
+  CHECK(plain(*d, "\0alice\0s3cret\r\n"s).replies.at(0).payload == kAuthFailed);
+  CHECK(d->session().state_name() == "expect-auth");
+  CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::locked_out) == 1);
+  CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::failure) == failures_before);
+  CHECK(d->exchange(digest_response_line(digest_challenge(*d), "alice", "s3cret")) == kAuthFailed);
+  CHECK(counters.authentications(config::AuthMechanism::DigestMd5, metrics::AuthResult::locked_out) == 1);
+  auth::ScramSha256Client right("alice", "s3cret", "n0nce-of-the-fourth");
+  CHECK(d->exchange(scram_start_line(right)) == kAuthFailed);  // at its client-first: no server-first
+  CHECK(counters.authentications(config::AuthMechanism::ScramSha256, metrics::AuthResult::locked_out) == 1);
+  const auto early_final = early.client_final(early_first);
+  REQUIRE(std::holds_alternative<std::string>(early_final));
+  CHECK(e->exchange(auth::base64_encode(std::get<std::string>(early_final)) + "\r\n") == kAuthFailed);
+  CHECK(counters.authentications(config::AuthMechanism::ScramSha256, metrics::AuthResult::locked_out) == 2);
+  CHECK(fx.lockout().locked_for(v4("203.0.113.4"), fx.now()) == 0);  // refusals are not failures of the address
+  d->login_plain("bob", "pa55word");  // another name from the same address and session
+
+  // alice's home is not held to the lock; neither is an address once it proves the password.
+  from("198.51.100.20")->login_digest("alice", "s3cret");
+  CHECK(fx.lockout().user_locked_for("alice", v4("203.0.113.4"), fx.now()) == 300);  // the lock stays
+
+  // After the duration alice logs in from anywhere again.
+  fx.advance(300);
+  from("203.0.113.4")->login_digest("alice", "s3cret");
 }
 
 // ---- Tunnel request and offer (§3) ---------------------------------------------------------

@@ -96,10 +96,15 @@ struct Cli {
     }
     add(app, "pools", "address pools: range, block length, size, used, free, quarantined", Command::Pools);
     add(app, "stats", "dataplane counters per worker, drops by reason, control-plane counters", Command::Stats);
-    add(app, "lockouts", "addresses locked out for failed password logins, and those counting toward it",
+    add(app, "lockouts",
+        "addresses and user names locked out for failed password logins, and those counting toward it",
         Command::Lockouts);
     auto* unlock = add(app, "unlock", "lift an address's lockout and forget its failed logins", Command::Unlock);
-    unlock->add_option("address", target, "the client's IPv4 address, or 'all'")->required();
+    unlock->add_option("address", target, "the client's IPv4 address, or 'all' (every address and user name)")
+        ->required();
+    add(app, "unlock-user", "lift a user name's lockout and forget its failed logins", Command::UnlockUser)
+        ->add_option("name", name, "user name")
+        ->required();
     add(app, "reload", "re-read the daemon's configuration file (prints OK or the error)", Command::Reload);
   }
 

@@ -52,26 +52,54 @@ std::string render_pools(const json& result) {
   return t.render();
 }
 
-// Addresses locked or counting failed logins, then the rule they are judged by.
+// Addresses locked or counting failed logins, then user names, then the rules they are judged by.
 std::string render_lockouts(const json& result) {
   std::string out;
+  auto state_cells = [](const json& row) {
+    const int64_t locked_for = row.at("locked_for").get<int64_t>();
+    const int64_t window_left = row.at("window_left").get<int64_t>();
+    return std::vector<std::string>{cell(row.at("state")), cell(row.at("failures")),
+                                    locked_for > 0 ? duration(locked_for) : "-",
+                                    window_left > 0 ? duration(window_left) : "-"};
+  };
   if (!result.at("sources").empty()) {
     Table t({{"ADDRESS"}, {"STATE"}, {"FAILURES", Align::Right}, {"LOCKED FOR", Align::Right},
              {"WINDOW LEFT", Align::Right}});
     for (const auto& s : result.at("sources")) {
-      const int64_t locked_for = s.at("locked_for").get<int64_t>();
-      const int64_t window_left = s.at("window_left").get<int64_t>();
-      t.add_row({cell(s.at("address")), cell(s.at("state")), cell(s.at("failures")),
-                 locked_for > 0 ? duration(locked_for) : "-", window_left > 0 ? duration(window_left) : "-"});
+      auto row = state_cells(s);
+      row.insert(row.begin(), cell(s.at("address")));
+      t.add_row(row);
     }
     out = t.render();
   }
+  const json users = result.value("users", json::array());
+  if (!users.empty()) {
+    if (!out.empty()) out += "\n";
+    Table t({{"USER"}, {"STATE"}, {"FAILURES", Align::Right}, {"LOCKED FOR", Align::Right},
+             {"WINDOW LEFT", Align::Right}, {"TRUSTED", Align::Right}});
+    for (const auto& u : users) {
+      auto row = state_cells(u);
+      row.insert(row.begin(), cell(u.at("user")));
+      row.push_back(cell(u.at("trusted_sources")));
+      t.add_row(row);
+    }
+    out += t.render();
+  }
   const auto& p = result.at("policy");
   const auto failures = p.at("failures").get<unsigned>();
-  out += cell(result.at("locked")) + " locked, " + cell(result.at("counting")) + " counting; ";
-  out += failures == 0 ? std::string("lockout off (lockout failures 0)\n")
+  out += cell(result.at("locked")) + " address(es) locked, " + cell(result.at("counting")) + " counting; ";
+  out += failures == 0 ? std::string("address lockout off (lockout failures 0)\n")
                        : cell(p.at("failures")) + " failed logins within " + duration(p.at("window").get<int64_t>()) +
                              " lock an address for " + duration(p.at("duration").get<int64_t>()) + "\n";
+  if (p.contains("user_failures")) {
+    const auto user_failures = p.at("user_failures").get<unsigned>();
+    out += cell(result.at("locked_users")) + " user(s) locked, " + cell(result.at("counting_users")) + " counting; ";
+    out += user_failures == 0 ? std::string("user lockout off (lockout user-failures 0)\n")
+                              : cell(p.at("user_failures")) + " failed logins within " +
+                                    duration(p.at("user_window").get<int64_t>()) + " lock a user name for " +
+                                    duration(p.at("duration").get<int64_t>()) +
+                                    " (not for the addresses that proved its password)\n";
+  }
   return out;
 }
 
@@ -79,10 +107,13 @@ std::string render_lockouts(const json& result) {
 std::string render_action(const json& result) {
   const std::string action = result.value("action", "done");
   if (action == "unlocked") {
+    const std::string how = result.at("released").get<int>() > 0 ? " (it was locked)\n" : " (its failures forgotten)\n";
+    if (result.contains("user")) return "lockout of user '" + cell(result.at("user")) + "' lifted" + how;
     const std::string address = cell(result.at("address"));
-    if (address == "all") return "every lockout lifted (" + cell(result.at("released")) + " address(es) were locked)\n";
-    return "lockout of " + address + " lifted" +
-           (result.at("released").get<int>() > 0 ? " (it was locked)\n" : " (its failures forgotten)\n");
+    if (address == "all")
+      return "every lockout lifted (" + cell(result.at("released")) + " address(es) and " +
+             cell(result.at("released_users")) + " user(s) were locked)\n";
+    return "lockout of " + address + " lifted" + how;
   }
   if (result.contains("user") && !result.at("user").is_null() && !result.contains("id")) {
     std::string line = "user '" + cell(result.at("user")) + "' " + action;
@@ -121,6 +152,7 @@ std::string render(Command command, const json& result, bool as_json) {
     case Command::Kick:
     case Command::Reload:
     case Command::Unlock:
+    case Command::UnlockUser:
       return render_action(result);
   }
   return result.dump() + "\n";
