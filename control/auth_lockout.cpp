@@ -49,6 +49,12 @@ int64_t AuthLockout::user_locked_for(std::string_view user, Ipv4Addr source, int
   return r->locked_until - now;
 }
 
+bool AuthLockout::trusted_source(std::string_view user, Ipv4Addr source) const {
+  std::lock_guard lock(mutex_);
+  const auto* r = users_.find(user_key(user));
+  return r != nullptr && r->extra.contains(source);
+}
+
 bool AuthLockout::user_failed(std::string_view user, int64_t now) {
   std::lock_guard lock(mutex_);
   return users_.failed(user_key(user), now, user_limits());

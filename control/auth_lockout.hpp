@@ -91,6 +91,8 @@ class AuthLockout {
   int64_t user_locked_for(std::string_view user, Ipv4Addr source, int64_t now);
   // A failed login as `user` (known or not). True when this failure locked the name.
   bool user_failed(std::string_view user, int64_t now);
+  // Whether `source` is one of `user`'s trusted sources (it proved the password there).
+  bool trusted_source(std::string_view user, Ipv4Addr source) const;
   // `user` proved its password from `source`: its failures are forgotten (a running lock
   // stays: the guessing may go on elsewhere) and `source` becomes one of its trusted sources.
   void user_succeeded(std::string_view user, Ipv4Addr source, int64_t now);

@@ -25,8 +25,10 @@ PasswordChecker::~PasswordChecker() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    for (auto& job : jobs_) wipe(job.check.password);
-    jobs_.clear();
+    for (auto* lane : {&jobs_, &trusted_jobs_}) {
+      for (auto& job : *lane) wipe(job.check.password);
+      lane->clear();
+    }
   }
   wake_.notify_all();
   for (auto& t : threads_) t.join();
@@ -35,8 +37,9 @@ PasswordChecker::~PasswordChecker() {
 void PasswordChecker::submit(PasswordCheck check, std::function<void(PasswordVerdict)> done) {
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && jobs_.size() < max_queued_) {
-      jobs_.push_back({std::move(check), std::move(done)});
+    auto& lane = check.trusted ? trusted_jobs_ : jobs_;
+    if (!stopping_ && lane.size() < max_queued_) {
+      lane.push_back({std::move(check), std::move(done)});
       wake_.notify_one();
       return;
     }
@@ -47,7 +50,7 @@ void PasswordChecker::submit(PasswordCheck check, std::function<void(PasswordVer
 
 PasswordChecker::Load PasswordChecker::load() const {
   std::lock_guard lock(mutex_);
-  return {jobs_.size(), running_, max_queued_};
+  return {jobs_.size(), trusted_jobs_.size(), running_, max_queued_};
 }
 
 unsigned PasswordChecker::default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
@@ -57,10 +60,11 @@ void PasswordChecker::run() {
     Job job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty() || !trusted_jobs_.empty(); });
       if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      auto& lane = trusted_jobs_.empty() ? jobs_ : trusted_jobs_;
+      job = std::move(lane.front());
+      lane.pop_front();
       ++running_;
     }
     const bool right = auth::verify_password(job.check.credentials, job.check.password);

@@ -4,6 +4,11 @@
 // answers, DIGEST-MD5 and SCRAM logins, tunnel requests. Here it only fills a bounded queue;
 // a check that finds it full is refused at once ("busy") instead of waiting behind it.
 //
+// Two lanes, each bounded on its own: a login from an address that proved the user's password
+// before (AuthLockout's trusted sources: a customer reconnecting from home) goes in the
+// trusted lane, which the threads serve first. A flood of logins from elsewhere then neither
+// refuses nor delays the customers the broker already knows.
+//
 // No Boost.Asio: `done` runs on a checker thread, and the caller posts from there to its own
 // I/O loop. Destroying the checker drops the checks not yet started (their `done` never
 // runs) and joins its threads, so it must go before the loops its callbacks post to.
@@ -29,6 +34,7 @@ struct PasswordCheck {
   uint64_t ticket = 0;
   StoredCredentials credentials;
   std::string password;
+  bool trusted = false;  // from an address that proved this user's password before: the trusted lane
 };
 
 enum class PasswordVerdict {
@@ -39,26 +45,31 @@ enum class PasswordVerdict {
 
 class PasswordChecker {
  public:
-  // At most `max_queued` checks wait (those running not counted).
+  // At most `max_queued` checks wait in each lane (those running not counted).
   PasswordChecker(unsigned threads, size_t max_queued);
   ~PasswordChecker();
   PasswordChecker(const PasswordChecker&) = delete;
   PasswordChecker& operator=(const PasswordChecker&) = delete;
 
-  // Queues auth::verify_password(credentials, password); `done` gets Right or Wrong on a
-  // checker thread. When max_queued checks wait already, nothing is queued and `done` gets
-  // Unchecked at once, on the caller's thread. The password is wiped after use.
+  // Queues auth::verify_password(credentials, password) in its lane; `done` gets Right or
+  // Wrong on a checker thread. When max_queued checks wait in that lane already, nothing is
+  // queued and `done` gets Unchecked at once, on the caller's thread. The password is wiped
+  // after use.
   void submit(PasswordCheck check, std::function<void(PasswordVerdict)> done);
 
-  // What the checker holds now, for the metrics: checks waiting, checks running (their
-  // `done` included), and the most that may wait before a check is refused busy.
+  // What the checker holds now, for the metrics: checks waiting in each lane, checks running
+  // (their `done` included), and the most that may wait in a lane before a check is refused busy.
   struct Load {
-    size_t queued = 0;
+    size_t queued = 0;          // the other lane
+    size_t queued_trusted = 0;  // the trusted lane
     size_t running = 0;
-    size_t capacity = 0;
+    size_t capacity = 0;  // per lane
   };
   Load load() const;
-  size_t queued() const { return load().queued; }
+  size_t queued() const {
+    const Load l = load();
+    return l.queued + l.queued_trusted;
+  }
 
   // What a broker of this machine's size uses: one thread per core (the scheduler still
   // gives the I/O threads their share, and they no longer wait behind a check), and up to
@@ -77,7 +88,8 @@ class PasswordChecker {
   const size_t max_queued_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Job> jobs_;
+  std::deque<Job> jobs_;          // the other lane
+  std::deque<Job> trusted_jobs_;  // served first
   size_t running_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

@@ -304,6 +304,8 @@ SessionOutput TspSession::on_plain(std::string_view msg) {
   plain_user_known_ = user && user->enabled;
   PasswordCheck check{++plain_ticket_, plain_user_known_ ? user->credentials : plain_decoy_credentials(),
                       plain->password};
+  // A customer reconnecting from where it proved the password before is checked first.
+  check.trusted = plain_user_known_ && env_.lockout && env_.lockout->trusted_source(plain->authcid, peer_.addr);
   state_ = State::PlainChecking;
   if (env_.password_checker == nullptr) {
     const bool right = auth::verify_password(check.credentials, check.password);

@@ -6,9 +6,12 @@
 # Starts a release tspbrokerd (built in CP_BENCH_BUILD, default <repo>/build-cpbench, as
 # cp_bench.sh does) on loopback with PLAIN and ANONYMOUS, then, REPS times (default 2): a probe
 # of 2000 anonymous UDP sessions (32 in flight) alone, and the same probe while a flood of 8000
-# PLAIN logins (UDP and TCP, right passwords, 512 in flight) runs. With OTHER_TSPBROKERD (an
-# older build, say) each round runs it too, side by side. One row per run; the last line gives
-# the probe's rate under the flood over its rate alone, per broker.
+# PLAIN logins (UDP and TCP, right passwords, 512 in flight) runs. Also a PLAIN probe: 200
+# customers (8 in flight) log in once alone, then again under the flood from the same
+# addresses, which have proved their passwords by then (the password checker's trusted lane).
+# With OTHER_TSPBROKERD (an older build, say) each round runs it too, side by side. One row per
+# run; the last lines give the anonymous probe's rate under the flood over its rate alone, and
+# the PLAIN probe's p99 under the flood, per broker.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,7 +66,7 @@ EOC
 
 fresh_store() {
   rm -f "$work"/broker.db*
-  "$users" --store "$work/broker.db" --count 8000 >/dev/null
+  "$users" --store "$work/broker.db" --count 8200 >/dev/null  # the flood's 8000, the PLAIN probe's 200
 }
 start_broker() {
   "$1" --config "$work/broker.conf" >/dev/null 2>"$work/broker.log" &
@@ -85,26 +88,37 @@ probe() {
   "$load" --port "$port" --clients 2000 --concurrency 32 --auth anonymous --transport udp \
     --source-base 127.2.0.0 | grep '^tsp_load:'
 }
+# Customers 8000..8199, each from an address of its own (the same in every call).
+plain_probe() {
+  "$load" --port "$port" --clients 200 --first-index 8000 --concurrency 8 --auth plain --transport udp,tcp \
+    --source-base 127.3.0.0 | grep '^tsp_load:'
+}
 rate() { sed -E 's/.* rate=([0-9.]+).*/\1/' <<<"$1"; }
+p99() { sed -E 's/.* p99_ms=([0-9.]+).*/\1/' <<<"$1"; }
 
-declare -A alone_sum flooded_sum
+declare -A alone_sum flooded_sum plain_p99s
 printf '%-7s %-12s %s\n' broker run "result" 
 run_broker() {  # label binary
-  local label=$1 binary=$2 alone flooded flood
+  local label=$1 binary=$2 alone flooded flood plain_alone plain_flooded
   fresh_store
   start_broker "$binary"
   alone=$(probe)
+  plain_alone=$(plain_probe)
   "$load" --port "$port" --clients 8000 --concurrency 512 --auth plain --transport udp,tcp \
     --source-base 127.1.0.0 >"$work/flood.out" 2>&1 &
   local flood_pid=$!
   sleep 0.3  # the flood under way
   flooded=$(probe)
+  plain_flooded=$(plain_probe)
   wait "$flood_pid" || true
   flood=$(grep '^tsp_load:' "$work/flood.out") || die "the flood printed no result"
   stop_broker
   printf '%-7s %-12s %s\n' "$label" "probe alone" "${alone#tsp_load: }"
   printf '%-7s %-12s %s\n' "$label" "probe+flood" "${flooded#tsp_load: }"
   printf '%-7s %-12s %s\n' "$label" "plain flood" "${flood#tsp_load: }"
+  printf '%-7s %-12s %s\n' "$label" "plain alone" "${plain_alone#tsp_load: }"
+  printf '%-7s %-12s %s\n' "$label" "plain+flood" "${plain_flooded#tsp_load: }"
+  plain_p99s[$label]+=" $(p99 "$plain_flooded")"
   alone_sum[$label]=$(echo "${alone_sum[$label]:-0} + $(rate "$alone")" | bc -l)
   flooded_sum[$label]=$(echo "${flooded_sum[$label]:-0} + $(rate "$flooded")" | bc -l)
 }
@@ -116,5 +130,11 @@ line="plain_flood: anonymous probe rate under a PLAIN flood / alone:"
 for label in ours other; do
   [[ -n ${alone_sum[$label]:-} ]] || continue
   line+=" $label $(printf '%.2f' "$(echo "${flooded_sum[$label]} / ${alone_sum[$label]}" | bc -l)")"
+done
+echo "$line"
+line="plain_flood: PLAIN probe (addresses that proved their passwords) p99 ms under the flood, per round:"
+for label in ours other; do
+  [[ -n ${plain_p99s[$label]:-} ]] || continue
+  line+=" $label${plain_p99s[$label]}"
 done
 echo "$line"

@@ -83,12 +83,14 @@ void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {
 void MetricsCollector::add_password_checker(std::vector<MetricFamily>& out) const {
   const PasswordChecker::Load load = sources_.password_checker->load();
   out.push_back(gauge_family("tspbroker_password_checks_queued",
-                             "PLAIN password checks waiting for a checker thread (at capacity, new ones are refused busy)")
-                    .add({}, uint64_t{load.queued}));
+                             "PLAIN password checks waiting for a checker thread, per lane (trusted: from an address "
+                             "that proved the user's password before, served first); at capacity new ones are refused busy")
+                    .add({{"lane", "trusted"}}, uint64_t{load.queued_trusted})
+                    .add({{"lane", "other"}}, uint64_t{load.queued}));
   out.push_back(gauge_family("tspbroker_password_checks_running", "PLAIN password checks being computed now")
                     .add({}, uint64_t{load.running}));
   out.push_back(gauge_family("tspbroker_password_check_queue_capacity",
-                             "PLAIN password checks that may wait before the next is refused busy")
+                             "PLAIN password checks that may wait in each lane before the next is refused busy")
                     .add({}, uint64_t{load.capacity}));
 }
 

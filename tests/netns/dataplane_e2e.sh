@@ -259,7 +259,8 @@ check_metrics() {
   [ "$(metric_sum tspbroker_tunnels 'mode="v6v4"')" -eq 2 ] || fail "metrics: v6v4 tunnels are not 2"
   expect_metric 'tspbroker_keepalive_expiries_total' 0
   # No PLAIN login here: the checker is idle, and no address is locked out.
-  expect_metric 'tspbroker_password_checks_queued' 0
+  expect_metric 'tspbroker_password_checks_queued{lane="trusted"}' 0
+  expect_metric 'tspbroker_password_checks_queued{lane="other"}' 0
   expect_metric 'tspbroker_password_checks_running' 0
   [ "$(metric tspbroker_password_check_queue_capacity)" -ge 1024 ] || fail "metrics: password check queue capacity below 1024"
   expect_metric 'tspbroker_auth_locked_sources' 0

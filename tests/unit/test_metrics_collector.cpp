@@ -173,7 +173,8 @@ TEST_CASE("password checker gauges: checks waiting, running, and the queue's cap
   sources.password_checker = &checker;
   const auto families = MetricsCollector(sources).collect();
   scraped.set_value();
-  CHECK(value_of(families, "tspbroker_password_checks_queued") == 1);
+  CHECK(value_of(families, "tspbroker_password_checks_queued", {{"lane", "other"}}) == 1);
+  CHECK(value_of(families, "tspbroker_password_checks_queued", {{"lane", "trusted"}}) == 0);
   CHECK(value_of(families, "tspbroker_password_checks_running") == 1);
   CHECK(value_of(families, "tspbroker_password_check_queue_capacity") == 3);
   second_done.get_future().wait();
@@ -264,8 +265,8 @@ TEST_CASE("a full collection renders: every family named, typed and with HELP", 
   PasswordChecker checker(1, 4);
   const MetricsCollector collector({&counters, &fx.service(), &dp, true, &fx.lockout(), fx.now(), &checker});
   const std::string text = collector.render();
-  CHECK(text.find("\n# TYPE tspbroker_password_checks_queued gauge\ntspbroker_password_checks_queued 0\n") !=
-        std::string::npos);
+  CHECK(text.find("\n# TYPE tspbroker_password_checks_queued gauge\ntspbroker_password_checks_queued{lane=\"trusted\"} 0\n"
+                  "tspbroker_password_checks_queued{lane=\"other\"} 0\n") != std::string::npos);
   CHECK(text.find("\n# TYPE tspbroker_auth_locked_sources gauge\n") != std::string::npos);
   CHECK(text.rfind("# HELP tspbroker_build_info ", 0) == 0);
   CHECK(text.find("\n# TYPE tspbroker_tsp_sessions_total counter\n") != std::string::npos);

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "control/auth/base64.hpp"
 #include "control/auth/digest_md5_client.hpp"
@@ -229,6 +231,7 @@ TEST_CASE("PLAIN with a password checker: the check leaves the session and its v
   SECTION("the checker's verdict, as the servers pass it on") {
     PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
     CHECK(check.password == "s3cret");
+    CHECK_FALSE(check.trusted);  // alice never proved her password from here
     // Meanwhile messages get nothing (UDP: a second datagram; TCP: the server holds them).
     CHECK(client.send("Content-length: 0\r\n"s).replies.empty());
     const uint64_t ticket = check.ticket;
@@ -243,6 +246,21 @@ TEST_CASE("PLAIN with a password checker: the check leaves the session and its v
     CHECK(counters.authentications(config::AuthMechanism::Plain, metrics::AuthResult::success) == 1);
     // A verdict delivered twice answers once.
     CHECK(client.session().on_password_checked(ticket, PasswordVerdict::Right).replies.empty());
+
+    // Now this address is one of alice's trusted sources: her next check goes in the trusted
+    // lane; not a stranger's, nor one from another address.
+    CHECK(client.exchange("VERSION=2.0.2\r\n") == kFullCapability);
+    const PasswordCheck again = plain("\0alice\0anything\r\n"s);
+    CHECK(again.trusted);
+    CHECK(client.session().on_password_checked(again.ticket, PasswordVerdict::Wrong).replies.at(0).payload ==
+          kAuthFailed);
+    CHECK_FALSE(plain("\0nobody\0s3cret\r\n"s).trusted);
+    TestClient elsewhere(fx, peer_for(udp, "198.51.100.99"));
+    elsewhere.hello();
+    elsewhere.send(udp ? with_nul("AUTHENTICATE PLAIN\r\n") : "AUTHENTICATE PLAIN\r\n"s);
+    const auto out_elsewhere = elsewhere.send("\0alice\0s3cret\r\n"s);
+    REQUIRE(out_elsewhere.password_check);
+    CHECK_FALSE(out_elsewhere.password_check->trusted);
   }
   SECTION("a verdict for a session that started over is dropped") {
     const PasswordCheck check = plain("\0alice\0s3cret\r\n"s);
@@ -309,6 +327,43 @@ TEST_CASE("the password checker: verdicts, a bounded queue, unstarted checks dro
   }  // drops the two waiting checks, then joins the running one
   CHECK(verdicts == 1);
   CHECK(right == 1);
+
+  {
+    // Two lanes, each bounded: with the other lane full, a trusted check still waits, and the
+    // thread takes it before the other lane's.
+    PasswordChecker checker(1, 1);
+    std::promise<void> running, release;
+    auto release_future = release.get_future();
+    checker.submit(check_of("s3cret"), [&](PasswordVerdict) {
+      running.set_value();
+      release_future.wait();
+    });
+    running.get_future().wait();
+    std::mutex order_mutex;
+    std::vector<std::string> order;
+    std::promise<void> both_done;
+    auto note = [&](std::string who) {
+      return [&, who](PasswordVerdict) {
+        std::lock_guard lock(order_mutex);
+        order.push_back(who);
+        if (order.size() == 2) both_done.set_value();
+      };
+    };
+    checker.submit(check_of("wrong"), note("other"));
+    std::atomic<int> refused{-1};
+    checker.submit(check_of("s3cret"), [&](PasswordVerdict v) { refused = static_cast<int>(v); });
+    CHECK(refused == static_cast<int>(PasswordVerdict::Unchecked));  // the other lane is full
+    PasswordCheck trusted = check_of("s3cret");
+    trusted.trusted = true;
+    checker.submit(std::move(trusted), note("trusted"));
+    const PasswordChecker::Load load = checker.load();
+    CHECK(load.queued == 1);
+    CHECK(load.queued_trusted == 1);
+    CHECK(checker.queued() == 2);
+    release.set_value();
+    both_done.get_future().wait();
+    CHECK(order == std::vector<std::string>{"trusted", "other"});
+  }
 
   PasswordChecker checker(2, 64);
   std::atomic<int> done{0}, good{0};
