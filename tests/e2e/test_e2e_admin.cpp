@@ -73,6 +73,22 @@ json json_of(const CommandResult& r) {
   return json::parse(r.output);
 }
 
+// A PLAIN login over TCP from `from` that must succeed.
+void login_ok(const BrokerProcess& broker, const char* from, std::string_view user, std::string_view password) {
+  TcpClient c(broker.port(), from);
+  tcp_hello(c);
+  tcp_login_plain(c, user, password);
+}
+
+// A PLAIN login over TCP from `from`; returns the broker's reply, printable.
+std::string login_reply(const BrokerProcess& broker, const char* from, std::string_view user,
+                        std::string_view password) {
+  TcpClient c(broker.port(), from);
+  tcp_hello(c);
+  c.send(authenticate_line("PLAIN") + plain_blob(user, password));
+  return printable(c.read_reply());
+}
+
 // Other uids must reach the socket inside the broker's directory (mkdtemp makes it 0700).
 void open_directory(const BrokerProcess& b) { REQUIRE(::chmod(b.dir().c_str(), 0755) == 0); }
 
@@ -210,12 +226,7 @@ TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a 
                            "(not for the addresses that proved its password)\n"));
 
   // Two wrong PLAIN passwords from 127.0.0.3 lock it; the right one is then refused unchecked.
-  auto wrong_login = [&] {
-    TcpClient c(broker.port(), "127.0.0.3");
-    tcp_hello(c);
-    c.send(authenticate_line("PLAIN") + plain_blob("bob", "guess"));
-    CHECK(printable(c.read_reply()) == printable(kAuthFailed));
-  };
+  auto wrong_login = [&] { CHECK(login_reply(broker, "127.0.0.3", "bob", "guess") == printable(kAuthFailed)); };
   wrong_login();
   json listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
   REQUIRE(listed["sources"].size() == 1);
@@ -230,21 +241,12 @@ TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a 
   CHECK(listed["sources"][0]["locked_for"].get<int>() > 290);
   const CommandResult table = broker.tspctl({"lockouts"}, "");
   CHECK_THAT(table.output, Catch::StartsWith("ADDRESS    STATE   FAILURES  LOCKED FOR  WINDOW LEFT\n127.0.0.3  locked"));
-  {
-    TcpClient c(broker.port(), "127.0.0.3");
-    tcp_hello(c);
-    c.send(authenticate_line("PLAIN") + plain_blob("bob", "bob-pw"));
-    CHECK(printable(c.read_reply()) == printable(kAuthFailed));
-  }
+  CHECK(login_reply(broker, "127.0.0.3", "bob", "bob-pw") == printable(kAuthFailed));
 
   const CommandResult lifted = broker.tspctl({"unlock", "127.0.0.3"}, "");
   CHECK(lifted.exit_status == 0);
   CHECK(lifted.output == "lockout of 127.0.0.3 lifted (it was locked)\n");
-  {
-    TcpClient c(broker.port(), "127.0.0.3");
-    tcp_hello(c);
-    tcp_login_plain(c, "bob", "bob-pw");
-  }
+  login_ok(broker, "127.0.0.3", "bob", "bob-pw");
   CHECK(json_of(broker.tspctl({"--json", "lockouts"}, ""))["sources"].empty());
   const CommandResult again = broker.tspctl({"unlock", "127.0.0.3"}, "");
   CHECK(again.exit_status == 2);
@@ -261,17 +263,8 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
   BrokerProcess broker(settings);
   broker.add_user("bob", "bob-pw");
   broker.start();
-  auto login = [&](const char* from, const char* password) {
-    TcpClient c(broker.port(), from);
-    tcp_hello(c);
-    c.send(authenticate_line("PLAIN") + plain_blob("bob", password));
-    return printable(c.read_reply());
-  };
-  {
-    TcpClient home(broker.port(), "127.0.0.2");  // bob's own address proves the password first
-    tcp_hello(home);
-    tcp_login_plain(home, "bob", "bob-pw");
-  }
+  auto login = [&](const char* from, const char* password) { return login_reply(broker, from, "bob", password); };
+  login_ok(broker, "127.0.0.2", "bob", "bob-pw");  // bob's own address proves the password first
   CHECK(login("127.0.0.3", "guess1") == printable(kAuthFailed));
   CHECK(login("127.0.0.4", "guess2") == printable(kAuthFailed));  // bob's second failure: locked
   json listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
@@ -285,19 +278,11 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
              Catch::Contains("USER  STATE   FAILURES  LOCKED FOR  WINDOW LEFT  TRUSTED\nbob   locked"));
 
   CHECK(login("127.0.0.5", "bob-pw") == printable(kAuthFailed));  // the right password, refused unchecked
-  {
-    TcpClient home(broker.port(), "127.0.0.2");  // bob's own address is not held to the lock
-    tcp_hello(home);
-    tcp_login_plain(home, "bob", "bob-pw");
-  }
+  login_ok(broker, "127.0.0.2", "bob", "bob-pw");  // bob's own address is not held to the lock
   const CommandResult lifted = broker.tspctl({"unlock-user", "bob"}, "");
   CHECK(lifted.exit_status == 0);
   CHECK(lifted.output == "lockout of user 'bob' lifted (it was locked)\n");
-  {
-    TcpClient c(broker.port(), "127.0.0.5");
-    tcp_hello(c);
-    tcp_login_plain(c, "bob", "bob-pw");
-  }
+  login_ok(broker, "127.0.0.5", "bob", "bob-pw");
   const CommandResult again = broker.tspctl({"unlock-user", "bob"}, "");
   CHECK(again.exit_status == 2);
   CHECK(again.output == "tspctl: user 'bob' is neither locked out nor counting failed logins\n");

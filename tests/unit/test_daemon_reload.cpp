@@ -20,6 +20,21 @@ std::string replace_once(std::string text, const std::string& from, const std::s
   return text.replace(at, from.size(), to);
 }
 
+// `user` (a router at `addr`) gets a /64 offer; then a reload drops the /64 pool, which no
+// live tunnel uses, so the offer is stale at its accept. Returns the offer.
+xml::ParsedOffer router_offer_then_drop_64_pool(BrokerFixture& fx, TestClient& router, const char* addr,
+                                                const std::string& user, const std::string& password) {
+  router.hello();
+  router.login_digest(user, password);
+  auto offer = router.create_ok(router_request(addr, 64));
+  REQUIRE(offer.prefix);
+  ConfigText no64;
+  no64.prefixes64.clear();
+  std::string error;
+  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(no64)), fx.now(), error));
+  return offer;
+}
+
 }  // namespace
 
 TEST_CASE("statement_line finds a statement inside its block or at top level", "[daemon][reload]") {
@@ -183,15 +198,8 @@ TEST_CASE("reconfigure: an offer whose pool a reload removed or moved is withdra
     CHECK(split_framed_reply(out.replies[0].payload).status_line.find("310 ") == 0);  // server side error
   };
 
-  // A router's /64 offer; the reload drops the /64 pool (no live tunnel uses it).
   TestClient router(fx, udp_peer("198.51.100.40"));
-  router.hello();
-  router.login_digest("dave", "pw-dave");
-  const auto offer = router.create_ok(router_request("198.51.100.40", 64));
-  REQUIRE(offer.prefix);
-  ConfigText no64;
-  no64.prefixes64.clear();
-  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(no64)), fx.now(), error));
+  const auto offer = router_offer_then_drop_64_pool(fx, router, "198.51.100.40", "dave", "pw-dave");
   accept_refused(router);
   CHECK_FALSE(encap_lookup(fx.table(), offer.prefix->addr));
 
@@ -201,7 +209,8 @@ TEST_CASE("reconfigure: an offer whose pool a reload removed or moved is withdra
   host.login_anonymous();
   const auto anonymous = host.create_ok(host_request("198.51.100.41"));
   REQUIRE(anonymous.client_v6);
-  ConfigText moved = no64;
+  ConfigText moved;
+  moved.prefixes64.clear();
   moved.endpoints = "2001:db8:f001:2::/64";
   REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(moved)), fx.now(), error));
   accept_refused(host);
@@ -222,15 +231,8 @@ TEST_CASE("reconfigure: over TCP a withdrawn offer closes the session at its acc
   // were live.
   BrokerFixture fx;
   fx.add_user("erin", "pw-erin");
-  std::string error;
   TestClient router(fx, tcp_peer("198.51.100.42"));
-  router.hello();
-  router.login_digest("erin", "pw-erin");
-  const auto offer = router.create_ok(router_request("198.51.100.42", 64));
-  REQUIRE(offer.prefix);
-  ConfigText no64;
-  no64.prefixes64.clear();
-  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(no64)), fx.now(), error));
+  const auto offer = router_offer_then_drop_64_pool(fx, router, "198.51.100.42", "erin", "pw-erin");
   const auto out = router.send(kAcceptMessage);
   CHECK(out.replies.empty());
   CHECK(out.close);
