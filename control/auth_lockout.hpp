@@ -12,7 +12,8 @@
 //   kTrustedSourcesPerUser of them) are not held to the user's lock.
 //
 // Memory is bounded: at most kMaxTrackedSources addresses and kMaxTrackedUsers names are
-// remembered, the stalest forgotten first. Locks live in this process: a restart forgets them.
+// remembered, the stalest forgotten first (passing over locked ones: lockout_table.hpp). Locks
+// live in this process: a restart forgets them.
 // Thread-safe: the UDP and TCP servers share one.
 #pragma once
 

@@ -1,6 +1,7 @@
 // The bookkeeping behind AuthLockout, for one kind of key (an IPv4 address, a user name):
 // failures counted within a window, a lock once they reach the limit, and at most
-// `max_tracked` keys remembered, the least recently touched forgotten first. Each record may
+// `max_tracked` keys remembered, the least recently touched forgotten first, unless it is
+// locked (a flood of new keys must not lift locks by pushing them out). Each record may
 // carry `Extra` (the user side keeps the addresses that proved the password there). Not
 // thread-safe: AuthLockout holds its mutex around every call.
 #pragma once
@@ -55,12 +56,16 @@ class LockoutTable {
     return it == records_.end() ? nullptr : &it->second;
   }
 
-  // The key's record, made if need be (evicting the stalest at the bound), now the most
+  // How many of the stalest records eviction looks at for one that is not locked.
+  static constexpr size_t kEvictionScan = 16;
+
+  // The key's record, made if need be (evicting at the bound: the stalest of the first
+  // kEvictionScan records that is not locked at `now`, else the stalest), now the most
   // recently touched.
   Record& touch(const Key& key, int64_t now) {
     auto it = records_.find(key);
     if (it == records_.end()) {
-      if (records_.size() >= max_tracked_ && !oldest_.empty()) erase(records_.find(oldest_.front()));
+      if (records_.size() >= max_tracked_ && !oldest_.empty()) erase(eviction_victim(now));
       oldest_.push_back(key);
       it = records_.emplace(key, Record{now, 0, 0, Extra{}, std::prev(oldest_.end())}).first;
     } else {
@@ -146,6 +151,15 @@ class LockoutTable {
   }
 
  private:
+  typename std::unordered_map<Key, Record>::iterator eviction_victim(int64_t now) {
+    size_t looked = 0;
+    for (auto age = oldest_.begin(); age != oldest_.end() && looked < kEvictionScan; ++age, ++looked) {
+      const auto it = records_.find(*age);
+      if (it->second.locked_until <= now) return it;
+    }
+    return records_.find(oldest_.front());
+  }
+
   void erase(typename std::unordered_map<Key, Record>::iterator it) {
     oldest_.erase(it->second.age);
     records_.erase(it);

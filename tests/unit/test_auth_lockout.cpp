@@ -221,3 +221,19 @@ TEST_CASE("at most kMaxTrackedUsers names are remembered, the stalest forgotten 
   CHECK(lockout.user_failed("alice", kT0 + 4));      // remembered: its second
   CHECK(lockout.user_locked_for("alice", addr(1), kT0 + 4) == 0);  // and its trusted address with it
 }
+
+TEST_CASE("eviction passes over locked records: a flood of new keys does not lift locks", "[lockout]") {
+  AuthLockout lockout({1, 60, 300, 1, 3600});
+  const uint32_t n = AuthLockout::kMaxTrackedSources;
+  CHECK(lockout.failed(addr(0), kT0));  // locked at once, and the stalest record
+  for (uint32_t i = 1; i < n; ++i) lockout.failed(addr(i), kT0 - 1000);  // locks long over
+  CHECK(lockout.tracked() == n);
+  lockout.failed(addr(n), kT0 + 1);  // one more: address 1 goes, not the locked address 0
+  CHECK(lockout.locked_for(addr(0), kT0 + 1) == 299);
+  CHECK(lockout.tracked() == n);
+
+  CHECK(lockout.user_failed("victim", kT0));
+  for (size_t i = 1; i < AuthLockout::kMaxTrackedUsers + 100; ++i) lockout.user_succeeded("u" + std::to_string(i), addr(1), kT0);
+  CHECK(lockout.user_locked_for("victim", addr(2), kT0 + 1) == 299);
+  CHECK(lockout.tracked_users() == AuthLockout::kMaxTrackedUsers);
+}
