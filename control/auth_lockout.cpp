@@ -102,9 +102,54 @@ AuthLockout::Lifted AuthLockout::unlock_user(std::string_view user, int64_t now)
   return was_locked ? Lifted::Lock : Lifted::Failures;
 }
 
-LiftedLocks AuthLockout::unlock_all(int64_t now) {
+LockoutCounts AuthLockout::unlock_all(int64_t now) {
   std::lock_guard lock(mutex_);
   return {sources_.forget_all(now), users_.lift_all(now)};
+}
+
+// ---- Across a restart ----
+
+store::LockoutRecords AuthLockout::snapshot(int64_t now) const {
+  std::lock_guard lock(mutex_);
+  store::LockoutRecords out;
+  sources_.each_oldest_first([&](uint32_t key, const auto& r) {
+    if (decltype(sources_)::live(r, now, policy_.window))
+      out.sources.push_back({Ipv4Addr{key}, r.window_start, r.failures, r.locked_until});
+  });
+  users_.each_oldest_first([&](const std::string& key, const auto& r) {
+    if (!decltype(users_)::live(r, now, policy_.user_window) && r.extra.count == 0) return;
+    store::UserLockoutRecord u{key, r.window_start, r.failures, r.locked_until, {}};
+    for (size_t i = 0; i < r.extra.count; ++i) u.trusted_sources.push_back(Ipv4Addr{r.extra.addresses[i]});
+    out.users.push_back(std::move(u));
+  });
+  return out;
+}
+
+LockoutCounts AuthLockout::restore(const store::LockoutRecords& records, int64_t now) {
+  std::lock_guard lock(mutex_);
+  LockoutCounts taken;
+  for (const auto& s : records.sources) {
+    if (!decltype(sources_)::live(s.locked_until, s.failures, s.window_start, now, policy_.window)) continue;
+    auto& r = sources_.touch(s.address.value, now);
+    r.window_start = s.window_start;
+    r.failures = s.failures;
+    r.locked_until = s.locked_until;
+    ++taken.addresses;
+  }
+  for (const auto& u : records.users) {
+    if (!decltype(users_)::live(u.locked_until, u.failures, u.window_start, now, policy_.user_window) &&
+        u.trusted_sources.empty()) {
+      continue;
+    }
+    auto& r = users_.touch(user_key(u.name), now);
+    r.window_start = u.window_start;
+    r.failures = u.failures;
+    r.locked_until = u.locked_until;
+    r.extra = {};
+    for (auto it = u.trusted_sources.rbegin(); it != u.trusted_sources.rend(); ++it) r.extra.add(*it);  // oldest first
+    ++taken.users;
+  }
+  return taken;
 }
 
 void AuthLockout::set_policy(LockoutPolicy policy) {

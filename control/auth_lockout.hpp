@@ -12,8 +12,8 @@
 //   kTrustedSourcesPerUser of them) are not held to the user's lock.
 //
 // Memory is bounded: at most kMaxTrackedSources addresses and kMaxTrackedUsers names are
-// remembered, the stalest forgotten first (passing over locked ones: lockout_table.hpp). Locks
-// live in this process: a restart forgets them.
+// remembered, the stalest forgotten first (passing over locked ones: lockout_table.hpp). The
+// daemon saves a snapshot to the store when it stops and restores it when it starts.
 // Thread-safe: the UDP and TCP servers share one.
 #pragma once
 
@@ -27,6 +27,7 @@
 
 #include "config/broker_config.hpp"
 #include "control/lockout_table.hpp"
+#include "control/store/records.hpp"
 #include "shared/net_types.hpp"
 
 namespace tsp {
@@ -61,8 +62,8 @@ struct UserLockoutView {
   size_t trusted_sources = 0;  // addresses that may still log in while it is locked
 };
 
-// What unlock_all lifted: the locks running at that moment.
-struct LiftedLocks {
+// Addresses and user names: the locks unlock_all lifted, the records restore took back.
+struct LockoutCounts {
   size_t addresses = 0;
   size_t users = 0;
 };
@@ -111,7 +112,15 @@ class AuthLockout {
   enum class Lifted { Nothing, Failures, Lock };
   Lifted unlock_user(std::string_view user, int64_t now);
   // Lifts every lock and forgets every failure (trusted sources stay).
-  LiftedLocks unlock_all(int64_t now);
+  LockoutCounts unlock_all(int64_t now);
+
+  // ---- Across a restart ----
+  // What a restart must not forget, least recently touched first: locks still running at
+  // `now`, failures still in their window and, for names, the trusted addresses.
+  store::LockoutRecords snapshot(int64_t now) const;
+  // Takes a snapshot back after a restart, in its order (what has run out by `now` is left
+  // out). Returns the records taken.
+  LockoutCounts restore(const store::LockoutRecords& records, int64_t now);
 
   // A reload: locks running now stay until their time is up.
   void set_policy(LockoutPolicy policy);

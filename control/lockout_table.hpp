@@ -109,8 +109,7 @@ class LockoutTable {
   // Lifts the key's lock and forgets its failures, keeping the record (and its Extra). True
   // when it was locked or had failures in its window (of `window` seconds).
   bool lift(Record& r, int64_t now, unsigned window) {
-    const bool counting = r.failures > 0 && now - r.window_start < static_cast<int64_t>(window);
-    const bool was = r.locked_until > now || counting;
+    const bool was = live(r, now, window);
     r.locked_until = 0;
     r.failures = 0;
     r.window_start = now;
@@ -141,6 +140,20 @@ class LockoutTable {
       if (r.failures > 0 && now >= r.window_start && window_end > now) out.push_back({key, r.failures, 0, window_end - now});
     }
     return out;
+  }
+
+  // Every record, least recently touched first.
+  template <typename F>
+  void each_oldest_first(F&& f) const {
+    for (const Key& key : oldest_) f(key, records_.at(key));
+  }
+
+  // Whether a record still means anything at `now`: locked, or failures within its window.
+  static bool live(int64_t locked_until, unsigned failures, int64_t window_start, int64_t now, unsigned window) {
+    return locked_until > now || (failures > 0 && now - window_start < static_cast<int64_t>(window));
+  }
+  static bool live(const Record& r, int64_t now, unsigned window) {
+    return live(r.locked_until, r.failures, r.window_start, now, window);
   }
 
   size_t size() const { return records_.size(); }

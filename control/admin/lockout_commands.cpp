@@ -51,7 +51,7 @@ std::string lockouts_list(const AuthLockout& lockout, int64_t now) {
 
 std::string lockout_unlock(AuthLockout& lockout, const std::string& target, int64_t now) {
   if (target == "all") {
-    const LiftedLocks lifted = lockout.unlock_all(now);
+    const LockoutCounts lifted = lockout.unlock_all(now);
     spdlog::info("admin: every lockout lifted ({} address(es) and {} user(s) were locked)", lifted.addresses,
                  lifted.users);
     return encode_ok(

@@ -45,6 +45,13 @@ bool BrokerDaemon::start() {
   limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions);
   lockout_ = std::make_unique<AuthLockout>(lockout_policy(tspc));
   env_->lockout = lockout_.get();
+  // What the last run saved when it stopped: its locks, and the addresses that proved users'
+  // passwords (their logins go first: password_checker.hpp).
+  if (const LockoutCounts restored = lockout_->restore(store_->load_lockouts(), unix_now());
+      restored.addresses + restored.users > 0) {
+    spdlog::info("lockout: {} address(es) and {} user name(s) taken back from the store", restored.addresses,
+                 restored.users);
+  }
   const unsigned checker_threads = PasswordChecker::default_threads();
   password_checker_ =
       std::make_unique<PasswordChecker>(checker_threads, checker_threads * PasswordChecker::kQueuedPerThread);
@@ -229,6 +236,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
 
 void BrokerDaemon::finish() {
   try {
+    if (store_ && lockout_) store_->save_lockouts(lockout_->snapshot(unix_now()));
     if (store_) store_->flush();
   } catch (const store::StoreError& e) {
     spdlog::error("store: the last writes were lost at shutdown: {}", e.what());

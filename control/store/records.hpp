@@ -59,4 +59,29 @@ struct QuarantineRecord {
   friend bool operator==(const QuarantineRecord&, const QuarantineRecord&) = default;
 };
 
+// Password-guessing state (control/auth_lockout.hpp) kept across a restart: an address's or a
+// user name's failures in their window and its lock; for a name, also the addresses that
+// proved its password, most recent first.
+struct SourceLockoutRecord {
+  Ipv4Addr address;
+  int64_t window_start = 0;
+  uint32_t failures = 0;
+  int64_t locked_until = 0;
+  friend bool operator==(const SourceLockoutRecord&, const SourceLockoutRecord&) = default;
+};
+struct UserLockoutRecord {
+  std::string name;
+  int64_t window_start = 0;
+  uint32_t failures = 0;
+  int64_t locked_until = 0;
+  std::vector<Ipv4Addr> trusted_sources;
+  friend bool operator==(const UserLockoutRecord&, const UserLockoutRecord&) = default;
+};
+// Each list least recently touched first: reloading in that order keeps the eviction order.
+struct LockoutRecords {
+  std::vector<SourceLockoutRecord> sources;
+  std::vector<UserLockoutRecord> users;
+  friend bool operator==(const LockoutRecords&, const LockoutRecords&) = default;
+};
+
 }  // namespace tsp::store

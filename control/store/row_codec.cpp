@@ -1,5 +1,7 @@
 #include "control/store/row_codec.hpp"
 
+#include <algorithm>
+
 #include "control/store/store.hpp"
 
 namespace tsp::store::sqlite {
@@ -34,6 +36,20 @@ Ipv4Addr RowReader::ipv4(std::string_view field) {
   const auto addr = Ipv4Addr::parse(t);
   if (!addr) invalid(field, t);
   return *addr;
+}
+
+std::vector<Ipv4Addr> RowReader::ipv4_list(std::string_view field) {
+  const std::string t = text();
+  std::vector<Ipv4Addr> out;
+  size_t at = 0;
+  while (at < t.size()) {
+    const size_t end = std::min(t.find(' ', at), t.size());
+    const auto addr = Ipv4Addr::parse(std::string_view(t).substr(at, end - at));
+    if (!addr) invalid(field, t);
+    out.push_back(*addr);
+    at = end + 1;
+  }
+  return out;
 }
 
 Ipv6Addr RowReader::ipv6(std::string_view field) {

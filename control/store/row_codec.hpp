@@ -36,6 +36,7 @@ class RowReader {
   template <size_t N>
   std::array<uint8_t, N> fixed_blob(std::string_view field);
   Ipv4Addr ipv4(std::string_view field);
+  std::vector<Ipv4Addr> ipv4_list(std::string_view field);  // dotted quads separated by spaces
   Ipv6Addr ipv6(std::string_view field);
   Ipv6Prefix prefix(std::string_view field);
   std::optional<Ipv6Prefix> optional_prefix(std::string_view field);  // NULL -> nullopt

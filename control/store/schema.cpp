@@ -63,6 +63,28 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_until ON quarantine (until);
 )sql";
 
+// Version 2: the lockout's state across restarts (control/auth_lockout.hpp). `seq` keeps the
+// least recently touched first; `trusted` lists dotted quads separated by spaces, most recent
+// first.
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE lockout_sources (
+  seq          INTEGER PRIMARY KEY,
+  address      TEXT NOT NULL UNIQUE,
+  window_start INTEGER NOT NULL,
+  failures     INTEGER NOT NULL CHECK (failures BETWEEN 0 AND 4294967295),
+  locked_until INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE lockout_users (
+  seq          INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  window_start INTEGER NOT NULL,
+  failures     INTEGER NOT NULL CHECK (failures BETWEEN 0 AND 4294967295),
+  locked_until INTEGER NOT NULL,
+  trusted      TEXT NOT NULL
+) STRICT;
+)sql";
+
 struct Migration {
   int to_version;
   const char* sql;
@@ -71,6 +93,7 @@ struct Migration {
 // Append-only: a file at version N runs every step above N, in order.
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
+    {2, kVersion2},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

@@ -78,6 +78,27 @@ constexpr std::string_view kDeleteQuarantine = "DELETE FROM quarantine WHERE poo
 constexpr std::string_view kLoadQuarantine =
     "SELECT pool, block, until FROM quarantine ORDER BY until, pool, block";
 
+// ---- lockouts ----
+constexpr std::string_view kClearSourceLockouts = "DELETE FROM lockout_sources";
+constexpr std::string_view kClearUserLockouts = "DELETE FROM lockout_users";
+constexpr std::string_view kSaveSourceLockout =
+    "INSERT INTO lockout_sources (address, window_start, failures, locked_until) VALUES (?, ?, ?, ?)";
+constexpr std::string_view kSaveUserLockout =
+    "INSERT INTO lockout_users (name, window_start, failures, locked_until, trusted) VALUES (?, ?, ?, ?, ?)";
+constexpr std::string_view kLoadSourceLockouts =
+    "SELECT address, window_start, failures, locked_until FROM lockout_sources ORDER BY seq";
+constexpr std::string_view kLoadUserLockouts =
+    "SELECT name, window_start, failures, locked_until, trusted FROM lockout_users ORDER BY seq";
+
+std::string join_addresses(const std::vector<Ipv4Addr>& addresses) {
+  std::string out;
+  for (const Ipv4Addr& a : addresses) {
+    if (!out.empty()) out += ' ';
+    out += a.to_string();
+  }
+  return out;
+}
+
 // ---- transactions ----
 // IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
 // write can fail with SQLITE_BUSY that busy_timeout cannot resolve.
@@ -323,6 +344,58 @@ class SqliteStore final : public Store {
   // savepoints, which SQLite nests.
   // Under group commit the window's transaction is the outer one, so a transaction() inside
   // it is a savepoint: its rollback still undoes exactly its own changes.
+  void save_lockouts(const LockoutRecords& records) override {
+    transaction([&](Store&) {
+      Query(conn_, "save_lockouts", kClearSourceLockouts).run();
+      Query(conn_, "save_lockouts", kClearUserLockouts).run();
+      for (const auto& s : records.sources) {
+        Query(conn_, "save_lockouts", kSaveSourceLockout)
+            .bind(s.address.to_string())
+            .bind(s.window_start)
+            .bind(int64_t{s.failures})
+            .bind(s.locked_until)
+            .run();
+      }
+      for (const auto& u : records.users) {
+        Query(conn_, "save_lockouts", kSaveUserLockout)
+            .bind(u.name)
+            .bind(u.window_start)
+            .bind(int64_t{u.failures})
+            .bind(u.locked_until)
+            .bind(join_addresses(u.trusted_sources))
+            .run();
+      }
+    });
+  }
+  LockoutRecords load_lockouts() override {
+    const auto lock = enter(Access::Read);
+    LockoutRecords out;
+    Query sources(conn_, "load_lockouts", kLoadSourceLockouts);
+    while (sources.step()) {
+      RowReader r(sources);
+      SourceLockoutRecord s;
+      s.address = r.ipv4("address");
+      r.name_row("lockout of " + s.address.to_string());
+      s.window_start = r.integer();
+      s.failures = r.unsigned_int<uint32_t>("failures");
+      s.locked_until = r.integer();
+      out.sources.push_back(s);
+    }
+    Query users(conn_, "load_lockouts", kLoadUserLockouts);
+    while (users.step()) {
+      RowReader r(users);
+      UserLockoutRecord u;
+      u.name = r.text();
+      r.name_row("lockout of user '" + u.name + "'");
+      u.window_start = r.integer();
+      u.failures = r.unsigned_int<uint32_t>("failures");
+      u.locked_until = r.integer();
+      u.trusted_sources = r.ipv4_list("trusted");
+      out.users.push_back(std::move(u));
+    }
+    return out;
+  }
+
   void transaction(const std::function<void(Store&)>& body) override {
     const auto lock = enter(Access::Write);
     const bool outermost = depth_ == 0 && !window_open_;

@@ -77,6 +77,11 @@ class Store {
   virtual void delete_quarantine(const std::string& pool, const Ipv6Prefix& block) = 0;
   virtual std::vector<QuarantineRecord> load_quarantine() = 0;  // ordered by until
 
+  // Password-guessing state, saved when the daemon stops and read when it starts. Saving
+  // replaces everything saved before; loading keeps the order saved.
+  virtual void save_lockouts(const LockoutRecords& records) = 0;
+  virtual LockoutRecords load_lockouts() = 0;
+
   // Runs `body` as one unit of work: committed if it returns, rolled back if it throws (the
   // exception is rethrown). Calls may nest: an inner transaction that throws undoes only
   // its own changes. `body` must use the Store it is given on the calling thread only.

@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <thread>
 
 #include "shared/net_types.hpp"
 #include "tests/e2e/broker_process.hpp"
@@ -71,6 +74,15 @@ json json_of(const CommandResult& r) {
   INFO("tspctl said: " << r.output);
   REQUIRE(r.exit_status == 0);
   return json::parse(r.output);
+}
+
+// Whether the broker's log shows `text` within 2 s (info lines are flushed every 50 ms).
+bool log_shows(const BrokerProcess& broker, std::string_view text) {
+  for (int i = 0; i < 100; ++i) {
+    if (broker.log_text().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 // A PLAIN login over TCP from `from` that must succeed.
@@ -279,6 +291,18 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
 
   CHECK(login("127.0.0.5", "bob-pw") == printable(kAuthFailed));  // the right password, refused unchecked
   login_ok(broker, "127.0.0.2", "bob", "bob-pw");  // bob's own address is not held to the lock
+
+  // A restart keeps the lock and bob's trusted address (saved at the stop, read at the start).
+  broker.stop_expect_clean_exit();
+  broker.start();
+  // bob, and the two guessers' addresses whose failures are still in their window.
+  CHECK(log_shows(broker, "lockout: 2 address(es) and 1 user name(s) taken back from the store"));
+  listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
+  REQUIRE(listed["users"].size() == 1);
+  CHECK(listed["users"][0]["state"] == "locked");
+  CHECK(listed["users"][0]["trusted_sources"] == 1);
+  CHECK(login("127.0.0.5", "bob-pw") == printable(kAuthFailed));
+  login_ok(broker, "127.0.0.2", "bob", "bob-pw");
   const CommandResult lifted = broker.tspctl({"unlock-user", "bob"}, "");
   CHECK(lifted.exit_status == 0);
   CHECK(lifted.output == "lockout of user 'bob' lifted (it was locked)\n");

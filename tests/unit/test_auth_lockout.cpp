@@ -195,7 +195,7 @@ TEST_CASE("user lockout: off at 0, unlock_user and unlock_all lift it, long name
   CHECK_FALSE(lockout.user_failed("carol", kT0 + 5));  // its count started again
   CHECK(lockout.user_failed("carol", kT0 + 5));
   CHECK(lockout.failed(addr(7), kT0 + 5) == false);
-  const LiftedLocks lifted = lockout.unlock_all(kT0 + 6);
+  const LockoutCounts lifted = lockout.unlock_all(kT0 + 6);
   CHECK(lifted.users == 1);
   CHECK(lifted.addresses == 0);
   CHECK(lockout.user_view(kT0 + 6).empty());
@@ -236,4 +236,53 @@ TEST_CASE("eviction passes over locked records: a flood of new keys does not lif
   for (size_t i = 1; i < AuthLockout::kMaxTrackedUsers + 100; ++i) lockout.user_succeeded("u" + std::to_string(i), addr(1), kT0);
   CHECK(lockout.user_locked_for("victim", addr(2), kT0 + 1) == 299);
   CHECK(lockout.tracked_users() == AuthLockout::kMaxTrackedUsers);
+}
+
+TEST_CASE("a snapshot taken at shutdown and restored at start keeps locks, counts and trusted addresses", "[lockout]") {
+  AuthLockout before({2, 60, 300, 2, 3600});
+  const Ipv4Addr locked = addr(1), counting = addr(2), aged = addr(3), home = addr(4);
+  CHECK_FALSE(before.failed(aged, kT0 - 500));  // its window ended long ago: not kept
+  before.failed(locked, kT0);
+  before.failed(locked, kT0);                    // locked until kT0 + 300
+  CHECK_FALSE(before.failed(counting, kT0 + 1));
+  before.user_succeeded("alice", home, kT0 + 2);
+  before.user_failed("alice", kT0 + 3);
+  before.user_failed("alice", kT0 + 3);          // locked until kT0 + 303
+  before.user_failed("bob", kT0 + 4);            // counting
+  before.user_succeeded("carol", home, kT0 + 5); // trusted only
+  before.user_succeeded("carol", addr(5), kT0 + 5);
+  before.user_failed("old", kT0 - 4000);         // its user window ended: not kept
+
+  const auto saved = before.snapshot(kT0 + 10);
+  REQUIRE(saved.sources.size() == 2);
+  CHECK(saved.sources[0] == store::SourceLockoutRecord{locked, kT0 + 300, 0, kT0 + 300});
+  CHECK(saved.sources[1] == store::SourceLockoutRecord{counting, kT0 + 1, 1, 0});
+  REQUIRE(saved.users.size() == 3);
+  CHECK(saved.users[0].name == "alice");
+  CHECK(saved.users[0].locked_until == kT0 + 303);
+  CHECK(saved.users[0].trusted_sources == std::vector<Ipv4Addr>{home});
+  CHECK(saved.users[1].name == "bob");
+  CHECK(saved.users[2].trusted_sources == std::vector<Ipv4Addr>{addr(5), home});  // most recent first
+
+  AuthLockout after({2, 60, 300, 2, 3600});
+  const LockoutCounts taken = after.restore(saved, kT0 + 20);
+  CHECK(taken.addresses == 2);
+  CHECK(taken.users == 3);
+  CHECK(after.locked_for(locked, kT0 + 20) == 280);
+  CHECK(after.failed(counting, kT0 + 21));  // its second failure within the window: locked
+  CHECK(after.user_locked_for("alice", addr(9), kT0 + 20) == 283);
+  CHECK(after.user_locked_for("alice", home, kT0 + 20) == 0);  // still trusted
+  CHECK(after.trusted_source("carol", addr(5)));
+  CHECK(after.trusted_source("carol", home));
+  CHECK(after.user_failed("bob", kT0 + 21));  // bob's second
+  CHECK(after.snapshot(kT0 + 20).users.front().name == "alice");  // the order kept
+
+  INFO("a snapshot restored later leaves out what ran out meanwhile");
+  AuthLockout much_later({2, 60, 300, 2, 3600});
+  const LockoutCounts later = much_later.restore(saved, kT0 + 5000);
+  CHECK(later.addresses == 0);
+  CHECK(later.users == 2);  // alice and carol, for their trusted addresses
+  CHECK(much_later.tracked() == 0);
+  CHECK(much_later.user_locked_for("alice", addr(9), kT0 + 5000) == 0);
+  CHECK(much_later.trusted_source("alice", home));
 }

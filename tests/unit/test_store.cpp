@@ -306,6 +306,44 @@ TEST_CASE("quarantine: save, extend, delete, reload in expiry order") {
   CHECK(store->load_quarantine() == second);
 }
 
+TEST_CASE("lockouts: saving replaces what was saved, loading keeps the order; bad rows are named") {
+  TempDir dir;
+  const Ipv4Addr a = *Ipv4Addr::parse("198.51.100.9"), b = *Ipv4Addr::parse("192.0.2.1");
+  const LockoutRecords first{
+      {{a, 1000, 0, 1300}, {b, 1200, 3, 0}},
+      {{"zed", 1000, 2, 0, {}}, {"alice", 900, 0, 1250, {b, a, *Ipv4Addr::parse("203.0.113.7")}}},
+  };
+  {
+    auto store = Store::open_sqlite(dir.db());
+    CHECK(store->load_lockouts() == LockoutRecords{});
+    store->save_lockouts(first);
+    CHECK(store->load_lockouts() == first);  // the order saved, not the keys' order
+  }
+  CHECK(raw_text(dir.db(), "SELECT trusted FROM lockout_users WHERE name = 'alice'") ==
+        "192.0.2.1 198.51.100.9 203.0.113.7");
+  auto store = Store::open_sqlite(dir.db());
+  CHECK(store->load_lockouts() == first);
+  const LockoutRecords second{{{b, 2000, 1, 0}}, {}};
+  store->save_lockouts(second);
+  CHECK(store->load_lockouts() == second);
+  store->save_lockouts(first);
+  raw_exec(dir.db(), "UPDATE lockout_users SET trusted = '192.0.2.1 nonsense' WHERE name = 'alice'");
+  CHECK_THROWS_WITH(Store::open_sqlite(dir.db())->load_lockouts(),
+                    Catch::Contains("lockout of user 'alice': stored trusted is invalid: '192.0.2.1 nonsense'"));
+}
+
+TEST_CASE("a store of schema version 1 gains the lockout tables and keeps its rows") {
+  TempDir dir;
+  Store::open_sqlite(dir.db())->save_tunnel(udp_tunnel_with_prefix(7));
+  raw_exec(dir.db(), "DROP TABLE lockout_sources; DROP TABLE lockout_users; PRAGMA user_version = 1");
+  auto store = Store::open_sqlite(dir.db());
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "2");
+  CHECK(store->load_tunnels() == std::vector<TunnelRecord>{udp_tunnel_with_prefix(7)});
+  const LockoutRecords saved{{{*Ipv4Addr::parse("198.51.100.9"), 1000, 0, 1300}}, {}};
+  store->save_lockouts(saved);
+  CHECK(store->load_lockouts() == saved);
+}
+
 TEST_CASE("transaction: commit keeps everything, an exception leaves nothing") {
   TempDir dir;
   auto store = Store::open_sqlite(dir.db());
@@ -379,7 +417,7 @@ TEST_CASE("reopening the file keeps everything; the file is owner-only") {
   REQUIRE(stat(dir.db().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(raw_text(dir.db(), "PRAGMA journal_mode") == "wal");
-  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "1");
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "2");
 
   auto store = Store::open_sqlite(dir.db());
   REQUIRE(stat((dir.db() + "-wal").c_str(), &st) == 0);  // SQLite copies the mode to the WAL
