@@ -59,9 +59,10 @@ std::string_view wire_name(AuthMechanism m) {
 
 constexpr std::chrono::milliseconds kTcpFinalStatusGap{100};
 
-// The key of SCRAM's fake salts for unknown users: random per process, so the salt a name
-// gets cannot be told from a real one, yet stays the same for the same name.
-std::span<const uint8_t> scram_fake_salt_secret() {
+// The key of SCRAM's fake salts for unknown users when the environment brings none: random per
+// process, so the salt a name gets cannot be told from a real one, yet stays the same for the
+// same name while the process lives.
+std::span<const uint8_t> process_scram_fake_salt_secret() {
   static const std::vector<uint8_t> secret = auth::crypto::random_bytes(32);
   return secret;
 }
@@ -398,7 +399,10 @@ SessionOutput TspSession::on_scram_start(std::string_view initial_response) {
                       user->credentials.scram_iterations <= auth::kMaxScramIterations;
   // An unknown name gets a salt and count that look like a real user's (RFC 5802 §5.1); the
   // final step then fails on the name, or on the proof if the user appeared meanwhile.
-  auto salt = usable ? user->credentials.scram_salt : auth::scram_fake_salt(scram_fake_salt_secret(), first.user);
+  const std::span<const uint8_t> fake_salt_secret = env_.scram_fake_salt_secret.empty()
+                                                        ? process_scram_fake_salt_secret()
+                                                        : std::span<const uint8_t>(env_.scram_fake_salt_secret);
+  auto salt = usable ? user->credentials.scram_salt : auth::scram_fake_salt(fake_salt_secret, first.user);
   const uint32_t iterations = usable ? user->credentials.scram_iterations : auth::kScramIterations;
   scram_ = std::make_unique<auth::ScramSha256Server>(std::move(first), std::move(salt), iterations, auth::make_nonce());
   state_ = State::ScramResponse;

@@ -36,6 +36,9 @@ struct SessionEnv {
   // Set: PLAIN's password checks leave the session (SessionOutput::password_check) for the
   // server to run there. Null: the session checks inline (tests, tools).
   PasswordChecker* password_checker = nullptr;
+  // The key of SCRAM's fake salts for unknown names. The daemon keeps it in the store, so a
+  // name's fake salt stays the same across restarts; empty: one drawn for this process.
+  std::vector<uint8_t> scram_fake_salt_secret;
 };
 
 

@@ -8,7 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <csignal>
 #include <utility>
+#include <vector>
 
+#include "control/auth/crypto.hpp"
 #include "control/daemon/config_reload.hpp"
 #include "control/daemon/daemon_logging.hpp"
 #include "control/daemon/dataplane_setup.hpp"
@@ -30,6 +32,14 @@ std::shared_ptr<const config::Config> BrokerDaemon::config() const {
   return cfg_;
 }
 
+namespace {
+// A secret of the broker that must outlive a restart, made on first use.
+std::vector<uint8_t> broker_secret(store::Store& store, const std::string& name) {
+  if (auto kept = store.find_secret(name)) return std::move(*kept);
+  return store.save_secret(name, auth::crypto::random_bytes(32));
+}
+}  // namespace
+
 bool BrokerDaemon::start() {
   const config::Config& cfg = *cfg_;
   // Group commit: one SQLite commit per 10 ms window, not one per tunnel (store.hpp).
@@ -41,6 +51,7 @@ bool BrokerDaemon::start() {
 
   env_ = std::make_unique<SessionEnv>(SessionEnv{cfg, *store_, *tunnels_, unix_now});
   env_->counters = &control_counters_;
+  env_->scram_fake_salt_secret = broker_secret(*store_, "scram-fake-salt");
   const auto& tspc = cfg.tsp();
   limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions);
   lockout_ = std::make_unique<AuthLockout>(lockout_policy(tspc));

@@ -85,6 +85,15 @@ CREATE TABLE lockout_users (
 ) STRICT;
 )sql";
 
+// Version 3: the broker's own secrets (SCRAM's fake salts for unknown names must stay the same
+// across restarts, or a name whose salt changed is known not to exist).
+constexpr const char* kVersion3 = R"sql(
+CREATE TABLE secrets (
+  name  TEXT PRIMARY KEY NOT NULL,
+  value BLOB NOT NULL
+) STRICT;
+)sql";
+
 struct Migration {
   int to_version;
   const char* sql;
@@ -94,6 +103,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
+    {3, kVersion3},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

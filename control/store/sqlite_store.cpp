@@ -78,6 +78,10 @@ constexpr std::string_view kDeleteQuarantine = "DELETE FROM quarantine WHERE poo
 constexpr std::string_view kLoadQuarantine =
     "SELECT pool, block, until FROM quarantine ORDER BY until, pool, block";
 
+// ---- secrets ----
+constexpr std::string_view kFindSecret = "SELECT value FROM secrets WHERE name = ?";
+constexpr std::string_view kSaveSecret = "INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING";
+
 // ---- lockouts ----
 constexpr std::string_view kClearSourceLockouts = "DELETE FROM lockout_sources";
 constexpr std::string_view kClearUserLockouts = "DELETE FROM lockout_users";
@@ -344,6 +348,24 @@ class SqliteStore final : public Store {
   // savepoints, which SQLite nests.
   // Under group commit the window's transaction is the outer one, so a transaction() inside
   // it is a savepoint: its rollback still undoes exactly its own changes.
+  std::optional<std::vector<uint8_t>> find_secret(const std::string& name) override {
+    const auto lock = enter(Access::Read);
+    Query q(conn_, "find_secret", kFindSecret);
+    q.bind(name);
+    if (!q.step()) return std::nullopt;
+    const auto value = q.column_blob(0);
+    return std::vector<uint8_t>(value.begin(), value.end());
+  }
+  std::vector<uint8_t> save_secret(const std::string& name, std::span<const uint8_t> value) override {
+    std::optional<std::vector<uint8_t>> stored;
+    transaction([&](Store&) {
+      Query(conn_, "save_secret", kSaveSecret).bind(name).bind_blob(value).run();
+      stored = find_secret(name);
+    });
+    if (!stored) throw StoreError("store: save_secret: '" + name + "' not found after saving it");
+    return *stored;
+  }
+
   void save_lockouts(const LockoutRecords& records) override {
     transaction([&](Store&) {
       Query(conn_, "save_lockouts", kClearSourceLockouts).run();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,6 +77,11 @@ class Store {
   virtual void save_quarantine(const QuarantineRecord& entry) = 0;
   virtual void delete_quarantine(const std::string& pool, const Ipv6Prefix& block) = 0;
   virtual std::vector<QuarantineRecord> load_quarantine() = 0;  // ordered by until
+
+  // The broker's named secrets (the file is owner-only). save_secret keeps the first value
+  // saved under a name and returns the value stored, so two processes racing agree.
+  virtual std::optional<std::vector<uint8_t>> find_secret(const std::string& name) = 0;
+  virtual std::vector<uint8_t> save_secret(const std::string& name, std::span<const uint8_t> value) = 0;
 
   // Password-guessing state, saved when the daemon stops and read when it starts. Saving
   // replaces everything saved before; loading keeps the order saved.

@@ -85,6 +85,20 @@ bool log_shows(const BrokerProcess& broker, std::string_view text) {
   return false;
 }
 
+// The salt of the SCRAM server-first message for `name` (an unknown name gets a fake one).
+std::string scram_salt_of(const BrokerProcess& broker, const std::string& name) {
+  TcpClient c(broker.port(), "127.0.0.9");
+  tcp_hello(c);
+  c.send("AUTHENTICATE SCRAM-SHA-256 " + base64_encode("n,,n=" + name + ",r=e2e-nonce-0123456789") + "\r\n");
+  std::string line = c.read_reply();
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  const auto first = base64_decode(line);
+  REQUIRE(first);
+  const auto s = first->find(",s=");
+  REQUIRE(s != std::string::npos);
+  return first->substr(s + 3, first->find(',', s + 3) - s - 3);
+}
+
 // A PLAIN login over TCP from `from` that must succeed.
 void login_ok(const BrokerProcess& broker, const char* from, std::string_view user, std::string_view password) {
   TcpClient c(broker.port(), from);
@@ -292,9 +306,13 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
   CHECK(login("127.0.0.5", "bob-pw") == printable(kAuthFailed));  // the right password, refused unchecked
   login_ok(broker, "127.0.0.2", "bob", "bob-pw");  // bob's own address is not held to the lock
 
-  // A restart keeps the lock and bob's trusted address (saved at the stop, read at the start).
+  // A restart keeps the lock and bob's trusted address (saved at the stop, read at the start),
+  // and an unknown name's fake SCRAM salt (its key lives in the store).
+  const std::string fake_salt = scram_salt_of(broker, "nobody");
+  CHECK(fake_salt != scram_salt_of(broker, "nobody-else"));
   broker.stop_expect_clean_exit();
   broker.start();
+  CHECK(scram_salt_of(broker, "nobody") == fake_salt);
   // bob, and the two guessers' addresses whose failures are still in their window.
   CHECK(log_shows(broker, "lockout: 2 address(es) and 1 user name(s) taken back from the store"));
   listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));

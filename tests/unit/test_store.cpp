@@ -332,12 +332,26 @@ TEST_CASE("lockouts: saving replaces what was saved, loading keeps the order; ba
                     Catch::Contains("lockout of user 'alice': stored trusted is invalid: '192.0.2.1 nonsense'"));
 }
 
-TEST_CASE("a store of schema version 1 gains the lockout tables and keeps its rows") {
+TEST_CASE("secrets: the first value saved under a name stays, across reopening") {
+  TempDir dir;
+  const std::vector<uint8_t> first(32, 0x11), other(32, 0x22);
+  {
+    auto store = Store::open_sqlite(dir.db());
+    CHECK_FALSE(store->find_secret("scram-fake-salt"));
+    CHECK(store->save_secret("scram-fake-salt", first) == first);
+    CHECK(store->save_secret("scram-fake-salt", other) == first);  // a second process racing gets the first
+    CHECK(store->find_secret("scram-fake-salt") == first);
+    CHECK_FALSE(store->find_secret("another"));
+  }
+  CHECK(Store::open_sqlite(dir.db())->find_secret("scram-fake-salt") == first);
+}
+
+TEST_CASE("a store of schema version 1 gains the lockout and secret tables and keeps its rows") {
   TempDir dir;
   Store::open_sqlite(dir.db())->save_tunnel(udp_tunnel_with_prefix(7));
-  raw_exec(dir.db(), "DROP TABLE lockout_sources; DROP TABLE lockout_users; PRAGMA user_version = 1");
+  raw_exec(dir.db(), "DROP TABLE lockout_sources; DROP TABLE lockout_users; DROP TABLE secrets; PRAGMA user_version = 1");
   auto store = Store::open_sqlite(dir.db());
-  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "2");
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "3");
   CHECK(store->load_tunnels() == std::vector<TunnelRecord>{udp_tunnel_with_prefix(7)});
   const LockoutRecords saved{{{*Ipv4Addr::parse("198.51.100.9"), 1000, 0, 1300}}, {}};
   store->save_lockouts(saved);
@@ -417,7 +431,7 @@ TEST_CASE("reopening the file keeps everything; the file is owner-only") {
   REQUIRE(stat(dir.db().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(raw_text(dir.db(), "PRAGMA journal_mode") == "wal");
-  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "2");
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "3");
 
   auto store = Store::open_sqlite(dir.db());
   REQUIRE(stat((dir.db() + "-wal").c_str(), &st) == 0);  // SQLite copies the mode to the WAL

@@ -593,6 +593,28 @@ TEST_CASE("SCRAM-SHA-256 refusals answer 300 and reveal nothing of unknown users
     CHECK(first_a.substr(first_a.find(",s=")) == first_b.substr(first_b.find(",s=")));
     client.send("AAAA\r\n");
   }
+  SECTION("the fake salt comes from the environment's secret: the daemon's, kept in the store, survives a restart") {
+    auto salt_of = [&](BrokerFixture& broker, const char* name) {
+      TestClient c(broker, udp_peer(kPublicV4, 40123));
+      c.hello();
+      auth::ScramSha256Client scram(name, "x", "nonce-of-the-salt");
+      const auto first = decoded(c.exchange(scram_start_line(scram)));
+      return first.substr(first.find(",s="));
+    };
+    const std::string per_process = salt_of(fx, "dave");
+    fx.env().scram_fake_salt_secret = std::vector<uint8_t>(32, 0x5a);
+    const std::string kept = salt_of(fx, "dave");
+    CHECK(kept != per_process);
+    CHECK(kept != salt_of(fx, "erin"));
+    // Another broker process with the secret read back from the store: the same fake salt.
+    BrokerFixture restarted(with_scram());
+    restarted.env().scram_fake_salt_secret = std::vector<uint8_t>(32, 0x5a);
+    CHECK(salt_of(restarted, "dave") == kept);
+    restarted.env().scram_fake_salt_secret = std::vector<uint8_t>(32, 0xa5);
+    CHECK(salt_of(restarted, "dave") != kept);
+    fx.env().scram_fake_salt_secret.clear();
+    CHECK(salt_of(fx, "dave") == per_process);
+  }
   SECTION("no client-first message, not base64, malformed, channel binding") {
     const std::string line = GENERATE(as<std::string>{}, "AUTHENTICATE SCRAM-SHA-256\r\n",
                                       "AUTHENTICATE SCRAM-SHA-256 not*base64\r\n",
