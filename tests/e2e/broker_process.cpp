@@ -335,6 +335,15 @@ void BrokerProcess::kill_hard() {
 
 std::string BrokerProcess::log_text() const { return read_file(log_path_); }
 
+bool BrokerProcess::log_shows(std::string_view text, std::chrono::milliseconds within) const {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    if (log_text().find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 void BrokerProcess::print_log_tail() const {
   const std::string log = log_text();
   if (log.empty()) return;  // never started

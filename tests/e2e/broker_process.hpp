@@ -83,6 +83,9 @@ class BrokerProcess {
   const std::string& dir() const { return dir_.path(); }
   const std::string& config_path() const { return config_path_; }
   std::string log_text() const;
+  // Whether the log shows `text` within `within` (the daemon flushes info lines every 50 ms,
+  // so a line about what just happened may not be there yet).
+  bool log_shows(std::string_view text, std::chrono::milliseconds within = std::chrono::seconds(2)) const;
   // Called when an assertion fails while this broker lives: its log is printed when it goes
   // away, after the test framework has reported the failure.
   void note_failure() { failure_seen_ = true; }

@@ -8,12 +8,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <string_view>
-#include <thread>
 
 #include "shared/net_types.hpp"
 #include "tests/e2e/broker_process.hpp"
@@ -74,15 +71,6 @@ json json_of(const CommandResult& r) {
   INFO("tspctl said: " << r.output);
   REQUIRE(r.exit_status == 0);
   return json::parse(r.output);
-}
-
-// Whether the broker's log shows `text` within 2 s (info lines are flushed every 50 ms).
-bool log_shows(const BrokerProcess& broker, std::string_view text) {
-  for (int i = 0; i < 100; ++i) {
-    if (broker.log_text().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
 }
 
 // The salt of the SCRAM server-first message for `name` (an unknown name gets a fake one).
@@ -314,7 +302,7 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
   broker.start();
   CHECK(scram_salt_of(broker, "nobody") == fake_salt);
   // bob, and the two guessers' addresses whose failures are still in their window.
-  CHECK(log_shows(broker, "lockout: 2 address(es) and 1 user name(s) taken back from the store"));
+  CHECK(broker.log_shows("lockout: 2 address(es) and 1 user name(s) taken back from the store"));
   listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
   REQUIRE(listed["users"].size() == 1);
   CHECK(listed["users"][0]["state"] == "locked");
