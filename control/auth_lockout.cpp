@@ -102,6 +102,11 @@ AuthLockout::Lifted AuthLockout::unlock_user(std::string_view user, int64_t now)
   return was_locked ? Lifted::Lock : Lifted::Failures;
 }
 
+bool AuthLockout::forget_user(std::string_view user) {
+  std::lock_guard lock(mutex_);
+  return users_.forget(user_key(user));
+}
+
 LockoutCounts AuthLockout::unlock_all(int64_t now) {
   std::lock_guard lock(mutex_);
   return {sources_.forget_all(now), users_.lift_all(now)};

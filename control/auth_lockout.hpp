@@ -111,6 +111,9 @@ class AuthLockout {
   // The same for a user name (its trusted sources stay): what it lifted.
   enum class Lifted { Nothing, Failures, Lock };
   Lifted unlock_user(std::string_view user, int64_t now);
+  // Forgets a user name altogether: its failures, its lock and its trusted sources (a new
+  // password, a deleted user). True when it was remembered.
+  bool forget_user(std::string_view user);
   // Lifts every lock and forgets every failure (trusted sources stay).
   LockoutCounts unlock_all(int64_t now);
 

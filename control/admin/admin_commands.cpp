@@ -126,7 +126,7 @@ std::string AdminCommands::lockouts(const AdminRequest& request) {
 }
 
 std::string AdminCommands::users(const AdminRequest& request) {
-  UserContext uc{*ctx_.store, ctx_.tunnels, ctx_.config()->tsp().realm, ctx_.now()};
+  UserContext uc{*ctx_.store, ctx_.tunnels, ctx_.config()->tsp().realm, ctx_.now(), ctx_.lockout};
   switch (request.command) {
     case Command::UserAdd:
       return user_add(uc, request.name, request.password);

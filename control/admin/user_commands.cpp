@@ -31,6 +31,19 @@ std::map<std::string, store::TunnelRecord> live_by_user(const UserContext& ctx) 
   return out;
 }
 
+// See user_passwd in the header. Without a daemon, from what the last one saved.
+void forget_lockout(UserContext& ctx, const std::string& name) {
+  if (ctx.lockout) {
+    ctx.lockout->forget_user(name);
+    return;
+  }
+  ctx.store.transaction([&](store::Store& s) {
+    auto saved = s.load_lockouts();
+    const auto removed = std::erase_if(saved.users, [&](const store::UserLockoutRecord& u) { return u.name == name; });
+    if (removed > 0) s.save_lockouts(saved);
+  });
+}
+
 }  // namespace
 
 bool valid_user_name(std::string_view name) {
@@ -53,6 +66,7 @@ std::string user_passwd(UserContext& ctx, const std::string& name, const std::st
   if (password.empty()) return encode_error(ErrorStatus::BadRequest, "empty password");
   if (!ctx.store.update_credentials(name, auth::make_credentials(name, ctx.realm, password)))
     return no_such_user(name);
+  forget_lockout(ctx, name);
   return encode_ok({{"user", name}, {"realm", ctx.realm}, {"action", "password changed"}});
 }
 
@@ -69,6 +83,7 @@ std::string user_del(UserContext& ctx, const std::string& name) {
     });
   }
   if (!removed) return no_such_user(name);
+  forget_lockout(ctx, name);
   return encode_ok({{"user", name}, {"action", "deleted"}});
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "control/auth_lockout.hpp"
 #include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
 
@@ -17,12 +18,15 @@ struct UserContext {
   TunnelService* tunnels = nullptr;  // null: no daemon (tspctl's own fallback)
   std::string realm;                 // the DIGEST-MD5 realm the credentials are made for
   int64_t now = 0;
+  AuthLockout* lockout = nullptr;    // the daemon's; null: the lockouts it saved in the store
 };
 
 // 1-253 printable ASCII or UTF-8 bytes, no space, quote or backslash (quotable in DIGEST-MD5).
 bool valid_user_name(std::string_view name);
 
 std::string user_add(UserContext& ctx, const std::string& name, const std::string& password);
+// A new password, or a deleted user, also forgets the name's lockout record: the addresses
+// trusted under the old password (one may be a guesser's that found it), its failures, its lock.
 std::string user_passwd(UserContext& ctx, const std::string& name, const std::string& password);
 std::string user_del(UserContext& ctx, const std::string& name);
 std::string user_show(UserContext& ctx, const std::string& name);

@@ -7,6 +7,7 @@
 
 #include "control/admin/admin_commands.hpp"
 #include "control/admin/admin_views.hpp"
+#include "control/admin/user_commands.hpp"
 #include "tests/unit/control_test_support.hpp"
 
 using namespace tsp;
@@ -402,4 +403,42 @@ TEST_CASE("lockouts lists user names; unlock_user lifts one, unlock all every on
   r = h.ok(cmd(Command::Unlock, "all"));
   CHECK(r == json{{"action", "unlocked"}, {"address", "all"}, {"released", 0}, {"released_users", 1}});
   CHECK(h.ok(cmd(Command::Lockouts))["users"].empty());
+}
+
+TEST_CASE("a new password or a deleted user forgets the name's lockout, trusted addresses included", "[admin][commands][lockout]") {
+  const Ipv4Addr guesser = *Ipv4Addr::parse("203.0.113.66"), home = *Ipv4Addr::parse("198.51.100.20");
+  SECTION("the daemon's lockout") {
+    Harness h;
+    const int64_t t = h.fx.now();
+    h.fx.add_user("alice", "old");
+    h.fx.add_user("bob", "old");
+    h.lockout.set_policy({5, 60, 300, 1, 3600});
+    for (const char* name : {"alice", "bob"}) {
+      h.lockout.user_succeeded(name, guesser, t);  // a guesser found the old password
+      h.lockout.user_succeeded(name, home, t);
+      h.lockout.user_failed(name, t);  // locked
+    }
+    CHECK(h.ok(user_cmd(Command::UserPasswd, "alice", "new"))["action"] == "password changed");
+    CHECK_FALSE(h.lockout.trusted_source("alice", guesser));
+    CHECK_FALSE(h.lockout.trusted_source("alice", home));
+    CHECK(h.lockout.user_locked_for("alice", home, t) == 0);  // the lock went with the old password
+    CHECK(h.lockout.trusted_source("bob", guesser));       // another name keeps its own
+    CHECK(h.ok(user_cmd(Command::UserDel, "bob"))["action"] == "deleted");
+    CHECK_FALSE(h.lockout.trusted_source("bob", guesser));
+    CHECK(h.lockout.tracked_users() == 0);
+  }
+  SECTION("without a daemon: what the last one saved in the store") {
+    BrokerFixture fx;
+    fx.add_user("alice", "old");
+    fx.add_user("bob", "old");
+    const store::UserLockoutRecord bob{"bob", 0, 0, 0, {guesser}};
+    fx.store().save_lockouts({{{guesser, fx.now(), 2, 0}}, {{"alice", 0, 0, fx.now() + 300, {guesser, home}}, bob}});
+    UserContext ctx{fx.store(), nullptr, fx.config().tsp().realm, fx.now()};
+    user_passwd(ctx, "alice", "new");
+    auto saved = fx.store().load_lockouts();
+    CHECK(saved.users == std::vector<store::UserLockoutRecord>{bob});
+    CHECK(saved.sources.size() == 1);  // addresses are not the user's to forget
+    user_del(ctx, "bob");
+    CHECK(fx.store().load_lockouts().users.empty());
+  }
 }
