@@ -88,6 +88,21 @@ std::vector<UserLockoutView> AuthLockout::user_view(int64_t now) const {
   return out;
 }
 
+UserLockoutDetail AuthLockout::user_detail(std::string_view user, int64_t now) const {
+  std::lock_guard lock(mutex_);
+  UserLockoutDetail out;
+  const auto* r = users_.find(user_key(user));
+  if (r == nullptr) return out;
+  if (r->locked_until > now) {
+    out.locked_for = r->locked_until - now;
+  } else if (decltype(users_)::live(*r, now, policy_.user_window)) {
+    out.failures = r->failures;
+    out.window_left = r->window_start + static_cast<int64_t>(policy_.user_window) - now;
+  }
+  for (size_t i = 0; i < r->extra.count; ++i) out.trusted_sources.push_back(Ipv4Addr{r->extra.addresses[i]});
+  return out;
+}
+
 bool AuthLockout::unlock(Ipv4Addr source) {
   std::lock_guard lock(mutex_);
   return sources_.forget(source.value);

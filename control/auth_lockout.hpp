@@ -62,6 +62,14 @@ struct UserLockoutView {
   size_t trusted_sources = 0;  // addresses that may still log in while it is locked
 };
 
+// One user name in detail (tspctl user show): its lockout state and trusted addresses.
+struct UserLockoutDetail {
+  unsigned failures = 0;     // within the user window; 0 while locked
+  int64_t locked_for = 0;    // seconds left, 0 when not locked
+  int64_t window_left = 0;   // seconds until its failures are forgotten
+  std::vector<Ipv4Addr> trusted_sources;  // most recent first
+};
+
 // Addresses and user names: the locks unlock_all lifted, the records restore took back.
 struct LockoutCounts {
   size_t addresses = 0;
@@ -105,6 +113,8 @@ class AuthLockout {
   std::vector<LockoutView> view(int64_t now) const;
   // The same for user names, ordered by name.
   std::vector<UserLockoutView> user_view(int64_t now) const;
+  // One name; empty when nothing about it is remembered.
+  UserLockoutDetail user_detail(std::string_view user, int64_t now) const;
   // The operator's pardon: forgets the address (its lock and its failures). True when it was
   // remembered at all.
   bool unlock(Ipv4Addr source);

@@ -79,7 +79,8 @@ class LockoutTable {
     if (limits.failures == 0) return false;
     Record& r = touch(key, now);
     if (r.locked_until > now) return false;  // callers refuse locked keys before this
-    if (now - r.window_start >= static_cast<int64_t>(limits.window)) {
+    // The first failure since the record was clear opens a window of its own.
+    if (r.failures == 0 || now - r.window_start >= static_cast<int64_t>(limits.window)) {
       r.window_start = now;
       r.failures = 0;
     }

@@ -98,12 +98,26 @@ std::string user_show(UserContext& ctx, const std::string& name) {
     for (auto& t : ctx.tunnels->tunnels())
       if (!t.anonymous && t.user == name) tunnel = tunnel_json(TunnelView{std::move(t), std::nullopt}, ctx.now);
   }
+  // What support needs when a customer cannot log in: is the name locked, and from where may
+  // it still log in (null without a daemon: the running state is the daemon's).
+  json lockout = nullptr;
+  if (ctx.lockout) {
+    const UserLockoutDetail d = ctx.lockout->user_detail(name, ctx.now);
+    json trusted = json::array();
+    for (const Ipv4Addr& a : d.trusted_sources) trusted.push_back(a.to_string());
+    lockout = {{"state", d.locked_for > 0 ? "locked" : d.failures > 0 ? "counting" : "clear"},
+               {"failures", d.failures},
+               {"locked_for", d.locked_for},
+               {"window_left", d.window_left},
+               {"trusted_sources", std::move(trusted)}};
+  }
   return encode_ok({{"name", user->name},
                     {"enabled", user->enabled},
                     {"realm", user->credentials.realm},
                     {"created_at", user->created_at},
                     {"allocations", std::move(allocations)},
                     {"tunnel", std::move(tunnel)},
+                    {"lockout", std::move(lockout)},
                     {"daemon", ctx.tunnels != nullptr}});
 }
 

@@ -442,3 +442,27 @@ TEST_CASE("a new password or a deleted user forgets the name's lockout, trusted 
     CHECK(fx.store().load_lockouts().users.empty());
   }
 }
+
+TEST_CASE("user show tells support whether the name is locked and from where it may still log in", "[admin][commands][lockout]") {
+  Harness h;
+  const int64_t t = h.fx.now();
+  h.fx.add_user("alice", "pw");
+  h.lockout.set_policy({5, 60, 300, 2, 3600});
+  json shown = h.ok(user_cmd(Command::UserShow, "alice"));
+  CHECK(shown["lockout"] == json{{"state", "clear"}, {"failures", 0}, {"locked_for", 0}, {"window_left", 0},
+                                 {"trusted_sources", json::array()}});
+  h.lockout.user_succeeded("alice", *Ipv4Addr::parse("198.51.100.20"), t - 100);
+  h.lockout.user_succeeded("alice", *Ipv4Addr::parse("192.0.2.7"), t - 50);
+  h.lockout.user_failed("alice", t - 10);
+  shown = h.ok(user_cmd(Command::UserShow, "alice"));
+  CHECK(shown["lockout"] == json{{"state", "counting"}, {"failures", 1}, {"locked_for", 0}, {"window_left", 3590},
+                                 {"trusted_sources", {"192.0.2.7", "198.51.100.20"}}});
+  h.lockout.user_failed("alice", t);
+  shown = h.ok(user_cmd(Command::UserShow, "alice"));
+  CHECK(shown["lockout"]["state"] == "locked");
+  CHECK(shown["lockout"]["locked_for"] == 300);
+
+  // tspctl's own fallback (no daemon) does not know the running state.
+  UserContext offline{h.fx.store(), nullptr, kRealm, t};
+  CHECK(json::parse(user_show(offline, "alice"))["result"]["lockout"].is_null());
+}

@@ -173,6 +173,21 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   CHECK(render(Command::Lockouts, users_off, false) ==
         "0 address(es) locked, 0 counting; 5 failed logins within 1m00s lock an address for 5m00s\n"
         "0 user(s) locked, 0 counting; user lockout off (lockout user-failures 0)\n");
+  json alice = {{"name", "alice"}, {"enabled", true}, {"realm", "r"}, {"created_at", 1'700'000'000},
+                {"allocations", json::array()}, {"tunnel", nullptr}, {"daemon", true},
+                {"lockout",
+                 {{"state", "locked"}, {"failures", 0}, {"locked_for", 250}, {"window_left", 0},
+                  {"trusted_sources", {"192.0.2.7", "198.51.100.20"}}}}};
+  std::string shown = render(Command::UserShow, alice, false);
+  CHECK_THAT(shown, Catch::Contains("lockout:           locked for 4m10s (tspctl unlock-user alice)\n"));
+  CHECK_THAT(shown, Catch::Contains("trusted addresses: 192.0.2.7, 198.51.100.20\n"));
+  alice["lockout"] = {{"state", "counting"}, {"failures", 2}, {"locked_for", 0}, {"window_left", 3000},
+                      {"trusted_sources", json::array()}};
+  shown = render(Command::UserShow, alice, false);
+  CHECK_THAT(shown, Catch::Contains("lockout:           2 failed login(s), forgotten in 50m00s\n"));
+  CHECK_THAT(shown, Catch::Contains("trusted addresses: none\n"));
+  alice["lockout"] = nullptr;  // no daemon: nothing said about it
+  CHECK_THAT(render(Command::UserShow, alice, false), !Catch::Contains("lockout"));
   const json users = {{"users",
                        {{{"name", "bob"}, {"enabled", true}, {"realm", "r"}, {"created_at", 1'700'000'000},
                          {"tunnel_id", nullptr}, {"ipv6_address", nullptr}}}}};

@@ -35,6 +35,21 @@ std::string render_user(const json& u) {
                               (tunnel.at("prefix").is_null() ? "" : " + " + cell(tunnel.at("prefix"))));
   else
     kv.add("live tunnel", u.value("daemon", false) ? "none" : "unknown (no daemon running)");
+  const json lockout = u.value("lockout", json());
+  if (!lockout.is_null()) {
+    const std::string state = cell(lockout.at("state"));
+    if (state == "locked")
+      kv.add("lockout", "locked for " + duration(lockout.at("locked_for").get<int64_t>()) +
+                            " (tspctl unlock-user " + u.at("name").get<std::string>() + ")");
+    else if (state == "counting")
+      kv.add("lockout", cell(lockout.at("failures")) + " failed login(s), forgotten in " +
+                            duration(lockout.at("window_left").get<int64_t>()));
+    else
+      kv.add("lockout", "none");
+    std::string trusted;
+    for (const auto& a : lockout.at("trusted_sources")) trusted += (trusted.empty() ? "" : ", ") + cell(a);
+    kv.add("trusted addresses", trusted.empty() ? "none" : trusted);
+  }
   return kv.render();
 }
 
