@@ -63,8 +63,7 @@ bool AuthLockout::user_failed(std::string_view user, int64_t now) {
 void AuthLockout::user_succeeded(std::string_view user, Ipv4Addr source, int64_t now) {
   std::lock_guard lock(mutex_);
   auto& r = users_.touch(user_key(user), now);
-  r.failures = 0;
-  r.window_start = now;
+  r.failures = 0;  // the next failure opens a window of its own
   r.extra.add(source);
 }
 
@@ -97,7 +96,7 @@ UserLockoutDetail AuthLockout::user_detail(std::string_view user, int64_t now) c
     out.locked_for = r->locked_until - now;
   } else if (decltype(users_)::live(*r, now, policy_.user_window)) {
     out.failures = r->failures;
-    out.window_left = r->window_start + static_cast<int64_t>(policy_.user_window) - now;
+    out.window_left = decltype(users_)::window_left(*r, now, policy_.user_window);
   }
   for (size_t i = 0; i < r->extra.count; ++i) out.trusted_sources.push_back(Ipv4Addr{r->extra.addresses[i]});
   return out;

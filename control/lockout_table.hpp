@@ -111,9 +111,7 @@ class LockoutTable {
   // when it was locked or had failures in its window (of `window` seconds).
   bool lift(Record& r, int64_t now, unsigned window) {
     const bool was = live(r, now, window);
-    r.locked_until = 0;
-    r.failures = 0;
-    r.window_start = now;
+    clear(r, now);
     return was;
   }
 
@@ -122,9 +120,7 @@ class LockoutTable {
     size_t locked = 0;
     for (auto& [key, r] : records_) {
       locked += r.locked_until > now;
-      r.locked_until = 0;
-      r.failures = 0;
-      r.window_start = now;
+      clear(r, now);
     }
     return locked;
   }
@@ -135,10 +131,9 @@ class LockoutTable {
     for (const auto& [key, r] : records_) {
       if (r.locked_until > now) {
         out.push_back({key, 0, r.locked_until - now, 0});
-        continue;
+      } else if (live(r, now, window)) {
+        out.push_back({key, r.failures, 0, window_left(r, now, window)});
       }
-      const int64_t window_end = r.window_start + static_cast<int64_t>(window);
-      if (r.failures > 0 && now >= r.window_start && window_end > now) out.push_back({key, r.failures, 0, window_end - now});
     }
     return out;
   }
@@ -156,6 +151,10 @@ class LockoutTable {
   static bool live(const Record& r, int64_t now, unsigned window) {
     return live(r.locked_until, r.failures, r.window_start, now, window);
   }
+  // Seconds until a counting record's failures are forgotten.
+  static int64_t window_left(const Record& r, int64_t now, unsigned window) {
+    return r.window_start + static_cast<int64_t>(window) - now;
+  }
 
   size_t size() const { return records_.size(); }
   size_t locked_now(int64_t now) const {
@@ -165,6 +164,12 @@ class LockoutTable {
   }
 
  private:
+  static void clear(Record& r, int64_t now) {
+    r.locked_until = 0;
+    r.failures = 0;
+    r.window_start = now;
+  }
+
   typename std::unordered_map<Key, Record>::iterator eviction_victim(int64_t now) {
     size_t looked = 0;
     for (auto age = oldest_.begin(); age != oldest_.end() && looked < kEvictionScan; ++age, ++looked) {
