@@ -84,12 +84,16 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     idle_timer_.expires_after(after);
     idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || !self->server_alive()) return;
-      if (self->session_.tunnel_established()) return;  // the client holds it open for the tunnel's life
       const auto limit = std::chrono::seconds(self->server_.env_.tunnels.config()->tsp().session_timeout);
+      // The client holds the connection open for its tunnel's life; once the tunnel is gone
+      // (deleted, expired, kicked, replaced) the connection idles out like any other.
+      if (self->session_.tunnel_established()) return self->arm_idle_timer(limit);
       const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
       if (idle < limit) return self->arm_idle_timer(limit - idle);
       ++self->server_.counters_.closed_idle;
-      if (auto* counters = self->server_.env_.counters) counters->session(metrics::SessionResult::timeout);
+      // A session that put its tunnel live was counted then: its idling is no time-out.
+      auto* counters = self->server_.env_.counters;
+      if (counters && !self->session_.tunnel_went_live()) counters->session(metrics::SessionResult::timeout);
       self->close();
     });
   }

@@ -103,7 +103,12 @@ void TspSession::reset() {
   plain_user_.clear();
   plain_user_known_ = false;
   identity_ = {};
+  tunnel_.reset();
   state_ = State::ExpectVersion;
+}
+
+bool TspSession::tunnel_established() const {
+  return state_ == State::Established && tunnel_ && env_.tunnels.is_live(*tunnel_);
 }
 
 std::string_view TspSession::state_name() const {
@@ -148,6 +153,11 @@ SessionOutput TspSession::on_message(std::string_view msg) {
   // Broker-distance probes (§6) and version restarts are valid in every state.
   if (line == "ECHO REQUEST") return say(status_line(Status::Success));
   if (line.substr(0, 8) == "VERSION=") return on_version(line);
+  if (state_ == State::Established && !tunnel_established()) {
+    // The tunnel went away meanwhile (expired, kicked, replaced): the client may ask again.
+    tunnel_.reset();
+    state_ = State::Authenticated;
+  }
 
   switch (state_) {
     case State::ExpectVersion:
@@ -459,8 +469,13 @@ SessionOutput TspSession::on_framed(std::string_view msg) {
       count_result(env_, metrics::SessionResult::rejected);
       return ack();
     case xml::TunnelAction::Delete:
-      if (env_.tunnels.remove_for(identity_, peer_, env_.now())) return say_framed(Status::Success);
-      return say_framed(Status::ServerError);
+      if (!env_.tunnels.remove_for(identity_, peer_, env_.now())) return say_framed(Status::ServerError);
+      if (state_ == State::Established && !tunnel_established()) {
+        // This session's own tunnel is gone: nothing holds the session open any more.
+        tunnel_.reset();
+        state_ = State::Authenticated;
+      }
+      return say_framed(Status::Success);
     case xml::TunnelAction::Info:
       return say_framed(Status::ServerError);  // not offered by this broker (§3.2: 200 or 310)
   }
@@ -492,9 +507,9 @@ SessionOutput TspSession::on_create(const xml::TunnelRequest& req) {
 }
 
 SessionOutput TspSession::on_accept() {
-  const bool ok = env_.tunnels.commit(*pending_, env_.now());
+  tunnel_ = env_.tunnels.commit(*pending_, env_.now());
   pending_.reset();
-  if (!ok) {
+  if (!tunnel_) {
     state_ = State::Authenticated;
     count_refusal(env_, Status::ServerError);
     if (peer_.udp) return say_framed(Status::ServerError);
@@ -507,6 +522,7 @@ SessionOutput TspSession::on_accept() {
     return out;
   }
   state_ = State::Established;
+  tunnel_went_live_ = true;
   count_result(env_, metrics::SessionResult::accepted);
   return ack();
 }

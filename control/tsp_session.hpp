@@ -71,7 +71,11 @@ class TspSession {
   SessionOutput on_password_checked(uint64_t ticket, PasswordVerdict verdict);
   bool awaiting_password_check() const { return state_ == State::PlainChecking; }
 
-  bool tunnel_established() const { return state_ == State::Established; }
+  // The tunnel this session put live still forwards. False once it is deleted, expires, is
+  // kicked or replaced: the TCP server then stops holding the connection open for it.
+  bool tunnel_established() const;
+  // This session put a tunnel live at some point (its outcome was counted then).
+  bool tunnel_went_live() const { return tunnel_went_live_; }
   std::string_view state_name() const;
   const Peer& peer() const { return peer_; }
 
@@ -134,6 +138,8 @@ class TspSession {
   bool plain_user_known_ = false;
   uint64_t plain_ticket_ = 0;
   std::optional<PendingTunnel> pending_;
+  std::optional<LiveTunnel> tunnel_;  // set in state Established
+  bool tunnel_went_live_ = false;
 };
 
 }  // namespace tsp

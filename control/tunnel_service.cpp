@@ -217,7 +217,8 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
     auto it = proto41_by_v4_.find(r.client_v4.value);
     if (it != proto41_by_v4_.end() && it->second == r.id) proto41_by_v4_.erase(it);
   }
-  live_.erase(r.id);
+  commit_serial_by_id_.erase(r.id);
+  live_.erase(r.id);  // last: `r` may be the record erased here
 }
 
 // Anonymous tunnels hold temporary blocks: back to their pools through quarantine.
@@ -473,7 +474,7 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   return out;
 }
 
-bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
+std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t now) {
   std::lock_guard lock(mu_);
   auto rec = pending.record;
   rec.created_at = now;
@@ -489,7 +490,7 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
       if (auto* p = pool_locked(pool_name)) p->release(block, now);
     free_id_locked(pending.reserved_id);
     pending.temporary_blocks.clear();
-    return false;
+    return std::nullopt;
   };
   // reconfigure() guards the pools of live tunnels only: a reload may have removed or remade
   // the pool an offer's addresses came from while it awaited its accept. Such an offer is
@@ -545,7 +546,7 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
     pending.temporary_blocks.clear();
     release_temporary_locked(rec, now);
     if (!replaced) free_id_locked(rec.id);
-    return false;
+    return std::nullopt;
   }
   table_.stamp_last_seen(rec.id, static_cast<uint64_t>(now));
   index_locked(rec);
@@ -554,7 +555,15 @@ bool TunnelService::commit(PendingTunnel& pending, int64_t now) {
     if (auto* p = pool_locked(pool_name)) p->claim(block);
   pending.temporary_blocks.clear();  // owned by the live tunnel now
   ++counters_.commits;
-  return true;
+  const LiveTunnel live{rec.id, ++last_commit_serial_};
+  commit_serial_by_id_[rec.id] = live.commit_serial;
+  return live;
+}
+
+bool TunnelService::is_live(const LiveTunnel& tunnel) const {
+  std::lock_guard lock(mu_);
+  const auto it = commit_serial_by_id_.find(tunnel.id);
+  return it != commit_serial_by_id_.end() && it->second == tunnel.commit_serial;
 }
 
 void TunnelService::abandon(PendingTunnel& pending, int64_t now) {

@@ -47,6 +47,13 @@ struct PendingTunnel {
   uint32_t reserved_id = kNoSlot;  // kNoSlot: will take over the user's current tunnel's slot
 };
 
+// A tunnel as one commit put it live. The slot id alone does not say that: a registered
+// user's next tunnel takes over the slot of the one it replaces.
+struct LiveTunnel {
+  uint32_t id = kNoSlot;
+  uint64_t commit_serial = 0;
+};
+
 struct PrepareResult {
   Status status = Status::Success;
   std::string reason;  // for the log when status != Success
@@ -91,8 +98,11 @@ class TunnelService {
   size_t load_from_store(int64_t now);
 
   PrepareResult prepare(const Identity& who, const xml::TunnelRequest& req, const Peer& peer, int64_t now);
-  // Publishes the tunnel (store first, then the table). False if it can no longer be placed.
-  bool commit(PendingTunnel& pending, int64_t now);
+  // Publishes the tunnel (store first, then the table). Nothing if it can no longer be placed.
+  std::optional<LiveTunnel> commit(PendingTunnel& pending, int64_t now);
+  // Whether that commit's tunnel still forwards: not deleted, expired, kicked, replaced or
+  // displaced by another tunnel since.
+  bool is_live(const LiveTunnel& tunnel) const;
   void abandon(PendingTunnel& pending, int64_t now);
   // The `delete` action: removes the caller's tunnel. False if it has none.
   bool remove_for(const Identity& who, const Peer& peer, int64_t now);
@@ -154,6 +164,8 @@ class TunnelService {
   mutable std::mutex mu_;
   std::map<std::string, AddressPool> pools_;
   std::map<uint32_t, store::TunnelRecord> live_;
+  std::map<uint32_t, uint64_t> commit_serial_by_id_;  // tunnels committed by this process
+  uint64_t last_commit_serial_ = 0;
   std::map<std::string, uint32_t> by_user_;
   std::map<uint32_t, uint32_t> proto41_by_v4_;
   std::map<std::pair<uint32_t, uint16_t>, uint32_t> udp_by_endpoint_;

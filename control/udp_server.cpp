@@ -309,8 +309,8 @@ void UdpTspServer::schedule_sweep() {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       auto next = std::next(it);
       if (now - it->second.last_active > idle_limit) {
-        // An established session only idles while its tunnel lives: no time-out for it.
-        if (env_.counters && !it->second.session->tunnel_established())
+        // A session that put its tunnel live was counted then: its idling is no time-out.
+        if (env_.counters && !it->second.session->tunnel_went_live())
           env_.counters->session(metrics::SessionResult::timeout);
         erase(it);
       }

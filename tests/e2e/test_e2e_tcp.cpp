@@ -111,4 +111,30 @@ TEST_CASE("TCP: unsupported version and unknown mechanism", "[e2e][tcp]") {
   broker.stop_expect_clean_exit();
 }
 
+TEST_CASE("TCP: the connection held for a tunnel idles out once the tunnel is kicked", "[e2e][tcp]") {
+  // gogoc keeps its TCP session open for the tunnel's life and sends nothing on it. Once the
+  // tunnel is gone (kicked, deleted, expired, replaced) nothing holds the connection any more:
+  // it idles out like an unfinished session instead of staying open for good.
+  using namespace std::chrono_literals;
+  BrokerSettings settings;
+  settings.tsp_lines = {"session timeout 5"};
+  BrokerProcess broker(settings);
+  broker.start();
+  TcpClient c(broker.port());
+  tcp_hello(c);
+  tcp_login_anonymous(c);
+  const OfferFields offer = tcp_create_offer(c, {});
+  tcp_accept(c);
+  INFO("while the tunnel lives, the connection outlasts the session timeout");
+  std::this_thread::sleep_for(6s);
+  CHECK(c.try_send("\r\n", Millis{1000}));
+  CHECK_FALSE(c.wait_closed_by_peer(Millis{500}));
+
+  const auto kicked = broker.tspctl({"kick", offer.client_ipv6}, "");
+  REQUIRE(kicked.exit_status == 0);
+  INFO("kicked: the connection is closed within two session timeouts");
+  CHECK(c.wait_closed_by_peer(Millis{11000}));
+  broker.stop_expect_clean_exit();
+}
+
 }  // namespace tsp::e2e

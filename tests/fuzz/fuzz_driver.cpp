@@ -4,7 +4,11 @@
 // Each FILE (or every file in DIR) is fed as is, then N deterministic mutations of those
 // inputs (bit flips, truncations, splices, random bytes). A crash or sanitizer report fails.
 // With clang, build the same target against -fsanitize=fuzzer for coverage-guided runs.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +21,8 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+// Present when built with a sanitizer: called before it ends the process with its report.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
 
 namespace {
 
@@ -77,6 +83,41 @@ std::string mutate(const std::vector<std::string>& pool, std::mt19937_64& rng) {
   return s;
 }
 
+// The input being run, so that a failure can leave it behind for replaying: the driver's
+// mutations are not printed, and a crash would otherwise lose them.
+const std::string* g_current = nullptr;
+constexpr char kFailureFile[] = "fuzz-failure.bin";
+
+void save_current_input() {
+  static volatile sig_atomic_t saved = 0;
+  if (g_current == nullptr || saved) return;
+  saved = 1;
+  const int fd = ::open(kFailureFile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  const char* p = g_current->data();
+  for (size_t left = g_current->size(); left > 0;) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::close(fd);
+  constexpr char kNote[] = "fuzz driver: the failing input is in fuzz-failure.bin (replay: fuzz_x fuzz-failure.bin -runs=0)\n";
+  (void)!::write(2, kNote, sizeof kNote - 1);
+}
+
+void on_fatal_signal(int sig) {
+  save_current_input();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+void run_one(const std::string& in) {
+  g_current = &in;
+  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  g_current = nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,13 +129,12 @@ int main(int argc, char** argv) {
     else if (std::strncmp(argv[i], "-seed=", 6) == 0) seed = std::strtoull(argv[i] + 6, nullptr, 10);
     else paths.emplace_back(argv[i]);
   }
+  if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(save_current_input);
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, on_fatal_signal);
   const auto inputs = read_inputs(paths);
-  for (const auto& in : inputs) LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  for (const auto& in : inputs) run_one(in);
   std::mt19937_64 rng(seed);
-  for (long i = 0; i < runs; ++i) {
-    const auto s = mutate(inputs, rng);
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-  }
+  for (long i = 0; i < runs; ++i) run_one(mutate(inputs, rng));
   std::printf("fuzz driver: %zu seed inputs, %ld mutated runs, no crash\n", inputs.size(), runs);
   return 0;
 }

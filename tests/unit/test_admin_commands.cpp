@@ -56,7 +56,7 @@ store::TunnelRecord open_tunnel(BrokerFixture& fx, const Identity& who, const xm
   auto result = fx.service().prepare(who, req, tcp_peer(peer_v4), fx.now());
   INFO(result.reason);
   REQUIRE(result.status == Status::Success);
-  REQUIRE(fx.service().commit(*result.pending, fx.now()));
+  REQUIRE(fx.service().commit(*result.pending, fx.now()).has_value());
   for (const auto& t : fx.service().tunnels())
     if (t.client_v6 == result.offer.client_v6) return t;
   FAIL("tunnel not live");

@@ -1096,6 +1096,50 @@ TEST_CASE("delete removes the caller's tunnel; info is not offered (310)", "[ses
         framed_reply("310 Server side error\r\n"));
 }
 
+TEST_CASE("a session whose tunnel is gone is established no more, and may ask again", "[session][established]") {
+  // The TCP server holds an established session's connection open for the tunnel's life, so
+  // the session must not go on claiming a tunnel that was deleted, expired, kicked or replaced.
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.digest_tunnel("bob", "pa55word", host_request(kPublicV4));
+  REQUIRE(client.session().tunnel_established());
+  const auto create_again = [&] {
+    // Not 521 "request in progress": the session is back to authenticated.
+    client.create_ok(host_request(kPublicV4));
+    client.accept();
+    CHECK(client.session().tunnel_established());
+  };
+
+  SECTION("deleted by the client") {
+    CHECK(client.exchange(client_framed("<tunnel action=\"delete\"></tunnel>\r\n")) == framed_reply("200 Success\r\n"));
+    CHECK_FALSE(client.session().tunnel_established());
+    create_again();
+  }
+  SECTION("expired") {
+    fx.advance(3600);
+    REQUIRE(fx.service().expire_idle(fx.now()) == 1);
+    CHECK_FALSE(client.session().tunnel_established());
+    create_again();
+  }
+  SECTION("kicked by the operator") {
+    REQUIRE(fx.service().kick(fx.service().tunnels().at(0).id, fx.now()));
+    CHECK_FALSE(client.session().tunnel_established());
+    create_again();
+  }
+  SECTION("replaced by the user's next session, which takes over the same slot") {
+    const auto slot = fx.service().tunnels().at(0).id;
+    TestClient next(fx, peer_for(udp, "198.51.100.99"));
+    next.digest_tunnel("bob", "pa55word", host_request("198.51.100.99"));
+    REQUIRE(fx.service().tunnels().size() == 1);
+    CHECK(fx.service().tunnels().at(0).id == slot);
+    CHECK(next.session().tunnel_established());
+    CHECK_FALSE(client.session().tunnel_established());
+  }
+  CHECK(client.session().tunnel_went_live());
+}
+
 // ---- Redirection (§6) ---------------------------------------------------------------------
 
 TEST_CASE("a full broker redirects the next client with 1200 and its broker list", "[session][redirect]") {

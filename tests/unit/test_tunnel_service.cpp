@@ -47,7 +47,7 @@ store::TunnelRecord open_tunnel(BrokerFixture& fx, const Identity& who, const xm
   INFO("prepare: " << static_cast<int>(result.status) << " " << result.reason);
   REQUIRE(result.status == Status::Success);
   REQUIRE(result.pending.has_value());
-  REQUIRE(fx.service().commit(*result.pending, fx.now()));
+  REQUIRE(fx.service().commit(*result.pending, fx.now()).has_value());
   auto rec = live_record(fx.service(), result.offer.client_v6);
   REQUIRE(rec.has_value());
   return *rec;
