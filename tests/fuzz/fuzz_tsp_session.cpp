@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,11 +86,11 @@ const World& world() {
   return w;
 }
 
-void check(bool ok, std::source_location where = std::source_location::current()) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_tsp_session: check at line %u failed\n", static_cast<unsigned>(where.line()));
+void fail(const char* what) {
+  std::fprintf(stderr, "fuzz_tsp_session: check failed: %s\n", what);
   std::abort();
 }
+#define REQUIRE_OR_ABORT(condition) ((condition) ? void() : fail(#condition))
 
 // A reply that starts with the Content-length header counts everything after its first line.
 void check_framing(const SessionOutput& out) {
@@ -100,8 +99,8 @@ void check_framing(const SessionOutput& out) {
     const std::string_view p = r.payload;
     if (!p.starts_with(kHeader)) continue;
     const auto end = p.find("\r\n");
-    check(end != std::string_view::npos);
-    check(std::to_string(p.size() - end - 2) == p.substr(kHeader.size(), end - kHeader.size()));
+    REQUIRE_OR_ABORT(end != std::string_view::npos);
+    REQUIRE_OR_ABORT(std::to_string(p.size() - end - 2) == p.substr(kHeader.size(), end - kHeader.size()));
   }
 }
 
@@ -121,7 +120,7 @@ class Broker {
         env_{world().cfg, *store_, service_, [this] { return now_; }, nullptr, nullptr, nullptr, {}} {
     env_.lockout = &lockout_;
     env_.scram_fake_salt_secret = {1, 2, 3, 4, 5, 6, 7, 8};
-    for (const auto& u : world().users) check(store_->add_user(u));
+    for (const auto& u : world().users) REQUIRE_OR_ABORT(store_->add_user(u));
   }
 
   // "+N": the clock moves on and idle tunnels expire.
@@ -142,8 +141,8 @@ class Broker {
   void udp_datagram(std::string_view datagram) {
     const auto parsed = parse_rudp(datagram);
     if (!parsed) return;
-    check(classify_datagram(datagram) == DatagramKind::Control);
-    check(parsed->payload.size() + kRudpHeaderSize == datagram.size());
+    REQUIRE_OR_ABORT(classify_datagram(datagram) == DatagramKind::Control);
+    REQUIRE_OR_ABORT(parsed->payload.size() + kRudpHeaderSize == datagram.size());
     if (!udp_session_) {
       if (!parsed->payload.starts_with("VERSION=")) return;
       udp_session_ = std::make_unique<TspSession>(env_, Peer{true, Ipv4Addr{0xC6336401}, 40001});
@@ -171,14 +170,14 @@ class Broker {
     check_consistent();
     now_ += kLongestStep;
     service_.expire_idle(now_);
-    check(service_.live_tunnels() == 0);
-    check(store_->load_tunnels().empty());
+    REQUIRE_OR_ABORT(service_.live_tunnels() == 0);
+    REQUIRE_OR_ABORT(store_->load_tunnels().empty());
     // What stays in use is registered users' stable blocks, kept for their next login.
     const auto stable = store_->load_allocations();
     for (const auto& usage : service_.pool_usage()) {
       uint64_t kept = 0;
       for (const auto& a : stable) kept += a.pool == usage.name;
-      check(usage.used == kept);
+      REQUIRE_OR_ABORT(usage.used == kept);
     }
   }
 
@@ -186,16 +185,16 @@ class Broker {
   // False when the session asks to be dropped.
   bool deliver(TspSession& session, std::string_view msg) {
     const auto out = session.on_message(msg);
-    check(!out.password_check);  // no checker: PLAIN is checked inline
+    REQUIRE_OR_ABORT(!out.password_check);  // no checker: PLAIN is checked inline
     check_framing(out);
-    if (session.tunnel_established()) check(service_.live_tunnels() > 0);
+    if (session.tunnel_established()) REQUIRE_OR_ABORT(service_.live_tunnels() > 0);
     check_consistent();
     return !out.close;
   }
 
   void check_consistent() {
-    check(ids(service_.tunnels()) == ids(store_->load_tunnels()));
-    check(service_.tunnels().size() == service_.live_tunnels());
+    REQUIRE_OR_ABORT(ids(service_.tunnels()) == ids(store_->load_tunnels()));
+    REQUIRE_OR_ABORT(service_.tunnels().size() == service_.live_tunnels());
   }
 
   int64_t now_ = kStart;
