@@ -3,10 +3,12 @@
 // the tunnel XML) and the state machine between them, against a real SQLite store (in
 // memory), address pools, the tunnel table and the password lockout.
 //
-// Input: a first byte choosing the transport (bit 0 set: TCP), then chunks separated by
+// Input: a first byte choosing the transport (bit 0 set: TCP) and whether PLAIN's password
+// checks leave the session as with the daemon's checker (bit 1), then chunks separated by
 // "\n---\n". Over UDP a chunk is one datagram (RUDP header included); over TCP the chunks are
 // the stream as the socket's reads deliver it. A chunk "+N" moves the clock N seconds on and
-// lets idle tunnels expire, as the daemon's timer does.
+// lets idle tunnels expire, as the daemon's timer does; a chunk "!" finishes the password check
+// handed out last ("!busy": refused by a full checker).
 //
 // Checked besides "no crash, no sanitizer report, no leak": every framed reply counts its own
 // bytes (§3.1); a session that says it is established has a tunnel; the tunnels the service
@@ -16,6 +18,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +31,7 @@
 #include "control/auth/make_credentials.hpp"
 #include "control/auth_lockout.hpp"
 #include "control/framing.hpp"
+#include "control/password_checker.hpp"
 #include "control/rudp.hpp"
 #include "control/store/store.hpp"
 #include "control/tsp_session.hpp"
@@ -110,15 +116,24 @@ std::vector<uint32_t> ids(const std::vector<store::TunnelRecord>& tunnels) {
   return out;
 }
 
+// Stands in for the daemon's checker only as the session sees it: a non-null pointer makes
+// PLAIN hand its check out. Nothing is ever submitted to it; the target runs the check itself
+// when the input says the verdict comes.
+PasswordChecker& checker_flag() {
+  static PasswordChecker checker(1, 1);
+  return checker;
+}
+
 class Broker {
  public:
-  Broker()
+  explicit Broker(bool with_checker)
       : store_(store::Store::open_sqlite(":memory:")),
         table_(world().cfg.max_tunnels),
         service_(world().cfg, *store_, table_),
         lockout_(lockout_policy(world().cfg.tsp())),
         env_{world().cfg, *store_, service_, [this] { return now_; }, nullptr, nullptr, nullptr, {}} {
     env_.lockout = &lockout_;
+    if (with_checker) env_.password_checker = &checker_flag();
     env_.scram_fake_salt_secret = {1, 2, 3, 4, 5, 6, 7, 8};
     for (const auto& u : world().users) REQUIRE_OR_ABORT(store_->add_user(u));
   }
@@ -136,6 +151,25 @@ class Broker {
     service_.expire_idle(now_);
   }
 
+  // "!": the password check handed out last finishes ("!busy": the checker was full). Its
+  // verdict goes to the session that asked, if it is still there; a stale ticket (the client
+  // sent VERSION= meanwhile) must be dropped by the session.
+  static bool is_verdict(std::string_view chunk) { return chunk.starts_with('!'); }
+  void verdict(std::string_view chunk) {
+    if (!check_) return;
+    const auto [tcp, generation, check] = std::move(*check_);
+    check_.reset();
+    // The servers post a verdict to the session that asked only (UDP: the slot's serial).
+    if (!tcp && generation != udp_generation_) return;
+    const auto verdict = chunk == "!busy"                                      ? PasswordVerdict::Unchecked
+                         : auth::verify_password(check.credentials, check.password) ? PasswordVerdict::Right
+                                                                                : PasswordVerdict::Wrong;
+    auto& session = tcp ? tcp_session_ : udp_session_;
+    if (!session) return;
+    if (!handle(*session, session->on_password_checked(check.ticket, verdict))) return session.reset();
+    if (tcp) tcp_bytes({});  // the server reads on: messages held back meanwhile come now
+  }
+
   // One datagram, as UdpTspServer takes it: control messages only; a new session only for
   // VERSION=; a session that asks to close is dropped.
   void udp_datagram(std::string_view datagram) {
@@ -146,19 +180,22 @@ class Broker {
     if (!udp_session_) {
       if (!parsed->payload.starts_with("VERSION=")) return;
       udp_session_ = std::make_unique<TspSession>(env_, Peer{true, Ipv4Addr{0xC6336401}, 40001});
+      ++udp_generation_;
     }
-    if (!deliver(*udp_session_, parsed->payload)) udp_session_.reset();
+    if (!handle(*udp_session_, udp_session_->on_message(parsed->payload))) udp_session_.reset();
   }
 
   // Stream bytes, as TcpTspServer takes them: whole messages to the session until it asks to
-  // close or the framing cannot be valid.
+  // close or the framing cannot be valid; none while a password check runs.
   void tcp_bytes(std::string_view bytes) {
     if (!tcp_session_) return;  // closed: the peer would have to connect again
     splitter_.append(bytes);
-    while (auto msg = splitter_.next()) {
-      if (!deliver(*tcp_session_, *msg)) return tcp_session_.reset();
+    while (!tcp_session_->awaiting_password_check()) {
+      const auto msg = splitter_.next();
+      if (!msg) break;
+      if (!handle(*tcp_session_, tcp_session_->on_message(*msg))) return tcp_session_.reset();
     }
-    if (!splitter_.error().empty()) tcp_session_.reset();
+    if (!tcp_session_->awaiting_password_check() && !splitter_.error().empty()) tcp_session_.reset();
   }
 
   // Ends every session (the clients go away), lets every lifetime run out and checks that
@@ -182,10 +219,15 @@ class Broker {
   }
 
  private:
-  // False when the session asks to be dropped.
-  bool deliver(TspSession& session, std::string_view msg) {
-    const auto out = session.on_message(msg);
-    REQUIRE_OR_ABORT(!out.password_check);  // no checker: PLAIN is checked inline
+  // Checks what the session answered; false when it asks to be dropped.
+  bool handle(TspSession& session, SessionOutput out) {
+    if (out.password_check) {
+      // Only with a checker, with nothing to send yet, and with the session waiting for it.
+      REQUIRE_OR_ABORT(env_.password_checker != nullptr);
+      REQUIRE_OR_ABORT(out.replies.empty() && !out.close);
+      REQUIRE_OR_ABORT(session.awaiting_password_check());
+      check_ = std::tuple{&session == tcp_session_.get(), udp_generation_, std::move(*out.password_check)};
+    }
     check_framing(out);
     if (session.tunnel_established()) REQUIRE_OR_ABORT(service_.live_tunnels() > 0);
     check_consistent();
@@ -207,6 +249,9 @@ class Broker {
   std::unique_ptr<TspSession> tcp_session_ =
       std::make_unique<TspSession>(env_, Peer{false, Ipv4Addr{0xC6336402}, 50001});
   TcpMessageSplitter splitter_;
+  uint64_t udp_generation_ = 0;  // sessions made by the UDP side so far
+  // The check handed out last: over TCP or not, the UDP session it came from, the check.
+  std::optional<std::tuple<bool, uint64_t, PasswordCheck>> check_;
 };
 
 }  // namespace
@@ -214,13 +259,16 @@ class Broker {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const bool tcp = data[0] & 1;
+  const bool with_checker = data[0] & 2;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Broker broker;
+  Broker broker(with_checker);
   while (true) {
     const auto cut = rest.find(kSeparator);
     const auto chunk = rest.substr(0, cut);
     if (Broker::is_clock_step(chunk)) {
       broker.step_clock(chunk);
+    } else if (Broker::is_verdict(chunk)) {
+      broker.verdict(chunk);
     } else if (tcp) {
       broker.tcp_bytes(chunk);
     } else {
