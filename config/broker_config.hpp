@@ -46,6 +46,8 @@ struct TspConfig {
   unsigned lockout_duration = 300;
   unsigned lockout_user_failures = 20;
   unsigned lockout_user_window = 3600;
+  // Seconds between saves of that state to the store while running (0: at a clean stop only).
+  unsigned lockout_save_interval = 60;
   int line = 0;
 };
 

@@ -218,6 +218,11 @@ void set_lockout_user_window(ParseState& s, const StatementCall& c) {
   tsp(s).config.lockout_user_window = static_cast<unsigned>(parse_number(c.args[0], 1, 604800, "lockout user-window"));
 }
 
+void set_lockout_save_interval(ParseState& s, const StatementCall& c) {
+  tsp(s).config.lockout_save_interval =
+      static_cast<unsigned>(parse_number(c.args[0], 0, 86400, "lockout save-interval"));
+}
+
 void set_lockout_duration(ParseState& s, const StatementCall& c) {
   tsp(s).config.lockout_duration = static_cast<unsigned>(parse_number(c.args[0], 1, 86400, "lockout duration"));
 }
@@ -447,6 +452,7 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"lockout", "duration"}, "SECONDS", 1, 1, false, set_lockout_duration},
       {{"lockout", "user-failures"}, "COUNT", 1, 1, false, set_lockout_user_failures},
       {{"lockout", "user-window"}, "SECONDS", 1, 1, false, set_lockout_user_window},
+      {{"lockout", "save-interval"}, "SECONDS", 1, 1, false, set_lockout_save_interval},
   }};
   static const StatementTable server_table{"tunnel server block", {
       {{"ip", "address"}, "IPV4-ADDRESS", 1, 1, false, set_server_address},

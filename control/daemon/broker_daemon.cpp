@@ -63,6 +63,7 @@ bool BrokerDaemon::start() {
     spdlog::info("lockout: {} address(es) and {} user name(s) taken back from the store", restored.addresses,
                  restored.users);
   }
+  lockout_saver_ = std::make_unique<LockoutSaver>(*lockout_, *store_, unix_now, tspc.lockout_save_interval);
   const unsigned checker_threads = PasswordChecker::default_threads();
   password_checker_ =
       std::make_unique<PasswordChecker>(checker_threads, checker_threads * PasswordChecker::kQueuedPerThread);
@@ -232,6 +233,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
   }
   limiter_->set_limit(shared->tsp().max_sessions);
   lockout_->set_policy(lockout_policy(shared->tsp()));
+  lockout_saver_->set_interval(shared->tsp().lockout_save_interval);
   apply_log_settings(shared->log_target, shared->log_level);
   {
     std::lock_guard lock(cfg_mu_);
@@ -246,6 +248,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
 }
 
 void BrokerDaemon::finish() {
+  lockout_saver_.reset();  // its thread must not write after the last save below
   try {
     if (store_ && lockout_) store_->save_lockouts(lockout_->snapshot(unix_now()));
     if (store_) store_->flush();

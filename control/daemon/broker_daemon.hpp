@@ -20,6 +20,7 @@
 #include "config/broker_config.hpp"
 #include "control/admin/admin_server.hpp"
 #include "control/daemon/expiry_timer.hpp"
+#include "control/daemon/lockout_saver.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/http_server.hpp"
 #include "control/session_limiter.hpp"
@@ -90,6 +91,7 @@ class BrokerDaemon {
   std::unique_ptr<SessionEnv> env_;
   std::unique_ptr<SessionLimiter> limiter_;
   std::unique_ptr<AuthLockout> lockout_;
+  std::unique_ptr<LockoutSaver> lockout_saver_;  // saves lockout_ while running
   // Declared after the table it reads, so it stops before the table goes.
   std::unique_ptr<dp::Dataplane> dataplane_;
   // Declared after everything its handlers use, so its destructor (which destroys pending

@@ -166,6 +166,7 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("lockout duration", std::to_string(t0.lockout_duration), std::to_string(t1.lockout_duration));
   note("lockout user-failures", std::to_string(t0.lockout_user_failures), std::to_string(t1.lockout_user_failures));
   note("lockout user-window", std::to_string(t0.lockout_user_window), std::to_string(t1.lockout_user_window));
+  note("lockout save-interval", std::to_string(t0.lockout_save_interval), std::to_string(t1.lockout_save_interval));
   const auto& s0 = running.tunnel_server();
   const auto& s1 = next.tunnel_server();
   note("ipv6 pool prefix", join(s0.prefix_pools), join(s1.prefix_pools));

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "shared/net_types.hpp"
@@ -316,6 +317,31 @@ TEST_CASE("a user name guessed from many addresses is locked; tspctl unlock-user
   const CommandResult again = broker.tspctl({"unlock-user", "bob"}, "");
   CHECK(again.exit_status == 2);
   CHECK(again.output == "tspctl: user 'bob' is neither locked out nor counting failed logins\n");
+  broker.stop_expect_clean_exit();
+}
+
+TEST_CASE("locks survive a kill -9: the daemon saves them while it runs", "[e2e][admin][lockout]") {
+  using namespace std::chrono_literals;
+  BrokerSettings settings;
+  settings.tsp_lines = {"lockout failures 2", "lockout save-interval 1"};
+  BrokerProcess broker(settings);
+  broker.add_user("bob", "bob-pw");
+  broker.start();
+  login_ok(broker, "127.0.0.2", "bob", "bob-pw");  // a trusted address for bob
+  CHECK(login_reply(broker, "127.0.0.3", "bob", "guess1") == printable(kAuthFailed));
+  CHECK(login_reply(broker, "127.0.0.3", "bob", "guess2") == printable(kAuthFailed));  // 127.0.0.3 locked
+  REQUIRE(json_of(broker.tspctl({"--json", "lockouts"}, ""))["locked"] == 1);
+  std::this_thread::sleep_for(2500ms);  // more than one save interval
+  broker.kill_hard();  // no clean stop: nothing is saved at the end
+
+  broker.start();
+  CHECK(broker.log_shows("lockout: 1 address(es) and 1 user name(s) taken back from the store"));
+  const json listed = json_of(broker.tspctl({"--json", "lockouts"}, ""));
+  CHECK(listed["locked"] == 1);
+  REQUIRE(listed["users"].size() == 1);
+  CHECK(listed["users"][0]["trusted_sources"] == 1);
+  CHECK(login_reply(broker, "127.0.0.3", "bob", "bob-pw") == printable(kAuthFailed));  // still locked
+  login_ok(broker, "127.0.0.2", "bob", "bob-pw");
   broker.stop_expect_clean_exit();
 }
 

@@ -145,6 +145,7 @@ TEST_CASE("every statement has its default when left out") {
   CHECK(tsp.lockout_duration == 300);
   CHECK(tsp.lockout_user_failures == 20);
   CHECK(tsp.lockout_user_window == 3600);
+  CHECK(tsp.lockout_save_interval == 60);
 
   const auto& server = c.tunnel_server();
   CHECK(server.ipv6_address == v6("2001:db8:f001:1::1"));  // block 1 of the endpoints pool
@@ -243,6 +244,8 @@ TEST_CASE("numbers at both ends of their range are accepted") {
   CHECK(parse(with_tsp("  lockout user-failures 0")).tsp().lockout_user_failures == 0);
   CHECK(parse(with_tsp("  lockout user-failures 100000")).tsp().lockout_user_failures == 100000);
   CHECK(parse(with_tsp("  lockout user-window 604800")).tsp().lockout_user_window == 604800);
+  CHECK(parse(with_tsp("  lockout save-interval 0")).tsp().lockout_save_interval == 0);
+  CHECK(parse(with_tsp("  lockout save-interval 86400")).tsp().lockout_save_interval == 86400);
   CHECK(parse(with_tsp("  transport tcp 1")).tsp().tcp_port == 1);
   CHECK(parse(with_tsp("  transport tcp 65535")).tsp().tcp_port == 65535);
   CHECK(parse(with_server("  mtu 1280")).tunnel_server().mtu == 1280);
@@ -528,6 +531,8 @@ TEST_CASE("numbers out of range or not numbers name the statement and its range"
   check_error(with_tsp("  lockout user-failures 100001"), 6,
               {"lockout user-failures '100001' is out of range (0..100000)"});
   check_error(with_tsp("  lockout user-window 0"), 6, {"lockout user-window '0' is out of range (1..604800)"});
+  check_error(with_tsp("  lockout save-interval 86401"), 6,
+              {"lockout save-interval '86401' is out of range (0..86400)"});
   check_error(with_server("  mtu 1279"), 9, {"mtu '1279' is out of range (1280..9000)"});
   check_error(with_server("  mtu 9001"), 9, {"mtu '9001' is out of range (1280..9000)"});
   check_error(with_server("  lifetime 0"), 9, {"lifetime '0' is out of range"});
