@@ -3,12 +3,15 @@
 // the tunnel XML) and the state machine between them, against a real SQLite store (in
 // memory), address pools, the tunnel table and the password lockout.
 //
-// Input: a first byte choosing the transport (bit 0 set: TCP) and whether PLAIN's password
-// checks leave the session as with the daemon's checker (bit 1), then chunks separated by
-// "\n---\n". Over UDP a chunk is one datagram (RUDP header included); over TCP the chunks are
-// the stream as the socket's reads deliver it. A chunk "+N" moves the clock N seconds on and
-// lets idle tunnels expire, as the daemon's timer does; a chunk "!" finishes the password check
-// handed out last ("!busy": refused by a full checker).
+// Input: a first byte choosing the first client (bit 0 set: a TCP one) and whether PLAIN's
+// password checks leave the session as with the daemon's checker (bit 1), then chunks separated
+// by "\n---\n". Five clients: three over UDP (two of them behind one address, as through a
+// NAT) and two TCP connections from one address. To a UDP client a chunk is one datagram (RUDP
+// header included); to a TCP client the chunks are the stream as the socket's reads deliver
+// it. Other chunks:
+//   "@N"     the next chunks come from client N (0-2: UDP, 3-4: TCP);
+//   "+N"     the clock moves N seconds on and idle tunnels expire, as the daemon's timer does;
+//   "!"      the password check handed out last finishes ("!busy": refused by a full checker).
 //
 // Checked besides "no crash, no sanitizer report, no leak": every framed reply counts its own
 // bytes (§3.1); a session that says it is established has a tunnel; the tunnels the service
@@ -124,8 +127,19 @@ PasswordChecker& checker_flag() {
   return checker;
 }
 
+// One client of the broker, as a server holds it.
+struct Client {
+  Peer peer;
+  std::unique_ptr<TspSession> session;  // UDP: made by VERSION=; TCP: for the connection's life
+  TcpMessageSplitter splitter;          // TCP only
+  uint64_t generation = 0;              // UDP: sessions made for this peer so far
+  bool tcp() const { return !peer.udp; }
+};
+
 class Broker {
  public:
+  static constexpr size_t kClients = 5;
+
   explicit Broker(bool with_checker)
       : store_(store::Store::open_sqlite(":memory:")),
         table_(world().cfg.max_tunnels),
@@ -136,74 +150,38 @@ class Broker {
     if (with_checker) env_.password_checker = &checker_flag();
     env_.scram_fake_salt_secret = {1, 2, 3, 4, 5, 6, 7, 8};
     for (const auto& u : world().users) REQUIRE_OR_ABORT(store_->add_user(u));
-  }
-
-  // "+N": the clock moves on and idle tunnels expire.
-  static bool is_clock_step(std::string_view chunk) { return chunk.starts_with('+'); }
-  void step_clock(std::string_view chunk) {
-    int64_t seconds = 0;
-    for (char c : chunk.substr(1)) {
-      if (c < '0' || c > '9') break;
-      seconds = seconds * 10 + (c - '0');
-      if (seconds > kLongestStep) break;
+    const Peer peers[kClients] = {{true, Ipv4Addr{0xC6336401}, 40001},  // 198.51.100.1
+                                  {true, Ipv4Addr{0xC6336401}, 40002},  // the same NAT, another port
+                                  {true, Ipv4Addr{0xC6336403}, 40001},  // 198.51.100.3
+                                  {false, Ipv4Addr{0xC6336402}, 50001},  // 198.51.100.2
+                                  {false, Ipv4Addr{0xC6336402}, 50002}};
+    for (size_t i = 0; i < kClients; ++i) {
+      clients_[i].peer = peers[i];
+      if (clients_[i].tcp()) clients_[i].session = std::make_unique<TspSession>(env_, peers[i]);
     }
-    now_ += seconds > kLongestStep ? kLongestStep : seconds;
-    service_.expire_idle(now_);
   }
 
-  // "!": the password check handed out last finishes ("!busy": the checker was full). Its
-  // verdict goes to the session that asked, if it is still there; a stale ticket (the client
-  // sent VERSION= meanwhile) must be dropped by the session.
-  static bool is_verdict(std::string_view chunk) { return chunk.starts_with('!'); }
-  void verdict(std::string_view chunk) {
-    if (!check_) return;
-    const auto [tcp, generation, check] = std::move(*check_);
-    check_.reset();
-    // The servers post a verdict to the session that asked only (UDP: the slot's serial).
-    if (!tcp && generation != udp_generation_) return;
-    const auto verdict = chunk == "!busy"                                      ? PasswordVerdict::Unchecked
-                         : auth::verify_password(check.credentials, check.password) ? PasswordVerdict::Right
-                                                                                : PasswordVerdict::Wrong;
-    auto& session = tcp ? tcp_session_ : udp_session_;
-    if (!session) return;
-    if (!handle(*session, session->on_password_checked(check.ticket, verdict))) return session.reset();
-    if (tcp) tcp_bytes({});  // the server reads on: messages held back meanwhile come now
-  }
-
-  // One datagram, as UdpTspServer takes it: control messages only; a new session only for
-  // VERSION=; a session that asks to close is dropped.
-  void udp_datagram(std::string_view datagram) {
-    const auto parsed = parse_rudp(datagram);
-    if (!parsed) return;
-    REQUIRE_OR_ABORT(classify_datagram(datagram) == DatagramKind::Control);
-    REQUIRE_OR_ABORT(parsed->payload.size() + kRudpHeaderSize == datagram.size());
-    if (!udp_session_) {
-      if (!parsed->payload.starts_with("VERSION=")) return;
-      udp_session_ = std::make_unique<TspSession>(env_, Peer{true, Ipv4Addr{0xC6336401}, 40001});
-      ++udp_generation_;
+  // What a chunk is: a client switch, a clock step, a verdict, or bytes from the current client.
+  void chunk(std::string_view c) {
+    if (c.starts_with('@')) {
+      if (c.size() > 1 && c[1] >= '0' && c[1] < static_cast<char>('0' + kClients)) current_ = static_cast<size_t>(c[1] - '0');
+    } else if (c.starts_with('+')) {
+      step_clock(c);
+    } else if (c.starts_with('!')) {
+      verdict(c);
+    } else if (clients_[current_].tcp()) {
+      tcp_bytes(clients_[current_], c);
+    } else {
+      udp_datagram(clients_[current_], c);
     }
-    if (!handle(*udp_session_, udp_session_->on_message(parsed->payload))) udp_session_.reset();
   }
-
-  // Stream bytes, as TcpTspServer takes them: whole messages to the session until it asks to
-  // close or the framing cannot be valid; none while a password check runs.
-  void tcp_bytes(std::string_view bytes) {
-    if (!tcp_session_) return;  // closed: the peer would have to connect again
-    splitter_.append(bytes);
-    while (!tcp_session_->awaiting_password_check()) {
-      const auto msg = splitter_.next();
-      if (!msg) break;
-      if (!handle(*tcp_session_, tcp_session_->on_message(*msg))) return tcp_session_.reset();
-    }
-    if (!tcp_session_->awaiting_password_check() && !splitter_.error().empty()) tcp_session_.reset();
-  }
+  void select(size_t client) { current_ = client; }
 
   // Ends every session (the clients go away), lets every lifetime run out and checks that
   // nothing is left behind.
   void finish() {
     check_consistent();
-    udp_session_.reset();
-    tcp_session_.reset();
+    for (auto& c : clients_) c.session.reset();
     check_consistent();
     now_ += kLongestStep;
     service_.expire_idle(now_);
@@ -219,14 +197,74 @@ class Broker {
   }
 
  private:
-  // Checks what the session answered; false when it asks to be dropped.
-  bool handle(TspSession& session, SessionOutput out) {
+  // "+N": the clock moves on and idle tunnels expire.
+  void step_clock(std::string_view chunk) {
+    int64_t seconds = 0;
+    for (char c : chunk.substr(1)) {
+      if (c < '0' || c > '9') break;
+      seconds = seconds * 10 + (c - '0');
+      if (seconds > kLongestStep) break;
+    }
+    now_ += seconds > kLongestStep ? kLongestStep : seconds;
+    service_.expire_idle(now_);
+  }
+
+  // "!": the password check handed out last finishes ("!busy": the checker was full). Its
+  // verdict goes to the session that asked, if it is still there; a stale ticket (the client
+  // sent VERSION= meanwhile) must be dropped by the session.
+  void verdict(std::string_view chunk) {
+    if (!check_) return;
+    const auto [index, generation, check] = std::move(*check_);
+    check_.reset();
+    Client& client = clients_[index];
+    // The servers post a verdict to the session that asked only (UDP: the slot's serial).
+    if (!client.session || generation != client.generation) return;
+    const auto verdict = chunk == "!busy"                                      ? PasswordVerdict::Unchecked
+                         : auth::verify_password(check.credentials, check.password) ? PasswordVerdict::Right
+                                                                                : PasswordVerdict::Wrong;
+    if (!handle(index, client.session->on_password_checked(check.ticket, verdict))) return client.session.reset();
+    if (client.tcp()) tcp_bytes(client, {});  // the server reads on: messages held back meanwhile come now
+  }
+
+  // One datagram, as UdpTspServer takes it: control messages only; a new session only for
+  // VERSION=; a session that asks to close is dropped.
+  void udp_datagram(Client& client, std::string_view datagram) {
+    const auto parsed = parse_rudp(datagram);
+    if (!parsed) return;
+    REQUIRE_OR_ABORT(classify_datagram(datagram) == DatagramKind::Control);
+    REQUIRE_OR_ABORT(parsed->payload.size() + kRudpHeaderSize == datagram.size());
+    if (!client.session) {
+      if (!parsed->payload.starts_with("VERSION=")) return;
+      client.session = std::make_unique<TspSession>(env_, client.peer);
+      ++client.generation;
+    }
+    if (!handle(index_of(client), client.session->on_message(parsed->payload))) client.session.reset();
+  }
+
+  // Stream bytes, as TcpTspServer takes them: whole messages to the session until it asks to
+  // close or the framing cannot be valid; none while a password check runs.
+  void tcp_bytes(Client& client, std::string_view bytes) {
+    if (!client.session) return;  // closed: the peer would have to connect again
+    client.splitter.append(bytes);
+    while (!client.session->awaiting_password_check()) {
+      const auto msg = client.splitter.next();
+      if (!msg) break;
+      if (!handle(index_of(client), client.session->on_message(*msg))) return client.session.reset();
+    }
+    if (!client.session->awaiting_password_check() && !client.splitter.error().empty()) client.session.reset();
+  }
+
+  size_t index_of(const Client& client) const { return static_cast<size_t>(&client - clients_); }
+
+  // Checks what a client's session answered; false when it asks to be dropped.
+  bool handle(size_t index, SessionOutput out) {
+    const TspSession& session = *clients_[index].session;
     if (out.password_check) {
       // Only with a checker, with nothing to send yet, and with the session waiting for it.
       REQUIRE_OR_ABORT(env_.password_checker != nullptr);
       REQUIRE_OR_ABORT(out.replies.empty() && !out.close);
       REQUIRE_OR_ABORT(session.awaiting_password_check());
-      check_ = std::tuple{&session == tcp_session_.get(), udp_generation_, std::move(*out.password_check)};
+      check_ = std::tuple{index, clients_[index].generation, std::move(*out.password_check)};
     }
     check_framing(out);
     if (session.tunnel_established()) REQUIRE_OR_ABORT(service_.live_tunnels() > 0);
@@ -245,35 +283,22 @@ class Broker {
   TunnelService service_;
   AuthLockout lockout_;
   SessionEnv env_;
-  std::unique_ptr<TspSession> udp_session_;
-  std::unique_ptr<TspSession> tcp_session_ =
-      std::make_unique<TspSession>(env_, Peer{false, Ipv4Addr{0xC6336402}, 50001});
-  TcpMessageSplitter splitter_;
-  uint64_t udp_generation_ = 0;  // sessions made by the UDP side so far
-  // The check handed out last: over TCP or not, the UDP session it came from, the check.
-  std::optional<std::tuple<bool, uint64_t, PasswordCheck>> check_;
+  Client clients_[kClients];
+  size_t current_ = 0;
+  // The check handed out last: the client, its session's generation, the check.
+  std::optional<std::tuple<size_t, uint64_t, PasswordCheck>> check_;
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const bool tcp = data[0] & 1;
-  const bool with_checker = data[0] & 2;
+  Broker broker(data[0] & 2);
+  broker.select(data[0] & 1 ? 3 : 0);
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Broker broker(with_checker);
   while (true) {
     const auto cut = rest.find(kSeparator);
-    const auto chunk = rest.substr(0, cut);
-    if (Broker::is_clock_step(chunk)) {
-      broker.step_clock(chunk);
-    } else if (Broker::is_verdict(chunk)) {
-      broker.verdict(chunk);
-    } else if (tcp) {
-      broker.tcp_bytes(chunk);
-    } else {
-      broker.udp_datagram(chunk);
-    }
+    broker.chunk(rest.substr(0, cut));
     if (cut == std::string_view::npos) break;
     rest.remove_prefix(cut + kSeparator.size());
   }
