@@ -22,10 +22,10 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
-#include <tuple>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
