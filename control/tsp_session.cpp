@@ -111,6 +111,14 @@ bool TspSession::tunnel_established() const {
   return state_ == State::Established && tunnel_ && env_.tunnels.is_live(*tunnel_);
 }
 
+void TspSession::forget_gone_tunnel() {
+  if (state_ != State::Established || tunnel_established()) return;
+  // Deleted, expired, kicked or replaced: nothing holds the session open for it any more,
+  // and the client may ask for a tunnel again.
+  tunnel_.reset();
+  state_ = State::Authenticated;
+}
+
 std::string_view TspSession::state_name() const {
   switch (state_) {
     case State::ExpectVersion: return "expect-version";
@@ -153,11 +161,7 @@ SessionOutput TspSession::on_message(std::string_view msg) {
   // Broker-distance probes (§6) and version restarts are valid in every state.
   if (line == "ECHO REQUEST") return say(status_line(Status::Success));
   if (line.substr(0, 8) == "VERSION=") return on_version(line);
-  if (state_ == State::Established && !tunnel_established()) {
-    // The tunnel went away meanwhile (expired, kicked, replaced): the client may ask again.
-    tunnel_.reset();
-    state_ = State::Authenticated;
-  }
+  forget_gone_tunnel();
 
   switch (state_) {
     case State::ExpectVersion:
@@ -470,11 +474,7 @@ SessionOutput TspSession::on_framed(std::string_view msg) {
       return ack();
     case xml::TunnelAction::Delete:
       if (!env_.tunnels.remove_for(identity_, peer_, env_.now())) return say_framed(Status::ServerError);
-      if (state_ == State::Established && !tunnel_established()) {
-        // This session's own tunnel is gone: nothing holds the session open any more.
-        tunnel_.reset();
-        state_ = State::Authenticated;
-      }
+      forget_gone_tunnel();
       return say_framed(Status::Success);
     case xml::TunnelAction::Info:
       return say_framed(Status::ServerError);  // not offered by this broker (§3.2: 200 or 310)

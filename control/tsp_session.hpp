@@ -115,6 +115,8 @@ class TspSession {
   SessionOutput on_accept();
   std::string capability_line() const;
   void authenticated(std::string user, std::string_view mechanism);
+  // Back to Authenticated when this session's tunnel is no longer live.
+  void forget_gone_tunnel();
   void reset();
 
   // Reply helpers: a line as is, a Content-length framed body, the UDP-only acknowledgement.
