@@ -31,12 +31,14 @@ void LockoutSaver::set_interval(unsigned seconds) {
 
 void LockoutSaver::run() {
   std::unique_lock lock(mu_);
+  const auto woken = [this] { return stopping_ || rearm_; };  // stopping, or a new interval to wait for
   while (!stopping_) {
     rearm_ = false;
-    const bool woken = interval_ == 0
-                           ? (wake_.wait(lock, [this] { return stopping_ || rearm_; }), true)
-                           : wake_.wait_for(lock, std::chrono::seconds(interval_), [this] { return stopping_ || rearm_; });
-    if (woken) continue;  // stopping, or a new interval to wait for
+    if (interval_ == 0) {
+      wake_.wait(lock, woken);
+      continue;
+    }
+    if (wake_.wait_for(lock, std::chrono::seconds(interval_), woken)) continue;
     lock.unlock();
     save_if_changed();
     lock.lock();
