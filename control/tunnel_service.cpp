@@ -302,7 +302,15 @@ std::optional<Ipv6Prefix> TunnelService::stable_block_locked(const std::string& 
                                                             int64_t now) {
   if (auto kept = store_.find_allocation(user, pool.name()); kept && pool.contains(*kept)) return kept;
   auto fresh = pool.allocate(now);
-  if (fresh) store_.save_allocation(user, pool.name(), *fresh);
+  if (!fresh) return fresh;
+  try {
+    store_.save_allocation(user, pool.name(), *fresh);
+  } catch (const store::StoreError&) {
+    // Not kept (the user was deleted while a session of theirs was open, say): the block was
+    // never handed out, so it goes back at once instead of staying used until a restart.
+    pool.release(*fresh, now);
+    throw;
+  }
   return fresh;
 }
 

@@ -11,7 +11,9 @@
 // it. Other chunks:
 //   "@N"     the next chunks come from client N (0-2: UDP, 3-4: TCP);
 //   "+N"     the clock moves N seconds on and idle tunnels expire, as the daemon's timer does;
-//   "!"      the password check handed out last finishes ("!busy": refused by a full checker).
+//   "!"      the password check handed out last finishes ("!busy": refused by a full checker);
+//   "~kick"  the operator kicks the live tunnel of the lowest id (tspctl kick);
+//   "~del"   the operator deletes alice, her tunnel with her (tspctl user del).
 //
 // Checked besides "no crash, no sanitizer report, no leak": every framed reply counts its own
 // bytes (§3.1); a session that says it is established has a tunnel; the tunnels the service
@@ -169,6 +171,8 @@ class Broker {
       step_clock(c);
     } else if (c.starts_with('!')) {
       verdict(c);
+    } else if (c.starts_with('~')) {
+      operator_action(c);
     } else if (clients_[current_].tcp()) {
       tcp_bytes(clients_[current_], c);
     } else {
@@ -207,6 +211,18 @@ class Broker {
     }
     now_ += seconds > kLongestStep ? kLongestStep : seconds;
     service_.expire_idle(now_);
+  }
+
+  // What tspctl does behind the sessions' backs.
+  void operator_action(std::string_view chunk) {
+    if (chunk == "~kick") {
+      const auto live = service_.tunnels();
+      if (!live.empty()) REQUIRE_OR_ABORT(service_.kick(live.front().id, now_));
+    } else if (chunk == "~del") {
+      service_.remove_user("alice", now_);
+      lockout_.forget_user("alice");
+    }
+    check_consistent();
   }
 
   // "!": the password check handed out last finishes ("!busy": the checker was full). Its

@@ -1140,6 +1140,27 @@ TEST_CASE("a session whose tunnel is gone is established no more, and may ask ag
   CHECK(client.session().tunnel_went_live());
 }
 
+TEST_CASE("a user deleted while a session is open gets 310 for a tunnel, and the pools keep nothing",
+          "[session][offer][refusal]") {
+  BrokerFixture fx;
+  fx.add_user("bob", "pa55word");
+  const bool udp = GENERATE(true, false);
+  TestClient client(fx, peer_for(udp));
+  client.hello();
+  client.login_plain("bob", "pa55word");
+  REQUIRE(fx.service().remove_user("bob", fx.now()));  // tspctl user del, meanwhile
+  const auto before = fx.service().pool_usage();
+  CHECK(client.create(router_request(kPublicV4, 64)) == framed_reply("310 Server side error\r\n"));
+  const auto after = fx.service().pool_usage();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    INFO("pool " << after[i].name);
+    CHECK(after[i].used == before[i].used);  // the block tried is back (reusable at once), not used
+  }
+  CHECK(fx.store().load_allocations().empty());
+  CHECK(fx.service().live_tunnels() == 0);
+}
+
 // ---- Redirection (§6) ---------------------------------------------------------------------
 
 TEST_CASE("a full broker redirects the next client with 1200 and its broker list", "[session][redirect]") {
