@@ -3,7 +3,7 @@
 //   fuzz_x [FILE|DIR ...] [-runs=N] [-seed=S]
 // Each FILE (or every file in DIR) is fed as is, then N deterministic mutations of those
 // inputs (bit flips, truncations, splices, random bytes). A crash or sanitizer report fails.
-// With clang, build the same target against -fsanitize=fuzzer for coverage-guided runs.
+// Coverage-guided runs of the same targets with clang's libFuzzer: tests/fuzz/libfuzzer.sh.
 #include <fcntl.h>
 #include <unistd.h>
 
