@@ -61,6 +61,19 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     write_next();
   }
 
+  // The tunnel of commit `serial` is gone. Unless the session has let go of it already (its
+  // own delete, or a new VERSION=), the client holds this connection for a tunnel that no
+  // longer exists: what is queued goes out, then the connection closes.
+  void tunnel_gone(uint64_t serial) {
+    const auto& tunnel = session_.tunnel();
+    if (!tunnel || tunnel->commit_serial != serial || close_after_write_) return;
+    spdlog::info("tcp {}:{}: tunnel {} is gone (kicked, expired, replaced or its user deleted); closing",
+                 session_.peer().addr.to_string(), session_.peer().port, tunnel->id);
+    ++server_.counters_.closed_tunnel_gone;
+    close_after_write_ = true;
+    write_next();
+  }
+
   void close() {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -137,7 +150,10 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     if (out.password_check) return check_password(std::move(*out.password_check));
     for (auto& r : out.replies)
       if (!r.payload.empty()) queue_.push_back(std::move(r));
-    if (!was_established && session_.tunnel_established()) release_limit();
+    if (!was_established && session_.tunnel_established()) {
+      release_limit();
+      server_.hold_for_tunnel(session_.tunnel()->commit_serial, shared_from_this());
+    }
     if (out.close) close_after_write_ = true;
   }
 
@@ -231,9 +247,17 @@ TcpTspServer::TcpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter
   acceptor_.bind(bind_to);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   acceptor_.non_blocking(true);  // the accept loop must not block the I/O thread
+  // Last: nothing after it may throw (the destructor, which unwatches, would not run).
+  // Reported under the service's mutex, from any thread: handed to the server's thread.
+  gone_watch_ = env_.tunnels.watch_gone([this](const LiveTunnel& tunnel) {
+    asio::post(io_, [this, tunnel] {
+      if (*alive_) on_tunnel_gone(tunnel);
+    });
+  });
 }
 
 TcpTspServer::~TcpTspServer() {
+  env_.tunnels.unwatch_gone(gone_watch_);  // no news posted after this
   auto shut = [this] {
     *alive_ = false;  // connections no longer touch the server (nor the limiter)
     stopped_ = true;
@@ -268,6 +292,18 @@ void TcpTspServer::stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
   });
+}
+
+void TcpTspServer::hold_for_tunnel(uint64_t serial, const std::shared_ptr<Connection>& conn) {
+  held_for_tunnel_[serial] = conn;
+}
+
+void TcpTspServer::on_tunnel_gone(const LiveTunnel& tunnel) {
+  const auto it = held_for_tunnel_.find(tunnel.commit_serial);
+  if (it == held_for_tunnel_.end()) return;  // committed over UDP, or the session let go at once
+  const auto conn = it->second.lock();
+  held_for_tunnel_.erase(it);
+  if (conn) conn->tunnel_gone(tunnel.commit_serial);
 }
 
 void TcpTspServer::accept() {

@@ -7,13 +7,20 @@
 // and TCP together capped the broker at one core. What the sessions share is thread-safe:
 // TunnelService and the store take their mutexes, the counters are atomic, the limiter too.
 // Connections, the acceptor and counters() belong to the server's thread.
+//
+// A connection whose session put a tunnel live is held open while that tunnel lives (gogoc
+// keeps it for the tunnel's life); when the tunnel goes by anything but the session's own
+// delete (kicked, expired, replaced, its user deleted) the connection is closed at once, the
+// one signal a TCP client gets.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "control/session_limiter.hpp"
 #include "control/tsp_session.hpp"
@@ -21,7 +28,7 @@
 namespace tsp {
 
 struct TcpServerCounters {
-  uint64_t accepted = 0, refused_busy = 0, closed_idle = 0, closed_bad_framing = 0;
+  uint64_t accepted = 0, refused_busy = 0, closed_idle = 0, closed_bad_framing = 0, closed_tunnel_gone = 0;
 };
 
 class TcpTspServer {
@@ -43,6 +50,9 @@ class TcpTspServer {
   class Connection;
   void accept();
   void on_accepted(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  // The connection holding tunnel commit `serial` open; told when TunnelService reports it gone.
+  void hold_for_tunnel(uint64_t serial, const std::shared_ptr<Connection>& conn);
+  void on_tunnel_gone(const LiveTunnel& tunnel);
 
   boost::asio::io_context& owner_io_;  // gets what the server's thread throws
   // Before the acceptor: destroyed after it, with the handlers (and connections) it holds.
@@ -56,6 +66,10 @@ class TcpTspServer {
   TcpServerCounters counters_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // connections outlive stop()
+  // By commit serial. An entry goes when its tunnel does (a connection that closes first
+  // leaves an expired pointer until then): at most one per tunnel committed over TCP.
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> held_for_tunnel_;
+  uint64_t gone_watch_ = 0;  // TunnelService::watch_gone's handle
 };
 
 }  // namespace tsp

@@ -74,6 +74,9 @@ class TspSession {
   // The tunnel this session put live still forwards. False once it is deleted, expires, is
   // kicked or replaced: the TCP server then stops holding the connection open for it.
   bool tunnel_established() const;
+  // The tunnel this session put live, while the session still counts it as its own (state
+  // Established); it may have stopped forwarding since (tunnel_established() says).
+  const std::optional<LiveTunnel>& tunnel() const { return tunnel_; }
   // This session put a tunnel live at some point (its outcome was counted then).
   bool tunnel_went_live() const { return tunnel_went_live_; }
   std::string_view state_name() const;

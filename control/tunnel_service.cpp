@@ -217,7 +217,11 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
     auto it = proto41_by_v4_.find(r.client_v4.value);
     if (it != proto41_by_v4_.end() && it->second == r.id) proto41_by_v4_.erase(it);
   }
-  commit_serial_by_id_.erase(r.id);
+  if (const auto serial = commit_serial_by_id_.find(r.id); serial != commit_serial_by_id_.end()) {
+    const LiveTunnel gone{r.id, serial->second};
+    commit_serial_by_id_.erase(serial);
+    for (const auto& [handle, watcher] : gone_watchers_) watcher(gone);
+  }
   live_.erase(r.id);  // last: `r` may be the record erased here
 }
 
@@ -566,6 +570,17 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   const LiveTunnel live{rec.id, ++last_commit_serial_};
   commit_serial_by_id_[rec.id] = live.commit_serial;
   return live;
+}
+
+uint64_t TunnelService::watch_gone(std::function<void(const LiveTunnel&)> f) {
+  std::lock_guard lock(mu_);
+  gone_watchers_.emplace(++last_watch_handle_, std::move(f));
+  return last_watch_handle_;
+}
+
+void TunnelService::unwatch_gone(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  gone_watchers_.erase(handle);
 }
 
 bool TunnelService::is_live(const LiveTunnel& tunnel) const {

@@ -133,6 +133,13 @@ class TunnelService {
   // before serving.
   void on_slot_reused(std::function<void(uint32_t)> f) { slot_reused_ = std::move(f); }
 
+  // Calls `f` (under the service's mutex, from whichever thread removes it: `f` must not call
+  // back, only hand the news on) each time a tunnel that commit() put live stops forwarding:
+  // deleted, expired, kicked, replaced, or its user deleted. For a server that holds a
+  // connection open while its tunnel lives. Returns the handle for unwatch_gone().
+  uint64_t watch_gone(std::function<void(const LiveTunnel&)> f);
+  void unwatch_gone(uint64_t handle);
+
  private:
   struct Allocation {
     Ipv6Prefix client_v6;
@@ -173,6 +180,8 @@ class TunnelService {
   uint32_t next_id_ = 0;
   ServiceCounters counters_;
   std::function<void(uint32_t)> slot_reused_;
+  std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
+  uint64_t last_watch_handle_ = 0;
 };
 
 // The default of the tunnel server's `quarantine` statement: how long a released anonymous

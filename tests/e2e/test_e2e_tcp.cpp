@@ -111,10 +111,11 @@ TEST_CASE("TCP: unsupported version and unknown mechanism", "[e2e][tcp]") {
   broker.stop_expect_clean_exit();
 }
 
-TEST_CASE("TCP: the connection held for a tunnel idles out once the tunnel is kicked", "[e2e][tcp]") {
-  // gogoc keeps its TCP session open for the tunnel's life and sends nothing on it. Once the
-  // tunnel is gone (kicked, deleted, expired, replaced) nothing holds the connection any more:
-  // it idles out like an unfinished session instead of staying open for good.
+// gogoc keeps its TCP session open for the tunnel's life and sends nothing on it. Once the
+// tunnel is gone by anything but the client's own delete, the broker closes the connection at
+// once: the one signal a TCP client gets, and no connection stays open for a tunnel that no
+// longer exists. The session timeout is long here, so an idle-out could not pass for it.
+TEST_CASE("TCP: the connection held for a tunnel closes at once when the tunnel is kicked", "[e2e][tcp]") {
   using namespace std::chrono_literals;
   BrokerSettings settings;
   settings.tsp_lines = {"session timeout 5"};
@@ -132,8 +133,48 @@ TEST_CASE("TCP: the connection held for a tunnel idles out once the tunnel is ki
 
   const auto kicked = broker.tspctl({"kick", offer.client_ipv6}, "");
   REQUIRE(kicked.exit_status == 0);
-  INFO("kicked: the connection is closed within two session timeouts");
-  CHECK(c.wait_closed_by_peer(Millis{11000}));
+  INFO("kicked: the connection is closed within a second, not at the next idle check");
+  CHECK(c.wait_closed_by_peer(Millis{1000}));
+  CHECK(broker.log_shows("is gone (kicked, expired, replaced or its user deleted); closing"));
+  broker.stop_expect_clean_exit();
+}
+
+TEST_CASE("TCP: a user's tunnel replaced from another connection closes the first one only", "[e2e][tcp]") {
+  BrokerSettings settings;
+  settings.tsp_lines = {"session timeout 60"};
+  BrokerProcess broker(settings);
+  broker.add_user("alice", "s3cret-pw");
+  broker.start();
+  TcpClient first(broker.port());
+  tcp_hello(first);
+  tcp_login_plain(first, "alice", "s3cret-pw");
+  const OfferFields before = tcp_create_offer(first, {});
+  tcp_accept(first);
+
+  TcpClient second(broker.port());
+  tcp_hello(second);
+  tcp_login_plain(second, "alice", "s3cret-pw");
+  const OfferFields after = tcp_create_offer(second, {});
+  CHECK(after.client_ipv6 == before.client_ipv6);  // a registered user keeps its address
+  CHECK_FALSE(first.wait_closed_by_peer(Millis{300}));  // the offer alone replaces nothing
+  tcp_accept(second);
+  INFO("the first connection's tunnel is replaced: it closes; the second holds the new one");
+  CHECK(first.wait_closed_by_peer(Millis{1000}));
+  CHECK_FALSE(second.wait_closed_by_peer(Millis{1000}));
+
+  SECTION("the user deleted: the second closes too") {
+    REQUIRE(broker.tspctl({"user", "del", "alice"}, "").exit_status == 0);
+    CHECK(second.wait_closed_by_peer(Millis{1000}));
+  }
+  SECTION("the client's own delete keeps its connection, and it may ask again on it") {
+    second.send(content_length_frame("<tunnel action=\"delete\"></tunnel>\r\n"));
+    const FramedReply deleted = require_framed(second.read_reply());
+    CHECK(deleted.status == 200);
+    CHECK_FALSE(second.wait_closed_by_peer(Millis{1000}));
+    CHECK(tcp_create_offer(second, {}).client_ipv6 == before.client_ipv6);
+    tcp_accept(second);
+    CHECK_FALSE(second.wait_closed_by_peer(Millis{500}));
+  }
   broker.stop_expect_clean_exit();
 }
 

@@ -429,3 +429,62 @@ TEST_CASE("an id handed to a new tunnel after an earlier one is reported before 
   CHECK(reused == std::vector<uint32_t>{first.id});
   CHECK(second.id != first.id);
 }
+
+// The TCP server closes a connection held for a tunnel as soon as the tunnel is gone: every
+// way a committed tunnel stops forwarding must reach the watchers, once, naming that commit.
+TEST_CASE("watchers hear of every committed tunnel that stops forwarding, once", "[service][watch]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  std::vector<LiveTunnel> gone;
+  const uint64_t handle = fx.service().watch_gone([&](const LiveTunnel& t) { gone.push_back(t); });
+  auto commit = [&](const Identity& who, const xml::TunnelRequest& req, const Peer& peer) {
+    auto result = fx.service().prepare(who, req, peer, fx.now());
+    REQUIRE(result.pending.has_value());
+    const auto live = fx.service().commit(*result.pending, fx.now());
+    REQUIRE(live.has_value());
+    return *live;
+  };
+  auto heard = [&](const LiveTunnel& t) {
+    return gone.size() == 1 && gone[0].id == t.id && gone[0].commit_serial == t.commit_serial;
+  };
+  const Identity alice{"alice"};
+  const auto first = commit(alice, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
+  CHECK(gone.empty());
+
+  SECTION("kicked") {
+    REQUIRE(fx.service().kick(first.id, fx.now()));
+    CHECK(heard(first));
+  }
+  SECTION("deleted by a session of the user") {
+    REQUIRE(fx.service().remove_for(alice, tcp_peer("203.0.113.9"), fx.now()));
+    CHECK(heard(first));
+  }
+  SECTION("expired") {
+    fx.advance(3600);
+    REQUIRE(fx.service().expire_idle(fx.now()) == 1);
+    CHECK(heard(first));
+  }
+  SECTION("its user deleted") {
+    REQUIRE(fx.service().remove_user("alice", fx.now()));
+    CHECK(heard(first));
+  }
+  SECTION("replaced by the user's next tunnel, which takes its slot") {
+    const auto next = commit(alice, request("v6v4", "203.0.113.9", 64), tcp_peer("203.0.113.9"));
+    CHECK(next.id == first.id);
+    CHECK(heard(first));
+    CHECK(fx.service().is_live(next));
+  }
+  SECTION("evicted: an anonymous v6v4 box reconnecting from the same IPv4 takes over") {
+    const auto box = commit(kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5"));
+    CHECK(gone.empty());
+    const auto again = commit(kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5", 50002));
+    CHECK(heard(box));
+    CHECK(fx.service().is_live(again));
+    CHECK(fx.service().is_live(first));
+  }
+  SECTION("no longer watched: nothing is heard") {
+    fx.service().unwatch_gone(handle);
+    REQUIRE(fx.service().kick(first.id, fx.now()));
+    CHECK(gone.empty());
+  }
+}
