@@ -42,8 +42,9 @@ std::vector<uint8_t> broker_secret(store::Store& store, const std::string& name)
 
 bool BrokerDaemon::start() {
   const config::Config& cfg = *cfg_;
-  // Group commit: one SQLite commit per 10 ms window, not one per tunnel (store.hpp).
-  store_ = store::Store::open_sqlite(cfg.store.sqlite_path, {store::kDaemonGroupCommitWindow});
+  // Group commit: one SQLite commit per 10 ms window, not one per tunnel; the WAL's
+  // checkpoints (and their syncs) off the store's lock (store.hpp).
+  store_ = store::Store::open_sqlite(cfg.store.sqlite_path, {store::kDaemonGroupCommitWindow, true});
   table_ = std::make_unique<TunnelTable>(cfg.max_tunnels);
   tunnels_ = std::make_unique<TunnelService>(cfg_, *store_, *table_);
   const size_t reloaded = tunnels_->load_from_store(unix_now());
@@ -104,9 +105,8 @@ void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
   auto render = [this] {  // on the metrics server's renderer thread
     const auto cfg = config();
     const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
-    return metrics::MetricsCollector(
-               {&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(), unix_now(),
-                password_checker_.get()})
+    return metrics::MetricsCollector({&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(),
+                                      unix_now(), password_checker_.get(), store_->checkpoint_stats()})
         .render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);

@@ -24,6 +24,7 @@ std::vector<MetricFamily> MetricsCollector::collect() const {
   if (sources_.control) add_control(out);
   if (sources_.lockout) add_lockout(out);
   if (sources_.password_checker) add_password_checker(out);
+  if (sources_.checkpoints) add_checkpoints(out);
   if (sources_.tunnels) {
     add_tunnels(out);
     add_pools(out);
@@ -92,6 +93,27 @@ void MetricsCollector::add_password_checker(std::vector<MetricFamily>& out) cons
   out.push_back(gauge_family("tspbroker_password_check_queue_capacity",
                              "PLAIN password checks that may wait in each lane before the next is refused busy")
                     .add({}, uint64_t{load.capacity}));
+}
+
+void MetricsCollector::add_checkpoints(std::vector<MetricFamily>& out) const {
+  const store::CheckpointStats& c = *sources_.checkpoints;
+  out.push_back(counter_family("tspbroker_store_checkpoints_total",
+                               "WAL checkpoints run by the store's own thread, off its lock: done, busy (the writer's "
+                               "catch-up was checkpointing; tried again later) or failed (SQLite's error, in no log)")
+                    .add({{"result", "done"}}, c.runs - c.busy - c.failures)
+                    .add({{"result", "busy"}}, c.busy)
+                    .add({{"result", "failed"}}, c.failures));
+  out.push_back(counter_family("tspbroker_store_checkpoint_frames_total",
+                               "WAL pages the background checkpoints wrote back to the database file")
+                    .add({}, c.frames_copied));
+  out.push_back(counter_family("tspbroker_store_wal_restarts_total",
+                               "Times the WAL was started over from its beginning (it stays bounded while this grows)")
+                    .add({}, c.wal_restarts));
+  out.push_back(gauge_family("tspbroker_store_checkpoint_longest_seconds",
+                             "The slowest checkpoint so far: background (no session waits for it) or writer (the catch-up "
+                             "after a window's commit, which sessions needing the store wait for)")
+                    .add({{"by", "background"}}, static_cast<double>(c.longest_us) / 1e6)
+                    .add({{"by", "writer"}}, static_cast<double>(c.longest_writer_us) / 1e6));
 }
 
 void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {

@@ -1,9 +1,10 @@
 // Gathers the broker's figures into Prometheus families at scrape time: the control plane's
-// counters, the lockout, the password checker, the tunnel service (tunnels, pools, expiries)
+// counters, the lockout, the password checker, the store's WAL checkpoints, the tunnel service (tunnels, pools, expiries)
 // and the dataplane's per-worker and per-tunnel counters. Nothing is cached: every scrape
 // reads the sources afresh.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/metric_family.hpp"
 #include "control/password_checker.hpp"
+#include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
 
@@ -26,6 +28,7 @@ struct CollectorSources {
   const AuthLockout* lockout = nullptr;
   int64_t now = 0;  // unix seconds of the scrape (which locks are still running)
   const PasswordChecker* password_checker = nullptr;
+  std::optional<store::CheckpointStats> checkpoints;  // the store's background WAL checkpoints
 };
 
 class MetricsCollector {
@@ -40,6 +43,7 @@ class MetricsCollector {
   void add_control(std::vector<MetricFamily>& out) const;
   void add_lockout(std::vector<MetricFamily>& out) const;
   void add_password_checker(std::vector<MetricFamily>& out) const;
+  void add_checkpoints(std::vector<MetricFamily>& out) const;
   void add_tunnels(std::vector<MetricFamily>& out) const;
   void add_pools(std::vector<MetricFamily>& out) const;
   void add_dataplane(std::vector<MetricFamily>& out) const;

@@ -1,6 +1,7 @@
 // The Store on SQLite: one connection, one mutex, statements prepared once and reused, and
 // optionally group commit (store.hpp) with a background thread that closes each window.
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "control/store/schema.hpp"
 #include "control/store/sqlite_db.hpp"
 #include "control/store/store.hpp"
+#include "control/store/wal_checkpointer.hpp"
 
 namespace tsp::store {
 namespace {
@@ -173,6 +175,12 @@ class SqliteStore final : public Store {
       if (inner.starts_with("store: ")) inner.remove_prefix(7);
       throw StoreError("store: open '" + path + "': " + std::string(inner));
     }
+    // A database in memory has no WAL (nor a file for a second connection).
+    const char* file = sqlite3_db_filename(conn_.handle(), "main");
+    if (options.checkpoint_in_background && file != nullptr && *file != '\0') {
+      checkpointer_ = std::make_unique<sqlite::WalCheckpointer>(file);
+      checkpointer_->attach(conn_);
+    }
     if (window_.count() > 0) flusher_ = std::thread([this] { flush_loop(); });
   }
 
@@ -187,7 +195,14 @@ class SqliteStore final : public Store {
     }
     std::lock_guard lock(mutex_);
     commit_window_locked();  // a clean shutdown keeps everything; an error here has no caller left
+    if (checkpointer_) {
+      // Its connection closes first: conn_, the last one, then checkpoints what is left.
+      sqlite::WalCheckpointer::detach(conn_);
+      checkpointer_.reset();
+    }
   }
+
+  CheckpointStats checkpoint_stats() override { return checkpointer_ ? checkpointer_->stats() : CheckpointStats{}; }
 
   void flush() override {
     const auto lock = enter(Access::Flush);
@@ -480,6 +495,7 @@ class SqliteStore final : public Store {
     }
     try {
       Query(conn_, "group commit", kCommit).run();
+      if (checkpointer_) checkpointer_->finish_on_writer(conn_);
     } catch (const StoreError& e) {
       conn_.rollback_quietly("ROLLBACK");
       window_error_ = e.what();
@@ -512,6 +528,7 @@ class SqliteStore final : public Store {
 
   std::recursive_mutex mutex_;
   Connection conn_;
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;  // with checkpoint_in_background, for a file
   int depth_ = 0;  // nesting of transaction() calls, guarded by mutex_
   // Group commit, all guarded by mutex_.
   const std::chrono::milliseconds window_;
@@ -537,6 +554,8 @@ void create_private_file(const std::string& path) {
 
 std::unique_ptr<Store> Store::open_sqlite(const std::string& path, const StoreOptions& options) {
   if (options.group_commit_window.count() < 0) throw StoreError("store: open '" + path + "': negative group-commit window");
+  if (options.checkpoint_in_background && options.group_commit_window.count() == 0)
+    throw StoreError("store: open '" + path + "': background checkpoints need group commit (the window's commit finishes them)");
   create_private_file(path);
   return std::make_unique<SqliteStore>(path, options);
 }

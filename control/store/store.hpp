@@ -30,8 +30,27 @@ class StoreError : public std::runtime_error {
 // writes up to one window late and wait up to one window for the write lock (after each
 // commit the store leaves the lock free for up to 2 ms, calls committing on their own).
 // Zero (the default, for tools and tests): every call commits on its own.
+//
+// checkpoint_in_background: a file's WAL is checkpointed by a thread and connection of the
+// store's own (wal_checkpointer.hpp) instead of inside the commit that fills it, where the
+// disk's syncs held the store's lock; what tspbrokerd does. Off: SQLite's own checkpoints.
+// Needs group commit: the window's commit finishes each background run (wal_checkpointer.hpp).
 struct StoreOptions {
   std::chrono::milliseconds group_commit_window{0};
+  bool checkpoint_in_background = false;
+};
+
+// The background checkpoints so far (all zero when they run inline, in SQLite's commits).
+struct CheckpointStats {
+  uint64_t runs = 0;
+  uint64_t busy = 0;      // of the runs: the writer's catch-up was checkpointing (no error)
+  uint64_t failures = 0;  // of the runs: SQLite's error (last_error)
+  uint64_t frames_copied = 0;  // WAL pages written back to the database, summed over the runs
+  int64_t longest_us = 0;  // the slowest one: the wait that writers no longer have
+  uint64_t writer_runs = 0;       // the writer's short catch-ups after a background run
+  int64_t longest_writer_us = 0;  // the slowest of those: what a writer still waits
+  uint64_t wal_restarts = 0;      // times the WAL was started over: it does not grow without end
+  std::string last_error;  // of the last failed run, "" if none failed
 };
 
 // What tspbrokerd uses: 10 ms bounds the loss on a crash to about a hundred tunnels at
@@ -93,6 +112,8 @@ class Store {
   // its own changes. `body` must use the Store it is given on the calling thread only.
   // Under group commit "committed" means: part of the window's commit.
   virtual void transaction(const std::function<void(Store&)>& body) = 0;
+
+  virtual CheckpointStats checkpoint_stats() = 0;
 };
 
 }  // namespace tsp::store

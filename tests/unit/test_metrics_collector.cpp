@@ -181,6 +181,30 @@ TEST_CASE("password checker gauges: checks waiting, running, and the queue's cap
   CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_password_checks_queued") == nullptr);
 }
 
+TEST_CASE("store checkpoints: done, busy and failed runs, pages, restarts, the slowest of each kind",
+          "[metrics][collector][store]") {
+  store::CheckpointStats stats;
+  stats.runs = 10;
+  stats.busy = 3;
+  stats.failures = 1;
+  stats.frames_copied = 4500;
+  stats.wal_restarts = 2;
+  stats.longest_us = 12500;
+  stats.longest_writer_us = 2500;
+  CollectorSources sources;
+  sources.checkpoints = stats;
+  const auto families = MetricsCollector(sources).collect();
+  CHECK(value_of(families, "tspbroker_store_checkpoints_total", {{"result", "done"}}) == 6);
+  CHECK(value_of(families, "tspbroker_store_checkpoints_total", {{"result", "busy"}}) == 3);
+  CHECK(value_of(families, "tspbroker_store_checkpoints_total", {{"result", "failed"}}) == 1);
+  CHECK(value_of(families, "tspbroker_store_checkpoint_frames_total") == 4500);
+  CHECK(value_of(families, "tspbroker_store_wal_restarts_total") == 2);
+  const std::string text = render_prometheus_text(families);
+  CHECK(text.find("\ntspbroker_store_checkpoint_longest_seconds{by=\"background\"} 0.0125\n") != std::string::npos);
+  CHECK(text.find("\ntspbroker_store_checkpoint_longest_seconds{by=\"writer\"} 0.0025\n") != std::string::npos);
+  CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_store_checkpoints_total") == nullptr);
+}
+
 TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics][collector][dataplane]") {
   FakeDataplane dp;
   dp.stats_.workers.resize(2);

@@ -628,3 +628,69 @@ TEST_CASE("group commit: a negative window is refused") {
   TempDir dir;
   CHECK_THROWS_WITH(Store::open_sqlite(dir.db(), {std::chrono::milliseconds(-1)}), Catch::Contains("negative"));
 }
+
+// ---- background checkpoints (the daemon's mode) --------------------------------------------
+
+TEST_CASE("background checkpoints: the store's own thread checkpoints the WAL, and closing leaves one file") {
+  TempDir dir;
+  const std::string wal = dir.db() + "-wal";
+  {
+    auto store = Store::open_sqlite(dir.db(), {std::chrono::milliseconds(2), true});
+    // A frame or more per window: past the 1000-frame threshold.
+    for (uint32_t i = 0; i < 3000; ++i) {
+      store->save_tunnel(anonymous_v6v4(i));
+      if (i % 2 == 0) store->flush();
+    }
+    CheckpointStats stats;
+    for (int i = 0; i < 500 && (stats.runs == 0 || stats.writer_runs == 0); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      store->touch_tunnel(1, 1700000000 + i);  // the writer's catch-up comes with a window's commit
+      store->flush();
+      stats = store->checkpoint_stats();
+    }
+    CHECK(stats.runs >= 1);
+    CHECK(stats.frames_copied >= 1000);  // a run that copies nothing is no checkpoint
+    CHECK(stats.writer_runs >= 1);
+    CHECK(stats.failures == 0);
+    CHECK(stats.last_error.empty());
+    CHECK(stats.longest_us > 0);
+    CHECK(tunnel_count(dir.db()) == "3000");  // another connection reads it all meanwhile
+    CHECK(std::filesystem::exists(wal));
+  }
+  INFO("the store's connection, the last to close, checkpointed the rest and removed the WAL");
+  CHECK_FALSE(std::filesystem::exists(wal));
+  auto reopened = Store::open_sqlite(dir.db());
+  CHECK(reopened->load_tunnels().size() == 3000);
+  CHECK(reopened->checkpoint_stats().runs == 0);  // SQLite's own checkpoints: nothing to report
+}
+
+// SQLite starts a WAL over only when a write begins with every frame checkpointed: a
+// background run alone never gets there while commits keep coming, and the file would grow
+// without end. The writer's catch-up after each run is what lets it start over.
+TEST_CASE("background checkpoints: under a writer that never pauses, the WAL starts over") {
+  TempDir dir;
+  auto store = Store::open_sqlite(dir.db(), {std::chrono::milliseconds(2), true});
+  uint32_t writes = 0;
+  while (store->checkpoint_stats().wal_restarts < 2) {
+    // A changing stamp: a write that changes nothing adds nothing to the WAL.
+    store->touch_tunnel(writes % 2000, 1700000000 + writes);
+    if (writes < 2000) store->save_tunnel(anonymous_v6v4(writes));
+    if (++writes == 5'000'000) FAIL("the WAL was not started over twice in 5M writes");
+  }
+  const CheckpointStats stats = store->checkpoint_stats();
+  CHECK(stats.frames_copied > 0);
+  CHECK(stats.writer_runs > 0);
+  CHECK(stats.failures == 0);
+  store->flush();
+  CHECK(tunnel_count(dir.db()) == std::to_string(std::min<uint32_t>(writes, 2000)));
+}
+
+TEST_CASE("background checkpoints: refused without group commit; an in-memory store has none") {
+  TempDir dir;
+  CHECK_THROWS_WITH(Store::open_sqlite(dir.db(), {std::chrono::milliseconds(0), true}),
+                    Catch::Contains("background checkpoints need group commit"));
+  auto store = Store::open_sqlite(":memory:", {std::chrono::milliseconds(2), true});
+  store->save_tunnel(anonymous_v6v4(1));
+  CHECK(store->load_tunnels().size() == 1);
+  CHECK(store->checkpoint_stats().runs == 0);
+}
