@@ -17,13 +17,17 @@
 //
 // Checked besides "no crash, no sanitizer report, no leak": every framed reply counts its own
 // bytes (§3.1); a session that says it is established has a tunnel; the tunnels the service
-// holds are exactly those in the store; and once every client is gone and the lifetimes have
-// run out, nothing is left in either and the pools hold only registered users' stable blocks.
+// holds are exactly those in the store; the service reports each committed tunnel's end once
+// (TunnelService::watch_gone, which TcpTspServer closes held connections by), and a session
+// holding that commit is established exactly until then; and once every client is gone and the
+// lifetimes have run out, nothing is left in either, every end was reported, and the pools
+// hold only registered users' stable blocks.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -151,6 +155,12 @@ class Broker {
     env_.lockout = &lockout_;
     if (with_checker) env_.password_checker = &checker_flag();
     env_.scram_fake_salt_secret = {1, 2, 3, 4, 5, 6, 7, 8};
+    // What TcpTspServer closes held connections by: each gone commit reported once, and
+    // only one that a session put live.
+    service_.watch_gone([this](const LiveTunnel& t) {
+      REQUIRE_OR_ABORT(committed_.count(t.commit_serial) == 1);
+      REQUIRE_OR_ABORT(gone_.insert(t.commit_serial).second);
+    });
     for (const auto& u : world().users) REQUIRE_OR_ABORT(store_->add_user(u));
     const Peer peers[kClients] = {{true, Ipv4Addr{0xC6336401}, 40001},  // 198.51.100.1
                                   {true, Ipv4Addr{0xC6336401}, 40002},  // the same NAT, another port
@@ -190,6 +200,7 @@ class Broker {
     now_ += kLongestStep;
     service_.expire_idle(now_);
     REQUIRE_OR_ABORT(service_.live_tunnels() == 0);
+    REQUIRE_OR_ABORT(gone_ == committed_);  // every tunnel's end was reported
     REQUIRE_OR_ABORT(store_->load_tunnels().empty());
     // What stays in use is registered users' stable blocks, kept for their next login.
     const auto stable = store_->load_allocations();
@@ -284,6 +295,7 @@ class Broker {
     }
     check_framing(out);
     if (session.tunnel_established()) REQUIRE_OR_ABORT(service_.live_tunnels() > 0);
+    if (session.tunnel() && session.tunnel_established()) committed_.insert(session.tunnel()->commit_serial);
     check_consistent();
     return !out.close;
   }
@@ -291,6 +303,11 @@ class Broker {
   void check_consistent() {
     REQUIRE_OR_ABORT(ids(service_.tunnels()) == ids(store_->load_tunnels()));
     REQUIRE_OR_ABORT(service_.tunnels().size() == service_.live_tunnels());
+    // A session still holding its tunnel's commit has it live exactly until its end is reported.
+    for (const auto& c : clients_) {
+      if (!c.session || !c.session->tunnel()) continue;
+      REQUIRE_OR_ABORT(c.session->tunnel_established() != (gone_.count(c.session->tunnel()->commit_serial) == 1));
+    }
   }
 
   int64_t now_ = kStart;
@@ -303,6 +320,7 @@ class Broker {
   size_t current_ = 0;
   // The check handed out last: the client, its session's generation, the check.
   std::optional<std::tuple<size_t, uint64_t, PasswordCheck>> check_;
+  std::set<uint64_t> committed_, gone_;  // commit serials put live, and those reported gone
 };
 
 }  // namespace
