@@ -5,11 +5,14 @@
 // disk: compare them side by side, never with figures from another run. Release build:
 //
 //   store_bench [--rate N] [--threads T] [--seconds S] [--rounds R] [--tunnels K] [--dir DIR]
+//               [--require-checkpoints]
 //
 // Defaults: 10000 commits/s (the control plane's target) over 2 threads (the UDP and TCP
 // servers), 4 s per run, 3 rounds, ids over 100000 tunnels, a temporary directory under /tmp
 // (give --dir on the disk that will hold the broker's file: that disk's syncs are the point).
 // A call: one transaction that saves a tunnel and deletes the one that held the slot before.
+// Exits 1 when a run made fewer calls than asked or a background checkpoint failed (and, with
+// --require-checkpoints, for the smoke test, when the background runs checkpointed nothing).
 #include <stdlib.h>
 
 #include <algorithm>
@@ -32,11 +35,12 @@ struct Options {
   unsigned rate = 10000, threads = 2, seconds = 4, rounds = 3;
   uint32_t tunnels = 100000;
   std::string dir = "/tmp";
+  bool require_checkpoints = false;  // the smoke test: fail unless background runs checkpoint
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr, "store_bench: %s\nusage: store_bench [--rate N] [--threads T] [--seconds S] [--rounds R] "
-                       "[--tunnels K] [--dir DIR]\n", why);
+                       "[--tunnels K] [--dir DIR] [--require-checkpoints]\n", why);
   std::exit(2);
 }
 
@@ -44,6 +48,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--require-checkpoints") {
+      o.require_checkpoints = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
     const char* value = argv[++i];
     char* end = nullptr;
@@ -98,12 +106,14 @@ RunResult run(const Options& o, bool background) {
   const std::string dir = templ;
   RunResult result;
   {
-    auto store = store::Store::open_sqlite(dir + "/broker.db", {store::kDaemonGroupCommitWindow, background});
-    // Every slot taken first: the file has the size of a full broker.
-    store->transaction([&](store::Store& s) {
+    // Every slot taken first: the file has the size of a full broker. Closed before the run,
+    // which checkpoints it: both ways start with an empty WAL.
+    auto filled = store::Store::open_sqlite(dir + "/broker.db");
+    filled->transaction([&](store::Store& s) {
       for (uint32_t id = 0; id < o.tunnels; ++id) s.save_tunnel(tunnel(id, 1));
     });
-    store->flush();
+    filled.reset();
+    auto store = store::Store::open_sqlite(dir + "/broker.db", {store::kDaemonGroupCommitWindow, background});
     const auto calls_per_thread = static_cast<size_t>(o.rate) * o.seconds / o.threads;
     const auto interval = std::chrono::nanoseconds(1'000'000'000LL * o.threads / o.rate);
     std::vector<std::vector<int64_t>> waits(o.threads);
@@ -172,12 +182,23 @@ int main(int argc, char** argv) {
               "calls/s", "p50_us", "p99_us", "p99.9_us", "max_ms", "wal_MB", "ckpts", "busy", "ckpt_ms", "catchups",
               "catchup_ms");
   std::vector<int64_t> all[2];  // inline, background
+  const size_t expected_calls = static_cast<size_t>(o.rate) * o.seconds / o.threads * o.threads;
+  bool ok = true;
   for (unsigned r = 0; r < o.rounds; ++r) {
     for (unsigned i = 0; i < 2; ++i) {
       const bool background = (i + r) % 2 == 1;  // the order alternates from round to round
       RunResult res = run(o, background);
       const Summary s = summarise(res.waits_us);
       print_row(background ? "background" : "inline", r + 1, res, s);
+      if (res.waits_us.size() != expected_calls) {
+        std::printf("  FAILED: %zu calls made, %zu expected\n", res.waits_us.size(), expected_calls);
+        ok = false;
+      }
+      ok = ok && res.checkpoints.failures == 0;
+      if (o.require_checkpoints && background && (res.checkpoints.frames_copied == 0 || res.checkpoints.writer_runs == 0)) {
+        std::printf("  FAILED: no background checkpoint copied pages, or no catch-up followed one\n");
+        ok = false;
+      }
       if (res.checkpoints.failures > 0)
         std::printf("  %llu checkpoint(s) failed, the last: %s\n",
                     static_cast<unsigned long long>(res.checkpoints.failures), res.checkpoints.last_error.c_str());
@@ -191,5 +212,6 @@ int main(int argc, char** argv) {
               "(p99.9 %.0f / %.0f us, max %.2f / %.2f ms)\n",
               ratio(in.p50, bg.p50), ratio(in.p99, bg.p99), ratio(in.p999, bg.p999), ratio(in.max, bg.max), in.p999,
               bg.p999, in.max / 1000.0, bg.max / 1000.0);
-  return 0;
+  if (!ok) std::printf("store_bench: FAILED (above)\n");
+  return ok ? 0 : 1;
 }
