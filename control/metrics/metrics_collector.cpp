@@ -99,7 +99,7 @@ void MetricsCollector::add_checkpoints(std::vector<MetricFamily>& out) const {
   const store::CheckpointStats& c = *sources_.checkpoints;
   out.push_back(counter_family("tspbroker_store_checkpoints_total",
                                "WAL checkpoints run by the store's own thread, off its lock: done, busy (the writer's "
-                               "catch-up was checkpointing; tried again later) or failed (SQLite's error, in no log)")
+                               "catch-up was checkpointing) or failed (SQLite refused); either way the next commit asks again")
                     .add({{"result", "done"}}, c.runs - c.busy - c.failures)
                     .add({{"result", "busy"}}, c.busy)
                     .add({{"result", "failed"}}, c.failures));

@@ -1,7 +1,7 @@
 // Gathers the broker's figures into Prometheus families at scrape time: the control plane's
-// counters, the lockout, the password checker, the store's WAL checkpoints, the tunnel service (tunnels, pools, expiries)
-// and the dataplane's per-worker and per-tunnel counters. Nothing is cached: every scrape
-// reads the sources afresh.
+// counters, the lockout, the password checker, the store's WAL checkpoints, the tunnel
+// service (tunnels, pools, expiries) and the dataplane's per-worker and per-tunnel counters.
+// Nothing is cached: every scrape reads the sources afresh.
 #pragma once
 
 #include <optional>
