@@ -69,7 +69,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     if (!tunnel || tunnel->commit_serial != serial || close_after_write_) return;
     spdlog::info("tcp {}:{}: tunnel {} is gone (kicked, expired, replaced or its user deleted); closing",
                  session_.peer().addr.to_string(), session_.peer().port, tunnel->id);
-    ++server_.counters_.closed_tunnel_gone;
+    server_.transport_.tcp_closed(metrics::TcpClose::tunnel_gone);
     close_after_write_ = true;
     write_next();
   }
@@ -103,7 +103,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
       if (self->session_.tunnel_established()) return self->arm_idle_timer(limit);
       const auto idle = std::chrono::steady_clock::now() - self->last_activity_;
       if (idle < limit) return self->arm_idle_timer(limit - idle);
-      ++self->server_.counters_.closed_idle;
+      self->server_.transport_.tcp_closed(metrics::TcpClose::idle);
       // A session that put its tunnel live was counted then: its idling is no time-out.
       auto* counters = self->server_.env_.counters;
       if (counters && !self->session_.tunnel_went_live()) counters->session(metrics::SessionResult::timeout);
@@ -138,7 +138,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     }
     if (!checking_ && !splitter_.error().empty() && !close_after_write_) {
       spdlog::info("tcp {}: {}", session_.peer().addr.to_string(), splitter_.error());
-      ++server_.counters_.closed_bad_framing;
+      server_.transport_.tcp_closed(metrics::TcpClose::bad_framing);
       queue_.push_back({frame_content(status_line(Status::InvalidRequest)), {}});
       close_after_write_ = true;
     }
@@ -238,7 +238,12 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
 
 TcpTspServer::TcpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                            const tcp::endpoint& bind_to)
-    : owner_io_(io), work_(asio::make_work_guard(io_)), acceptor_(io_), env_(env), limiter_(limiter) {
+    : owner_io_(io),
+      work_(asio::make_work_guard(io_)),
+      acceptor_(io_),
+      env_(env),
+      limiter_(limiter),
+      transport_(env.counters ? env.counters->transport() : own_transport_) {
   acceptor_.open(bind_to.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   // Accepted sockets inherit TCP_NODELAY from the listener (Linux): no setsockopt per client.
@@ -323,13 +328,12 @@ void TcpTspServer::accept() {
 
 void TcpTspServer::on_accepted(boost::system::error_code ec, tcp::socket socket) {
   if (!ec) {
-    ++counters_.accepted;
+    transport_.tcp_accepted();
     const bool admitted = limiter_.try_acquire();
     auto conn = std::make_shared<Connection>(std::move(socket), peer_, *this, admitted);
     if (admitted) {
       conn->start();
     } else {
-      ++counters_.refused_busy;
       if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
       conn->refuse_busy();
     }

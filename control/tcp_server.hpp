@@ -6,7 +6,7 @@
 // cost is the kernel's (sends run the receiver's side of TCP too), and one thread for UDP
 // and TCP together capped the broker at one core. What the sessions share is thread-safe:
 // TunnelService and the store take their mutexes, the counters are atomic, the limiter too.
-// Connections, the acceptor and counters() belong to the server's thread.
+// Connections and the acceptor belong to the server's thread.
 //
 // A connection whose session put a tunnel live is held open while that tunnel lives (gogoc
 // keeps it for the tunnel's life); when the tunnel goes by anything but the session's own
@@ -27,10 +27,6 @@
 
 namespace tsp {
 
-struct TcpServerCounters {
-  uint64_t accepted = 0, refused_busy = 0, closed_idle = 0, closed_bad_framing = 0, closed_tunnel_gone = 0;
-};
-
 class TcpTspServer {
  public:
   // `io` is the caller's I/O loop; the server binds at once but serves on its own thread.
@@ -44,7 +40,7 @@ class TcpTspServer {
   // Closes the listening socket (on the server's thread, shortly after); connections in
   // progress go on until the server is destroyed.
   void stop();
-  const TcpServerCounters& counters() const { return counters_; }
+  const metrics::TransportCounters& transport_counters() const { return transport_; }
 
  private:
   class Connection;
@@ -63,7 +59,9 @@ class TcpTspServer {
   boost::asio::ip::tcp::endpoint peer_;  // the client of the connection just accepted
   SessionEnv& env_;
   SessionLimiter& limiter_;
-  TcpServerCounters counters_;
+  // The daemon's (SessionEnv::counters, exported as metrics) or, without them, the server's own.
+  metrics::TransportCounters own_transport_;
+  metrics::TransportCounters& transport_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // connections outlive stop()
   // By commit serial. An entry goes when its tunnel does (a connection that closes first

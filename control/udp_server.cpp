@@ -73,7 +73,13 @@ struct UdpTspServer::Batch {
 
 UdpTspServer::UdpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
                            const udp::endpoint& bind_to)
-    : io_(io), socket_(io), sweep_timer_(io), env_(env), limiter_(limiter), batch_(std::make_unique<Batch>()) {
+    : io_(io),
+      socket_(io),
+      sweep_timer_(io),
+      env_(env),
+      limiter_(limiter),
+      batch_(std::make_unique<Batch>()),
+      transport_(env.counters ? env.counters->transport() : own_transport_) {
   socket_.open(bind_to.protocol());
   socket_.set_option(udp::socket::reuse_address(true));
   // Thousands of clients answering at once overflow the default ~200 KiB queue, and every
@@ -150,7 +156,7 @@ void UdpTspServer::send(const RudpHeader& h, std::string_view payload, const soc
   auto& b = *batch_;
   b.replies.push_back({h, b.arena.size(), payload.size(), to});
   b.arena.append(payload);
-  ++counters_.replies;
+  transport_.udp_sent();
 }
 
 void UdpTspServer::send_queued() {
@@ -193,7 +199,7 @@ void UdpTspServer::erase(Sessions::iterator it) {
 }
 
 void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage& from_storage) {
-  ++counters_.datagrams;
+  transport_.udp_received();
   if (from_storage.ss_family != AF_INET) return;
   sockaddr_in from;
   std::memcpy(&from, &from_storage, sizeof from);
@@ -204,12 +210,12 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
     // Tunnel data on the TSP socket only arrives here when no dataplane runs: it still proves
     // the client alive (its keepalives), but there is nowhere to forward it.
     env_.tunnels.note_udp_activity(addr, port, env_.now());
-    ++counters_.dropped_data;
+    transport_.udp_dropped(metrics::UdpDrop::tunnel_data);
     return;
   }
   const auto msg = parse_rudp(datagram);
   if (!msg) {
-    ++counters_.dropped_malformed;
+    transport_.udp_dropped(metrics::UdpDrop::malformed);
     return;
   }
   const auto payload = msg->payload;
@@ -221,7 +227,7 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
     it->second.last_active = batch_now_;
     if (it->second.answered) {
       send(msg->header, it->second.last_reply, from);
-      ++counters_.retransmissions_answered;
+      transport_.udp_retransmission_answered();
     }
     return;
   }
@@ -231,11 +237,10 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
         send(msg->header, status_line(Status::Success), from);
         return;
       }
-      ++counters_.dropped_unknown_session;  // silence: no reflection toward forged sources
+      transport_.udp_dropped(metrics::UdpDrop::unknown_session);  // silence: no reflection toward forged sources
       return;
     }
     if (!accepting_ || !limiter_.try_acquire()) {
-      ++counters_.refused_busy;
       if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
       send(msg->header, status_line(Status::ServerTooBusy), from);
       return;

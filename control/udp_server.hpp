@@ -26,11 +26,6 @@
 
 namespace tsp {
 
-struct UdpServerCounters {
-  uint64_t datagrams = 0, replies = 0, retransmissions_answered = 0, dropped_unknown_session = 0,
-           dropped_malformed = 0, dropped_data = 0, refused_busy = 0;
-};
-
 class UdpTspServer {
  public:
   UdpTspServer(boost::asio::io_context& io, SessionEnv& env, SessionLimiter& limiter,
@@ -42,7 +37,7 @@ class UdpTspServer {
   void stop();
   // Draining: sessions in progress go on, a new one is answered "530 Server too busy".
   void stop_accepting() { accepting_ = false; }
-  const UdpServerCounters& counters() const { return counters_; }
+  const metrics::TransportCounters& transport_counters() const { return transport_; }
   size_t sessions() const { return sessions_.size(); }
 
  private:
@@ -85,7 +80,9 @@ class UdpTspServer {
   Sessions sessions_;
   std::unique_ptr<Batch> batch_;
   std::chrono::steady_clock::time_point batch_now_;  // one clock read per batch
-  UdpServerCounters counters_;
+  // The daemon's (SessionEnv::counters, exported as metrics) or, without them, the server's own.
+  metrics::TransportCounters own_transport_;
+  metrics::TransportCounters& transport_;
   bool stopped_ = false;
   bool accepting_ = true;
   uint64_t next_serial_ = 0;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "config/broker_config.hpp"
+#include "control/metrics/transport_counters.hpp"
 #include "control/status_codes.hpp"
 
 namespace tsp::metrics {
@@ -112,6 +113,9 @@ class ControlCounters {
     return 0;
   }
   uint64_t refused_other() const noexcept { return refused_other_.read(); }
+  // The servers' own: drops, retransmissions, TCP connections (transport_counters.hpp).
+  TransportCounters& transport() noexcept { return transport_; }
+  const TransportCounters& transport() const noexcept { return transport_; }
   uint64_t authentications(config::AuthMechanism m, AuthResult r) const noexcept {
     return auth_[mechanism_index(m)][static_cast<size_t>(r)].read();
   }
@@ -127,6 +131,7 @@ class ControlCounters {
   std::array<Counter, kRefusalStatuses.size()> refusals_;
   Counter refused_other_;
   std::array<std::array<Counter, kAuthResults.size()>, kAuthMechanisms.size()> auth_;
+  TransportCounters transport_;
 };
 
 }  // namespace tsp::metrics

@@ -63,6 +63,30 @@ void MetricsCollector::add_control(std::vector<MetricFamily>& out) const {
     }
   }
   out.push_back(std::move(auth));
+  add_transport(out, c.transport());
+}
+
+void MetricsCollector::add_transport(std::vector<MetricFamily>& out, const TransportCounters& t) const {
+  out.push_back(counter_family("tspbroker_tsp_udp_datagrams_total", "Datagrams on the TSP UDP port, received and sent")
+                    .add({{"direction", "received"}}, t.udp_received_count())
+                    .add({{"direction", "sent"}}, t.udp_sent_count()));
+  auto drops = counter_family("tspbroker_tsp_udp_dropped_total",
+                              "Datagrams on the TSP UDP port that no session saw: malformed (no whole RUDP header), "
+                              "unknown_session (not VERSION= from a source with no session; no reply, no reflection), "
+                              "tunnel_data (IPv6 in UDP while no dataplane runs)");
+  for (auto d : kUdpDrops) drops.add({{"reason", std::string(udp_drop_name(d))}}, t.udp_drops(d));
+  out.push_back(std::move(drops));
+  out.push_back(counter_family("tspbroker_tsp_udp_retransmissions_answered_total",
+                               "Retransmitted TSP requests answered again from the session's reply cache")
+                    .add({}, t.udp_retransmissions_answered()));
+  out.push_back(counter_family("tspbroker_tsp_tcp_connections_total", "TCP connections accepted on the TSP port")
+                    .add({}, t.tcp_accepted_count()));
+  auto closes = counter_family("tspbroker_tsp_tcp_closed_total",
+                               "TCP connections the broker closed: idle (unfinished, or its tunnel gone, for the "
+                               "session timeout), bad_framing (not TSP messages), tunnel_gone (the tunnel it was held "
+                               "for was kicked, expired, replaced or its user deleted)");
+  for (auto c : kTcpCloses) closes.add({{"reason", std::string(tcp_close_name(c))}}, t.tcp_closes(c));
+  out.push_back(std::move(closes));
 }
 
 void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {

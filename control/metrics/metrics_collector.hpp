@@ -41,6 +41,7 @@ class MetricsCollector {
 
  private:
   void add_control(std::vector<MetricFamily>& out) const;
+  void add_transport(std::vector<MetricFamily>& out, const TransportCounters& t) const;
   void add_lockout(std::vector<MetricFamily>& out) const;
   void add_password_checker(std::vector<MetricFamily>& out) const;
   void add_checkpoints(std::vector<MetricFamily>& out) const;

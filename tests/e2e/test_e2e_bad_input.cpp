@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <random>
 
@@ -315,6 +316,58 @@ TEST_CASE("max sessions 100: the 101st new session gets 530", "[e2e][bad][flood]
   INFO("reply: " << printable(busy.payload));
   CHECK(leading_status_code(busy.payload) == 530);
 
+  broker.stop_expect_clean_exit();
+}
+
+namespace {
+// The daemon's /metrics over HTTP/1.1 with "Connection: close": the whole response.
+std::string scrape(uint16_t metrics_port) {
+  TcpClient c(metrics_port);
+  c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string response;
+  while (true) {
+    TcpRead r = c.recv_once();
+    if (r.kind != TcpRead::Kind::Data) break;
+    response += r.data;
+  }
+  return response;
+}
+
+// The value of the line that starts with `series` ("name{labels}"), -1 when missing.
+long long sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::atoll(text.c_str() + at + 2 + series.size());
+}
+}  // namespace
+
+// What the servers drop or close before any session decides is what an operator watches for
+// attacks and broken clients: each reason has its own series.
+TEST_CASE("drops and closes by the TSP servers are counted in /metrics by reason", "[e2e][bad][metrics]") {
+  const uint16_t metrics_port = pick_free_port();
+  BrokerSettings settings;
+  settings.global_lines = {"metrics listen 127.0.0.1 " + std::to_string(metrics_port)};
+  BrokerProcess broker(settings);
+  broker.start();
+  {
+    RudpClient c(broker.port());
+    for (int i = 0; i < 3; ++i) c.send_raw("\xF0\xF0");  // no whole RUDP header
+    c.send("CAPABILITY\r\n");                         // well framed, but no session and no VERSION=
+    CHECK_FALSE(c.receive_any(Millis{200}));
+  }
+  {
+    TcpClient c(broker.port());
+    c.send("Content-length: 99999999\r\n");  // more than any TSP message
+    CHECK(c.wait_closed_by_peer(Millis{2000}));
+  }
+  const std::string text = scrape(metrics_port);
+  INFO(text.substr(0, 400));
+  CHECK(sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"malformed\"}") == 3);
+  CHECK(sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"unknown_session\"}") == 1);
+  CHECK(sample(text, "tspbroker_tsp_udp_datagrams_total{direction=\"received\"}") == 4);
+  CHECK(sample(text, "tspbroker_tsp_tcp_connections_total") >= 1);
+  CHECK(sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"bad_framing\"}") == 1);
+  CHECK(sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"tunnel_gone\"}") == 0);
   broker.stop_expect_clean_exit();
 }
 

@@ -135,6 +135,34 @@ TEST_CASE("control counters: every result, code and mechanism is listed, zero or
   CHECK(find_family(families, "tspbroker_tsp_authentications_total")->samples.size() == kAuthMechanisms.size() * kAuthResults.size());
 }
 
+TEST_CASE("transport counters: UDP datagrams, drops by reason, retransmissions, TCP accepts and closes by reason",
+          "[metrics][collector][transport]") {
+  ControlCounters counters;
+  auto& t = counters.transport();
+  t.udp_received();
+  t.udp_received();
+  t.udp_sent();
+  t.udp_dropped(UdpDrop::malformed);
+  t.udp_dropped(UdpDrop::unknown_session);
+  t.udp_dropped(UdpDrop::unknown_session);
+  t.udp_retransmission_answered();
+  t.tcp_accepted();
+  t.tcp_closed(TcpClose::tunnel_gone);
+  const auto families = MetricsCollector({&counters, nullptr, nullptr, false}).collect();
+  CHECK(value_of(families, "tspbroker_tsp_udp_datagrams_total", {{"direction", "received"}}) == 2);
+  CHECK(value_of(families, "tspbroker_tsp_udp_datagrams_total", {{"direction", "sent"}}) == 1);
+  CHECK(value_of(families, "tspbroker_tsp_udp_dropped_total", {{"reason", "malformed"}}) == 1);
+  CHECK(value_of(families, "tspbroker_tsp_udp_dropped_total", {{"reason", "unknown_session"}}) == 2);
+  CHECK(value_of(families, "tspbroker_tsp_udp_dropped_total", {{"reason", "tunnel_data"}}) == 0);
+  CHECK(value_of(families, "tspbroker_tsp_udp_retransmissions_answered_total") == 1);
+  CHECK(value_of(families, "tspbroker_tsp_tcp_connections_total") == 1);
+  CHECK(value_of(families, "tspbroker_tsp_tcp_closed_total", {{"reason", "tunnel_gone"}}) == 1);
+  CHECK(value_of(families, "tspbroker_tsp_tcp_closed_total", {{"reason", "idle"}}) == 0);
+  CHECK(value_of(families, "tspbroker_tsp_tcp_closed_total", {{"reason", "bad_framing"}}) == 0);
+  CHECK(find_family(families, "tspbroker_tsp_udp_dropped_total")->samples.size() == kUdpDrops.size());
+  CHECK(find_family(families, "tspbroker_tsp_tcp_closed_total")->samples.size() == kTcpCloses.size());
+}
+
 TEST_CASE("lockout gauges: addresses and user names locked at the scrape, and remembered", "[metrics][collector][lockout]") {
   constexpr int64_t kT0 = 1'700'000'000;
   AuthLockout lockout({2, 60, 300, 2, 3600});
