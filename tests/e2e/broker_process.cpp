@@ -279,6 +279,16 @@ void BrokerProcess::start() {
       FAIL("tspbrokerd does not accept TCP on " << listen_address_ << " port " << port_ << " after 10 s");
     std::this_thread::sleep_for(20ms);
   }
+  // TCP listens before the admin socket and the metrics server exist: tests that use those
+  // right away wait for the daemon's "ready", which it logs once everything is up.
+  const std::string marker = "==== e2e: start #" + std::to_string(starts_) + " ";
+  while (true) {
+    const std::string log = log_text();
+    const auto at = log.rfind(marker);
+    if (at != std::string::npos && log.find("tspbrokerd ready", at) != std::string::npos) return;
+    if (std::chrono::steady_clock::now() >= deadline) FAIL("tspbrokerd did not log \"ready\" within 10 s");
+    std::this_thread::sleep_for(10ms);
+  }
 }
 
 int BrokerProcess::stop() {
