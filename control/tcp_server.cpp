@@ -67,7 +67,7 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   void tunnel_gone(uint64_t serial) {
     const auto& tunnel = session_.tunnel();
     if (!tunnel || tunnel->commit_serial != serial || close_after_write_) return;
-    spdlog::info("tcp {}:{}: tunnel {} is gone (kicked, expired, replaced or its user deleted); closing",
+    spdlog::info("tcp {}:{}: tunnel {} no longer forwards and this session did not delete it; closing",
                  session_.peer().addr.to_string(), session_.peer().port, tunnel->id);
     server_.transport_.tcp_closed(metrics::TcpClose::tunnel_gone);
     close_after_write_ = true;

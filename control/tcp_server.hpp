@@ -10,8 +10,8 @@
 //
 // A connection whose session put a tunnel live is held open while that tunnel lives (gogoc
 // keeps it for the tunnel's life); when the tunnel goes by anything but the session's own
-// delete (kicked, expired, replaced, its user deleted) the connection is closed at once, the
-// one signal a TCP client gets.
+// delete (kicked, expired, replaced, deleted by another of its user's sessions, its user
+// deleted) the connection is closed at once, the one signal a TCP client gets.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -40,7 +40,6 @@ class TcpTspServer {
   // Closes the listening socket (on the server's thread, shortly after); connections in
   // progress go on until the server is destroyed.
   void stop();
-  const metrics::TransportCounters& transport_counters() const { return transport_; }
 
  private:
   class Connection;

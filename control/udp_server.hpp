@@ -37,7 +37,6 @@ class UdpTspServer {
   void stop();
   // Draining: sessions in progress go on, a new one is answered "530 Server too busy".
   void stop_accepting() { accepting_ = false; }
-  const metrics::TransportCounters& transport_counters() const { return transport_; }
   size_t sessions() const { return sessions_.size(); }
 
  private:

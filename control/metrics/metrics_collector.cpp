@@ -84,7 +84,7 @@ void MetricsCollector::add_transport(std::vector<MetricFamily>& out, const Trans
   auto closes = counter_family("tspbroker_tsp_tcp_closed_total",
                                "TCP connections the broker closed: idle (unfinished, or its tunnel gone, for the "
                                "session timeout), bad_framing (not TSP messages), tunnel_gone (the tunnel it was held "
-                               "for was kicked, expired, replaced or its user deleted)");
+                               "for went by anything but that session's own delete: kicked, expired, replaced, its user deleted)");
   for (auto c : kTcpCloses) closes.add({{"reason", std::string(tcp_close_name(c))}}, t.tcp_closes(c));
   out.push_back(std::move(closes));
 }

@@ -33,7 +33,7 @@ constexpr std::string_view udp_drop_name(UdpDrop d) {
 enum class TcpClose : unsigned {
   idle,         // an unfinished session, or one whose tunnel is gone, idled out
   bad_framing,  // a stream that cannot be TSP messages (tsp-protocol.md §1.4)
-  tunnel_gone,  // the tunnel it was held open for was kicked, expired, replaced or its user deleted
+  tunnel_gone,  // the tunnel it was held open for went, by anything but this session's own delete
 };
 inline constexpr std::array kTcpCloses{TcpClose::idle, TcpClose::bad_framing, TcpClose::tunnel_gone};
 

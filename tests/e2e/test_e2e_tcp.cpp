@@ -135,7 +135,7 @@ TEST_CASE("TCP: the connection held for a tunnel closes at once when the tunnel 
   REQUIRE(kicked.exit_status == 0);
   INFO("kicked: the connection is closed within a second, not at the next idle check");
   CHECK(c.wait_closed_by_peer(Millis{1000}));
-  CHECK(broker.log_shows("is gone (kicked, expired, replaced or its user deleted); closing"));
+  CHECK(broker.log_shows("no longer forwards and this session did not delete it; closing"));
   broker.stop_expect_clean_exit();
 }
 
