@@ -113,6 +113,14 @@ struct MetricsConfig {
   bool per_tunnel = false;  // one series per tunnel: off by default (cardinality)
 };
 
+// "dns delegation file PATH" (and "ttl", "reload"): the zone file of NS records that delegates
+// each routed prefix's ip6.arpa zone to the name servers its client named (control/dns/).
+struct DnsDelegationConfig {
+  std::string file;                         // relative to the working directory, as the store's
+  uint32_t ttl = 3600;                      // of the NS records
+  std::vector<std::string> reload_command;  // argv run after each write (no shell); empty: none
+};
+
 // "log stderr" (the default) or "log syslog [FACILITY]".
 struct LogTarget {
   bool syslog = false;
@@ -130,6 +138,7 @@ struct Config {
   std::optional<MetricsConfig> metrics;  // none: no HTTP endpoint
   LogTarget log_target;
   std::optional<DataplaneSection> dataplane;
+  std::optional<DnsDelegationConfig> dns_delegation;  // none: names are kept, nothing delegated
   uint32_t max_tunnels = 100000;  // capacity of the tunnel table
   std::string log_level = "info";  // trace, debug, info, warning or error
 

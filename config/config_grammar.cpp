@@ -122,6 +122,26 @@ void set_metrics_listen(ParseState& s, const StatementCall& c) {
   s.metrics = m;
 }
 
+void set_dns_delegation_file(ParseState& s, const StatementCall& c) {
+  if (c.args[0].empty()) throw ValueError("dns delegation file: empty path");
+  s.dns_delegation.file = std::string(c.args[0]);
+  s.dns_delegation_file_line = c.line;
+}
+
+void note_dns_delegation_option(ParseState& s, const StatementCall& c) {
+  if (s.dns_delegation_other_line == 0) s.dns_delegation_other_line = c.line;
+}
+
+void set_dns_delegation_ttl(ParseState& s, const StatementCall& c) {
+  s.dns_delegation.ttl = static_cast<uint32_t>(parse_number(c.args[0], 60, 604800, "dns delegation ttl"));
+  note_dns_delegation_option(s, c);
+}
+
+void set_dns_delegation_reload(ParseState& s, const StatementCall& c) {
+  s.dns_delegation.reload_command.assign(c.args.begin(), c.args.end());
+  note_dns_delegation_option(s, c);
+}
+
 void set_metrics_per_tunnel(ParseState& s, const StatementCall& c) {
   s.metrics_per_tunnel = true;
   s.metrics_per_tunnel_line = c.line;
@@ -431,6 +451,9 @@ const StatementTable& top_level_statements() {
       {{"admin", "group"}, "GROUP", 1, 1, false, set_admin_group},
       {{"metrics", "listen"}, "IPV4-ADDRESS PORT", 2, 2, false, set_metrics_listen},
       {{"metrics", "per-tunnel"}, "", 0, 0, false, set_metrics_per_tunnel},
+      {{"dns", "delegation", "file"}, "PATH", 1, 1, false, set_dns_delegation_file},
+      {{"dns", "delegation", "ttl"}, "SECONDS", 1, 1, false, set_dns_delegation_ttl},
+      {{"dns", "delegation", "reload"}, "COMMAND [ARGUMENT...]", 1, unlimited, false, set_dns_delegation_reload},
       {{"dataplane"}, "", 0, 0, false, open_dataplane},
   }};
   return table;

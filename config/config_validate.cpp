@@ -34,6 +34,11 @@ class Validator {
     }
     config.metrics = s_.metrics;
     if (config.metrics) config.metrics->per_tunnel = s_.metrics_per_tunnel;
+    if (s_.dns_delegation_other_line != 0 && s_.dns_delegation_file_line == 0) {
+      fail(s_.dns_delegation_other_line, "'dns delegation ttl' and 'dns delegation reload' need the file: add "
+                                         "'dns delegation file PATH'");
+    }
+    if (s_.dns_delegation_file_line != 0) config.dns_delegation = s_.dns_delegation;
     return config;
   }
 

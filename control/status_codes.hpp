@@ -19,6 +19,7 @@ enum class Status : int {
   InvalidIpv6 = 502,
   Ipv4AlreadyUsed = 506,
   PrefixLengthUnavailable = 507,
+  DnsDelegationError = 509,
   UnsupportedPrefixLength = 518,
   MissingPrefixLength = 520,
   RequestInProgress = 521,
@@ -40,6 +41,7 @@ constexpr std::string_view status_text(Status s) {
     case Status::InvalidIpv6: return "Invalid IPv6 address";
     case Status::Ipv4AlreadyUsed: return "IPv4 address already used by another tunnel";
     case Status::PrefixLengthUnavailable: return "Requested prefix length unavailable";
+    case Status::DnsDelegationError: return "DNS delegation error";
     case Status::UnsupportedPrefixLength: return "Unsupported prefix length";
     case Status::MissingPrefixLength: return "Missing prefix length";
     case Status::RequestInProgress: return "Request already in progress";

@@ -203,6 +203,10 @@ void TunnelService::index_locked(const store::TunnelRecord& r) {
   if (!r.anonymous) by_user_[r.user] = r.id;
   if (is_udp(r)) udp_by_endpoint_[{r.client_v4.value, r.client_port}] = r.id;
   else proto41_by_v4_[r.client_v4.value] = r.id;
+  if (r.prefix && !r.dns_names.empty()) {
+    delegated_[r.id] = dns::Delegation{*r.prefix, dns::split_stored_names(r.dns_names)};
+    if (delegations_changed_) delegations_changed_();
+  }
 }
 
 void TunnelService::unindex_locked(const store::TunnelRecord& r) {
@@ -222,7 +226,16 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
     commit_serial_by_id_.erase(serial);
     for (const auto& [handle, watcher] : gone_watchers_) watcher(gone);
   }
+  if (delegated_.erase(r.id) > 0 && delegations_changed_) delegations_changed_();
   live_.erase(r.id);  // last: `r` may be the record erased here
+}
+
+std::vector<dns::Delegation> TunnelService::delegations() const {
+  std::lock_guard lock(mu_);
+  std::vector<dns::Delegation> out;
+  out.reserve(delegated_.size());
+  for (const auto& [id, d] : delegated_) out.push_back(d);
+  return out;
 }
 
 // Anonymous tunnels hold temporary blocks: back to their pools through quarantine.
@@ -393,6 +406,12 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   if (!req.client_ipv4) return refuse(Status::InvalidIpv4, "no client ipv4 address in the request");
   const auto declared = Ipv4Addr::parse(*req.client_ipv4);
   if (!declared) return refuse(Status::InvalidIpv4, "client ipv4 '" + *req.client_ipv4 + "' is not an address");
+
+  // The names go into a zone file (control/dns/): anything but a plain host name is refused.
+  for (const auto& name : req.dns_names) {
+    if (!dns::valid_name_server(name))
+      return refuse(Status::DnsDelegationError, "dns_server name '" + name + "' is not a host name");
+  }
 
   const auto decision = decide_tunnel_mode(req.type, req.proxy, *declared, peer.addr, peer.udp);
   if (auto* no = std::get_if<ModeRefusal>(&decision)) return refuse(no->status, no->reason);

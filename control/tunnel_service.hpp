@@ -18,6 +18,7 @@
 
 #include "config/broker_config.hpp"
 #include "control/address_pool.hpp"
+#include "control/dns/reverse_zone.hpp"
 #include "control/status_codes.hpp"
 #include "control/store/store.hpp"
 #include "control/xml/tunnel_xml.hpp"
@@ -140,6 +141,13 @@ class TunnelService {
   uint64_t watch_gone(std::function<void(const LiveTunnel&)> f);
   void unwatch_gone(uint64_t handle);
 
+  // Reverse DNS delegation (control/dns/): the routed prefixes of live tunnels whose clients
+  // named name servers, and a callback (under the service's mutex: it must only hand the news
+  // on) each time one goes live or away, from a commit, the store's reload or a removal. Set
+  // once, before serving.
+  std::vector<dns::Delegation> delegations() const;
+  void on_delegations_changed(std::function<void()> f) { delegations_changed_ = std::move(f); }
+
  private:
   struct Allocation {
     Ipv6Prefix client_v6;
@@ -181,6 +189,8 @@ class TunnelService {
   ServiceCounters counters_;
   std::function<void(uint32_t)> slot_reused_;
   std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
+  std::map<uint32_t, dns::Delegation> delegated_;  // by tunnel id: live routers that named name servers
+  std::function<void()> delegations_changed_;
   uint64_t last_watch_handle_ = 0;
 };
 

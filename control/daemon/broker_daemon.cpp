@@ -47,8 +47,13 @@ bool BrokerDaemon::start() {
   store_ = store::Store::open_sqlite(cfg.store.sqlite_path, {store::kDaemonGroupCommitWindow, true});
   table_ = std::make_unique<TunnelTable>(cfg.max_tunnels);
   tunnels_ = std::make_unique<TunnelService>(cfg_, *store_, *table_);
+  tunnels_->on_delegations_changed([this] {
+    std::lock_guard lock(dns_delegation_mu_);
+    if (dns_delegation_) dns_delegation_->changed();
+  });
   const size_t reloaded = tunnels_->load_from_store(unix_now());
   spdlog::info("store {}: {} live tunnel(s) reloaded", cfg.store.sqlite_path, reloaded);
+  apply_dns_delegation(cfg.dns_delegation);  // its first write holds the tunnels just reloaded
 
   env_ = std::make_unique<SessionEnv>(SessionEnv{cfg, *store_, *tunnels_, unix_now});
   env_->counters = &control_counters_;
@@ -100,13 +105,48 @@ bool BrokerDaemon::start() {
   return true;
 }
 
+namespace {
+dns::DelegationOptions delegation_options(const config::DnsDelegationConfig& c) {
+  return {c.file, c.ttl, c.reload_command};
+}
+}  // namespace
+
+void BrokerDaemon::apply_dns_delegation(const std::optional<config::DnsDelegationConfig>& c) {
+  std::unique_ptr<dns::DelegationWriter> stopped;
+  {
+    std::lock_guard lock(dns_delegation_mu_);
+    if (c && dns_delegation_) return dns_delegation_->set_options(delegation_options(*c));
+    stopped = std::move(dns_delegation_);
+  }
+  if (stopped) {
+    // Joined outside the lock: its thread may be waiting for the service's mutex, whose
+    // holder may be waiting for this lock to poke it.
+    stopped.reset();
+    spdlog::info("dns delegation off: the zone file is no longer kept up to date (nor removed)");
+  }
+  if (!c) return;
+  auto writer = std::make_unique<dns::DelegationWriter>([this] { return tunnels_->delegations(); },
+                                                        delegation_options(*c));
+  spdlog::info("dns delegation: routed prefixes delegated to their clients' name servers in {}{}", c->file,
+               c->reload_command.empty() ? "" : ", then '" + c->reload_command.front() + "' runs");
+  std::lock_guard lock(dns_delegation_mu_);
+  dns_delegation_ = std::move(writer);
+}
+
+std::optional<dns::DelegationStats> BrokerDaemon::dns_delegation_stats() const {
+  std::lock_guard lock(dns_delegation_mu_);
+  if (!dns_delegation_) return std::nullopt;
+  return dns_delegation_->stats();
+}
+
 // After the dataplane: the metrics address may be one its taps carry.
 void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
   auto render = [this] {  // on the metrics server's renderer thread
     const auto cfg = config();
     const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
     return metrics::MetricsCollector({&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(),
-                                      unix_now(), password_checker_.get(), store_->checkpoint_stats()})
+                                      unix_now(), password_checker_.get(), store_->checkpoint_stats(),
+                                      dns_delegation_stats()})
         .render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);
@@ -234,6 +274,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
   limiter_->set_limit(shared->tsp().max_sessions);
   lockout_->set_policy(lockout_policy(shared->tsp()));
   lockout_saver_->set_interval(shared->tsp().lockout_save_interval);
+  apply_dns_delegation(shared->dns_delegation);
   apply_log_settings(shared->log_target, shared->log_level);
   {
     std::lock_guard lock(cfg_mu_);
@@ -249,6 +290,14 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
 
 void BrokerDaemon::finish() {
   lockout_saver_.reset();  // its thread must not write after the last save below
+  {
+    // Its thread stops (after a command under way); the file stays: the tunnels stay live.
+    std::unique_ptr<dns::DelegationWriter> writer;
+    {
+      std::lock_guard lock(dns_delegation_mu_);
+      writer = std::move(dns_delegation_);
+    }
+  }
   try {
     if (store_ && lockout_) store_->save_lockouts(lockout_->snapshot(unix_now()));
     if (store_) store_->flush();

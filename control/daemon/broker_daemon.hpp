@@ -21,6 +21,7 @@
 #include "control/admin/admin_server.hpp"
 #include "control/daemon/expiry_timer.hpp"
 #include "control/daemon/lockout_saver.hpp"
+#include "control/dns/delegation_writer.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/http_server.hpp"
 #include "control/session_limiter.hpp"
@@ -73,6 +74,9 @@ class BrokerDaemon {
   bool start();
   void start_metrics(const config::MetricsConfig& m);
   void start_admin();
+  // Starts, changes or stops the reverse delegations' writer as the configuration says.
+  void apply_dns_delegation(const std::optional<config::DnsDelegationConfig>& c);
+  std::optional<dns::DelegationStats> dns_delegation_stats() const;
   void serve_signals();
   void on_signal(int sig);
   void begin_drain(const char* why);
@@ -87,7 +91,12 @@ class BrokerDaemon {
   metrics::ControlCounters control_counters_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<TunnelTable> table_;
+  // Guards the pointer below: TunnelService pokes the writer under its own mutex, from any
+  // thread, while a reload may replace it.
+  mutable std::mutex dns_delegation_mu_;
   std::unique_ptr<TunnelService> tunnels_;
+  // After the service whose tunnels its thread reads: stopped before the service goes.
+  std::unique_ptr<dns::DelegationWriter> dns_delegation_;  // with `dns delegation file`
   std::unique_ptr<SessionEnv> env_;
   std::unique_ptr<SessionLimiter> limiter_;
   std::unique_ptr<AuthLockout> lockout_;

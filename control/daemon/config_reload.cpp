@@ -180,6 +180,13 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("log", target(running), target(next));
   auto per_tunnel = [](const Config& c) { return c.metrics && c.metrics->per_tunnel ? "on" : "off"; };
   note("metrics per-tunnel", per_tunnel(running), per_tunnel(next));
+  auto delegation = [](const Config& c) {
+    if (!c.dns_delegation) return std::string("off");
+    const auto& d = *c.dns_delegation;
+    return "file " + d.file + " ttl " + std::to_string(d.ttl) +
+           (d.reload_command.empty() ? std::string() : " reload " + join(d.reload_command));
+  };
+  note("dns delegation", delegation(running), delegation(next));
   return out;
 }
 

@@ -43,8 +43,9 @@ inline constexpr std::array kRefusalStatuses{
     Status::AuthenticationFailed,    Status::NoMoreTunnels,         Status::UnsupportedVersion,
     Status::UnsupportedTunnelType,   Status::ServerError,           Status::InvalidRequest,
     Status::InvalidIpv4,             Status::InvalidIpv6,           Status::Ipv4AlreadyUsed,
-    Status::PrefixLengthUnavailable, Status::UnsupportedPrefixLength, Status::MissingPrefixLength,
-    Status::RequestInProgress,       Status::PrefixForAnonymous,    Status::ServerTooBusy,
+    Status::PrefixLengthUnavailable, Status::DnsDelegationError,    Status::UnsupportedPrefixLength,
+    Status::MissingPrefixLength,     Status::RequestInProgress,     Status::PrefixForAnonymous,
+    Status::ServerTooBusy,
 };
 
 inline constexpr std::array kAuthMechanisms{config::AuthMechanism::ScramSha256, config::AuthMechanism::DigestMd5,

@@ -25,6 +25,7 @@ std::vector<MetricFamily> MetricsCollector::collect() const {
   if (sources_.lockout) add_lockout(out);
   if (sources_.password_checker) add_password_checker(out);
   if (sources_.checkpoints) add_checkpoints(out);
+  if (sources_.delegations) add_delegations(out);
   if (sources_.tunnels) {
     add_tunnels(out);
     add_pools(out);
@@ -138,6 +139,26 @@ void MetricsCollector::add_checkpoints(std::vector<MetricFamily>& out) const {
                              "after a window's commit, which sessions needing the store wait for)")
                     .add({{"by", "background"}}, static_cast<double>(c.longest_us) / 1e6)
                     .add({{"by", "writer"}}, static_cast<double>(c.longest_writer_us) / 1e6));
+}
+
+void MetricsCollector::add_delegations(std::vector<MetricFamily>& out) const {
+  const dns::DelegationStats& d = *sources_.delegations;
+  out.push_back(gauge_family("tspbroker_dns_delegated_zones",
+                             "ip6.arpa zones delegated to clients' name servers in the zone file last written")
+                    .add({}, d.zones));
+  out.push_back(gauge_family("tspbroker_dns_delegation_names_left_out",
+                             "Name servers left out of the zone file last written as not host names (kept from before "
+                             "the broker refused them with 509)")
+                    .add({}, d.skipped_names));
+  out.push_back(counter_family("tspbroker_dns_zone_writes_total",
+                               "Rewrites of the delegations' zone file: written, or failed (tried again in 5 s)")
+                    .add({{"result", "written"}}, d.writes)
+                    .add({{"result", "failed"}}, d.write_failures));
+  out.push_back(counter_family("tspbroker_dns_reload_commands_total",
+                               "Runs of the 'dns delegation reload' command after a write: ok (exit 0), or failed (other "
+                               "status, signal, no such program, or still running after 30 s; tried again in 5 s)")
+                    .add({{"result", "ok"}}, d.commands - d.command_failures)
+                    .add({{"result", "failed"}}, d.command_failures));
 }
 
 void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {

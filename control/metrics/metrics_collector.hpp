@@ -1,5 +1,6 @@
 // Gathers the broker's figures into Prometheus families at scrape time: the control plane's
-// counters, the lockout, the password checker, the store's WAL checkpoints, the tunnel
+// counters, the lockout, the password checker, the store's WAL checkpoints, the reverse DNS
+// delegations' zone file, the tunnel
 // service (tunnels, pools, expiries) and the dataplane's per-worker and per-tunnel counters.
 // Nothing is cached: every scrape reads the sources afresh.
 #pragma once
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "control/auth_lockout.hpp"
+#include "control/dns/delegation_writer.hpp"
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/metric_family.hpp"
 #include "control/password_checker.hpp"
@@ -29,6 +31,7 @@ struct CollectorSources {
   int64_t now = 0;  // unix seconds of the scrape (which locks are still running)
   const PasswordChecker* password_checker = nullptr;
   std::optional<store::CheckpointStats> checkpoints;  // the store's background WAL checkpoints
+  std::optional<dns::DelegationStats> delegations;    // with `dns delegation file`
 };
 
 class MetricsCollector {
@@ -45,6 +48,7 @@ class MetricsCollector {
   void add_lockout(std::vector<MetricFamily>& out) const;
   void add_password_checker(std::vector<MetricFamily>& out) const;
   void add_checkpoints(std::vector<MetricFamily>& out) const;
+  void add_delegations(std::vector<MetricFamily>& out) const;
   void add_tunnels(std::vector<MetricFamily>& out) const;
   void add_pools(std::vector<MetricFamily>& out) const;
   void add_dataplane(std::vector<MetricFamily>& out) const;

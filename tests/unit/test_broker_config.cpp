@@ -158,6 +158,7 @@ TEST_CASE("every statement has its default when left out") {
   CHECK(c.store.sqlite_path == "tspbroker.db");
   CHECK(c.max_tunnels == 100000);
   CHECK(c.log_level == "info");
+  CHECK_FALSE(c.dns_delegation);
 }
 
 TEST_CASE("every statement takes a value other than its default") {
@@ -370,6 +371,30 @@ TEST_CASE("redirect brokers may be IPv4, IPv6 or DNS names") {
 }
 
 // ---- the example file and the embedded default ----------------------------------------------
+
+TEST_CASE("dns delegation: the file, a ttl, a reload command of several words") {
+  const auto c = parse(with_top("dns delegation file /var/lib/tspbroker/delegations.zone"));
+  REQUIRE(c.dns_delegation);
+  CHECK(c.dns_delegation->file == "/var/lib/tspbroker/delegations.zone");
+  CHECK(c.dns_delegation->ttl == 3600);
+  CHECK(c.dns_delegation->reload_command.empty());
+
+  const auto all = parse(insert_at(11, "dns delegation file d.zone\nDNS Delegation TTL 60\n"
+                                       "dns delegation reload /usr/sbin/rndc reload 0.0.2.f.8.b.d.0.1.0.0.2.ip6.arpa"));
+  REQUIRE(all.dns_delegation);
+  CHECK(all.dns_delegation->file == "d.zone");
+  CHECK(all.dns_delegation->ttl == 60);
+  CHECK(all.dns_delegation->reload_command ==
+        std::vector<std::string>{"/usr/sbin/rndc", "reload", "0.0.2.f.8.b.d.0.1.0.0.2.ip6.arpa"});
+  CHECK(parse(insert_at(11, "dns delegation ttl 604800\ndns delegation file d.zone")).dns_delegation->ttl == 604800);
+
+  check_error(with_top("dns delegation ttl 600"), 12, {"'dns delegation ttl'", "dns delegation file PATH"});
+  check_error(with_top("dns delegation reload rndc reload"), 12, {"need the file"});
+  check_error(insert_at(11, "dns delegation file d.zone\ndns delegation ttl 59"), 13,
+              {"dns delegation ttl '59' is out of range (60..604800)"});
+  check_error(insert_at(11, "dns delegation file d.zone\ndns delegation file e.zone"), 13, {"dns delegation file"});
+  check_error(with_top("dns delegation file"), 12, {"PATH"});
+}
 
 TEST_CASE("config/tspbrokerd.conf loads and documents the defaults it shows") {
   const std::string path = std::string(TSP_SOURCE_DIR) + "/config/tspbrokerd.conf";

@@ -233,6 +233,28 @@ TEST_CASE("store checkpoints: done, busy and failed runs, pages, restarts, the s
   CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_store_checkpoints_total") == nullptr);
 }
 
+TEST_CASE("dns delegation: zones delegated, names left out, writes and reload commands by result",
+          "[metrics][collector][dns]") {
+  dns::DelegationStats stats;
+  stats.writes = 7;
+  stats.write_failures = 2;
+  stats.commands = 9;
+  stats.command_failures = 4;
+  stats.zones = 1200;
+  stats.skipped_names = 3;
+  CollectorSources sources;
+  sources.delegations = stats;
+  const auto families = MetricsCollector(sources).collect();
+  CHECK(value_of(families, "tspbroker_dns_delegated_zones") == 1200);
+  CHECK(value_of(families, "tspbroker_dns_delegation_names_left_out") == 3);
+  CHECK(value_of(families, "tspbroker_dns_zone_writes_total", {{"result", "written"}}) == 7);
+  CHECK(value_of(families, "tspbroker_dns_zone_writes_total", {{"result", "failed"}}) == 2);
+  CHECK(value_of(families, "tspbroker_dns_reload_commands_total", {{"result", "ok"}}) == 5);
+  CHECK(value_of(families, "tspbroker_dns_reload_commands_total", {{"result", "failed"}}) == 4);
+  // Without `dns delegation file` there is nothing to report.
+  CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_dns_delegated_zones") == nullptr);
+}
+
 TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics][collector][dataplane]") {
   FakeDataplane dp;
   dp.stats_.workers.resize(2);

@@ -488,3 +488,70 @@ TEST_CASE("watchers hear of every committed tunnel that stops forwarding, once",
     CHECK(gone.empty());
   }
 }
+
+// ---- Reverse DNS delegation -------------------------------------------------------------
+
+TEST_CASE("a router's named name servers are delegations while its tunnel lives, and bad names get 509",
+          "[service][dns]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  fx.add_user("bob", "s3cret");
+  int changes = 0;
+  fx.service().on_delegations_changed([&] { ++changes; });
+  auto router = [](const std::string& v4, std::vector<std::string> names) {
+    auto r = request("v6v4", v4, 64);
+    r.dns_names = std::move(names);
+    return r;
+  };
+  const auto alice = open_tunnel(fx, Identity{"alice"}, router(kPublicV4, {"ns1.example.net", "NS2.example.net."}),
+                                 tcp_peer(kPublicV4));
+  CHECK(changes == 1);
+  REQUIRE(alice.prefix.has_value());
+  auto delegations = fx.service().delegations();
+  REQUIRE(delegations.size() == 1);
+  CHECK(delegations[0].prefix == *alice.prefix);
+  CHECK(delegations[0].name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
+
+  // A router without names and a host delegate nothing, and say nothing.
+  open_tunnel(fx, Identity{"bob"}, request("v6v4", "203.0.113.9", 64), tcp_peer("203.0.113.9"));
+  open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.10"), tcp_peer("203.0.113.10"));
+  CHECK(changes == 1);
+  CHECK(fx.service().delegations().size() == 1);
+
+  SECTION("names that are not host names are refused with 509, and nothing changes") {
+    for (const std::string bad : {"ns1.example.net.\n@ IN NS evil.example", "ns1 .example.net", "ns1.example.net;",
+                                  "*.example.net", "localhost", "-ns.example.net", "ns..example.net", ""}) {
+      INFO(bad);
+      CHECK(prepare_status(fx, Identity{"alice"}, router(kPublicV4, {"ns1.example.net", bad}), tcp_peer(kPublicV4)) ==
+            Status::DnsDelegationError);
+    }
+    CHECK(changes == 1);
+    CHECK(fx.service().delegations().size() == 1);
+  }
+  SECTION("the user's next tunnel with other names takes the delegation over") {
+    open_tunnel(fx, Identity{"alice"}, router("203.0.113.20", {"ns.other.example"}), tcp_peer("203.0.113.20"));
+    CHECK(changes == 3);  // the old one went, the new one came
+    delegations = fx.service().delegations();
+    REQUIRE(delegations.size() == 1);
+    CHECK(delegations[0].prefix == *alice.prefix);  // a registered user keeps the prefix
+    CHECK(delegations[0].name_servers == std::vector<std::string>{"ns.other.example"});
+  }
+  SECTION("kicked, expired or its user deleted: the delegation goes") {
+    const int which = GENERATE(0, 1, 2);
+    if (which == 0) REQUIRE(fx.service().kick(alice.id, fx.now()));
+    if (which == 1) {
+      fx.advance(3600);
+      REQUIRE(fx.service().expire_idle(fx.now()) == 3);
+    }
+    if (which == 2) REQUIRE(fx.service().remove_user("alice", fx.now()));
+    CHECK(changes == 2);
+    CHECK(fx.service().delegations().empty());
+  }
+  SECTION("a restart reloads it from the store") {
+    fx.restart();
+    delegations = fx.service().delegations();
+    REQUIRE(delegations.size() == 1);
+    CHECK(delegations[0].prefix == *alice.prefix);
+    CHECK(delegations[0].name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
+  }
+}

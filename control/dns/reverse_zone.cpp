@@ -1,0 +1,112 @@
+#include "control/dns/reverse_zone.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace tsp::dns {
+
+namespace {
+bool is_ldh(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Absolute and lower case: how the records write a name server.
+std::string absolute_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 1);
+  for (char c : name) out += lower(c);
+  if (out.empty() || out.back() != '.') out += '.';
+  return out;
+}
+
+unsigned nibble_at(const Ipv6Addr& a, unsigned i) {  // i-th nibble from the left
+  const uint8_t byte = a.bytes[i / 2];
+  return i % 2 == 0 ? byte >> 4 : byte & 0x0F;
+}
+}  // namespace
+
+bool valid_name_server(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
+  size_t labels = 0;
+  while (true) {
+    const size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    if (!std::all_of(label.begin(), label.end(), is_ldh)) return false;
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    name.remove_prefix(dot + 1);
+  }
+  return labels >= 2;
+}
+
+std::vector<std::string> reverse_zones(const Ipv6Prefix& prefix) {
+  if (prefix.len == 0 || prefix.len > 124) return {};
+  const unsigned nibbles = (prefix.len + 3u) / 4u;
+  const unsigned free_bits = nibbles * 4u - prefix.len;  // of the last nibble, which the prefix leaves open
+  std::string common;  // the nibbles before the last, reversed: "n(k-2).n(k-3)....n0.ip6.arpa."
+  for (unsigned i = nibbles - 1; i-- > 0;) {
+    common += "0123456789abcdef"[nibble_at(prefix.addr, i)];
+    common += '.';
+  }
+  common += "ip6.arpa.";
+  std::vector<std::string> zones;
+  const unsigned last = nibble_at(prefix.addr, nibbles - 1);  // its free bits are 0 (the prefix is masked)
+  for (unsigned v = 0; v < (1u << free_bits); ++v) {
+    std::string zone(1, "0123456789abcdef"[last | v]);
+    zone += '.';
+    zone += common;
+    zones.push_back(std::move(zone));
+  }
+  return zones;
+}
+
+std::vector<std::string> split_stored_names(std::string_view joined) {
+  std::vector<std::string> out;
+  while (!joined.empty()) {
+    const size_t colon = joined.find(':');
+    if (colon != 0) out.emplace_back(joined.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    joined.remove_prefix(colon + 1);
+  }
+  return out;
+}
+
+RenderedZone render_delegations(const std::vector<Delegation>& delegations, uint32_t ttl) {
+  RenderedZone out;
+  std::map<std::string, std::set<std::string>> records;  // zone -> its name servers, sorted
+  for (const auto& d : delegations) {
+    std::set<std::string> servers;
+    for (const auto& name : d.name_servers) {
+      if (valid_name_server(name)) {
+        servers.insert(absolute_name(name));
+      } else {
+        ++out.skipped_names;
+      }
+    }
+    if (servers.empty()) continue;
+    for (auto& zone : reverse_zones(d.prefix)) records[std::move(zone)].insert(servers.begin(), servers.end());
+  }
+  out.zones = records.size();
+  out.text = "; Reverse delegations of the tunnel broker's routed prefixes, written by tspbrokerd.\n"
+             "; Rewritten whole on every change: do not edit. $INCLUDE it in the parent ip6.arpa zone.\n";
+  out.text += "; " + std::to_string(out.zones) + " zone(s) delegated\n";
+  const std::string ttl_text = std::to_string(ttl);
+  for (const auto& [zone, servers] : records) {
+    for (const auto& server : servers) {
+      out.text += zone;
+      out.text += ' ';
+      out.text += ttl_text;
+      out.text += " IN NS ";
+      out.text += server;
+      out.text += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace tsp::dns

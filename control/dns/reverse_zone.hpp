@@ -1,0 +1,50 @@
+// Reverse DNS delegation of routed prefixes (DESIGN.md "the control plane"): a router client
+// names its own name servers in <router><dns_server><address type="dn"> (tsp-protocol.md §3.4
+// (b)), and the broker delegates the ip6.arpa zone of its prefix to them with NS records.
+// This file is the pure part: which names a client may give, which zones a prefix covers and
+// the text of the records. delegation_writer.hpp puts that text where a name server reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/net_types.hpp"
+
+namespace tsp::dns {
+
+// A host name a delegation may point at: letters, digits and hyphens in labels of 1-63
+// characters that neither start nor end with a hyphen, at least two labels, at most 253
+// characters, one trailing dot allowed. Everything else (spaces, ';', quotes, line ends,
+// '*', '@', empty labels, address literals written as names...) is refused: the text goes
+// into a zone file, where any of those would change what the file says.
+bool valid_name_server(std::string_view name);
+
+// The ip6.arpa zones that delegate exactly `prefix`: one for a length that is a multiple of
+// 4 (a nibble boundary), else the 2, 4 or 8 zones one nibble longer that cover it (a /62 is
+// four /64 zones). Absolute names, lower case, each ending in "ip6.arpa.". None for /0 or a
+// prefix longer than /124 (a host has nothing to delegate).
+std::vector<std::string> reverse_zones(const Ipv6Prefix& prefix);
+
+// One routed prefix and the name servers its client named.
+struct Delegation {
+  Ipv6Prefix prefix;
+  std::vector<std::string> name_servers;  // as the client sent them, valid or not
+};
+
+// The client's ':'-joined names as the store keeps them (TunnelRecord::dns_names).
+std::vector<std::string> split_stored_names(std::string_view joined);
+
+// The NS records of every delegation, one per line, "ZONE TTL IN NS NAME.", sorted by zone
+// then name so that the same set always gives the same text, after a comment header that
+// says what wrote it and how many zones it delegates. Names valid_name_server refuses are left
+// out (a record kept from before that check); a delegation left with none is left out whole.
+struct RenderedZone {
+  std::string text;
+  size_t zones = 0;           // zones delegated
+  size_t skipped_names = 0;   // names left out as invalid
+};
+RenderedZone render_delegations(const std::vector<Delegation>& delegations, uint32_t ttl);
+
+}  // namespace tsp::dns
