@@ -117,3 +117,37 @@ TEST_CASE("DNS delegation: a router's name servers reach the zone file and the r
 }
 
 }  // namespace tsp::e2e
+
+namespace tsp::e2e {
+
+TEST_CASE("DNS delegation: turned on and off by a reload", "[e2e][dns]") {
+  TempDir zone_dir;
+  const std::string zone_file = zone_dir.path() + "/delegations.zone";
+  BrokerProcess broker;
+  broker.add_user(kUser, kPassword);
+  broker.start();
+  RudpClient c(broker.port());
+  const OfferFields offer = router_offer(c, {"ns1.example.net"});
+  udp_accept(c);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK_FALSE(std::ifstream(zone_file).good());
+
+  const std::string plain_config = read_text(broker.config_path());
+  std::ofstream(broker.config_path(), std::ios::app) << "dns delegation file " << zone_file << "\n";
+  REQUIRE(broker.tspctl({"reload"}, "").exit_status == 0);
+  INFO("on: the live tunnel's delegation is written at once");
+  const std::string record = reverse_zone_of_64(offer.prefix) + " 3600 IN NS ns1.example.net.\n";
+  REQUIRE(eventually([&] { return read_text(zone_file).find(record) != std::string::npos; }));
+  CHECK(broker.log_shows("reload: dns delegation: off -> file " + zone_file + " ttl 3600"));
+
+  std::ofstream(broker.config_path(), std::ios::trunc) << plain_config;
+  REQUIRE(broker.tspctl({"reload"}, "").exit_status == 0);
+  CHECK(broker.log_shows("dns delegation off"));
+  INFO("off: the file is left as it was, and no longer follows the tunnels");
+  REQUIRE(broker.tspctl({"kick", offer.client_ipv6}, "").exit_status == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(read_text(zone_file).find(record) != std::string::npos);
+  broker.stop_expect_clean_exit();
+}
+
+}  // namespace tsp::e2e

@@ -39,6 +39,7 @@
 #include "config/broker_config.hpp"
 #include "control/auth/make_credentials.hpp"
 #include "control/auth_lockout.hpp"
+#include "control/dns/reverse_zone.hpp"
 #include "control/framing.hpp"
 #include "control/password_checker.hpp"
 #include "control/rudp.hpp"
@@ -303,6 +304,17 @@ class Broker {
   void check_consistent() {
     REQUIRE_OR_ABORT(ids(service_.tunnels()) == ids(store_->load_tunnels()));
     REQUIRE_OR_ABORT(service_.tunnels().size() == service_.live_tunnels());
+    // What the reverse zone file is written from: exactly the live routers that named name
+    // servers, and only host names (anything else could add lines of its own to the file).
+    size_t delegating = 0;
+    for (const auto& t : service_.tunnels()) delegating += t.prefix && !t.dns_names.empty();
+    const auto delegations = service_.delegations();
+    REQUIRE_OR_ABORT(delegations.size() == delegating);
+    for (const auto& d : delegations) {
+      REQUIRE_OR_ABORT(!d.name_servers.empty());
+      for (const auto& name : d.name_servers) REQUIRE_OR_ABORT(dns::valid_name_server(name));
+    }
+    REQUIRE_OR_ABORT(dns::render_delegations(delegations, 3600).skipped_names == 0);
     // A session still holding its tunnel's commit has it live exactly until its end is reported.
     for (const auto& c : clients_) {
       if (!c.session || !c.session->tunnel()) continue;
