@@ -204,7 +204,8 @@ void TunnelService::index_locked(const store::TunnelRecord& r) {
   if (is_udp(r)) udp_by_endpoint_[{r.client_v4.value, r.client_port}] = r.id;
   else proto41_by_v4_[r.client_v4.value] = r.id;
   if (r.prefix && !r.dns_names.empty()) {
-    delegated_[r.id] = dns::Delegation{*r.prefix, dns::split_stored_names(r.dns_names)};
+    delegated_[r.id] =
+        std::make_shared<const dns::Delegation>(dns::Delegation{*r.prefix, dns::split_stored_names(r.dns_names)});
     if (delegations_changed_) delegations_changed_();
   }
 }
@@ -230,9 +231,9 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
   live_.erase(r.id);  // last: `r` may be the record erased here
 }
 
-std::vector<dns::Delegation> TunnelService::delegations() const {
+dns::DelegationList TunnelService::delegations() const {
   std::lock_guard lock(mu_);
-  std::vector<dns::Delegation> out;
+  dns::DelegationList out;
   out.reserve(delegated_.size());
   for (const auto& [id, d] : delegated_) out.push_back(d);
   return out;

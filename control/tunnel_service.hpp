@@ -145,7 +145,7 @@ class TunnelService {
   // named name servers, and a callback (under the service's mutex: it must only hand the news
   // on) each time one goes live or away, from a commit, the store's reload or a removal. Set
   // once, before serving.
-  std::vector<dns::Delegation> delegations() const;
+  dns::DelegationList delegations() const;
   void on_delegations_changed(std::function<void()> f) { delegations_changed_ = std::move(f); }
 
  private:
@@ -189,7 +189,7 @@ class TunnelService {
   ServiceCounters counters_;
   std::function<void(uint32_t)> slot_reused_;
   std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
-  std::map<uint32_t, dns::Delegation> delegated_;  // by tunnel id: live routers that named name servers
+  std::map<uint32_t, std::shared_ptr<const dns::Delegation>> delegated_;  // by tunnel id: live routers that named name servers
   std::function<void()> delegations_changed_;
   uint64_t last_watch_handle_ = 0;
 };

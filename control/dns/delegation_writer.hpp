@@ -45,7 +45,7 @@ struct DelegationStats {
 
 class DelegationWriter {
  public:
-  using Snapshot = std::function<std::vector<Delegation>()>;
+  using Snapshot = std::function<DelegationList()>;
   // `snapshot` is called on the writer's thread, never while the writer holds its own lock.
   DelegationWriter(Snapshot snapshot, DelegationOptions options,
                    std::chrono::milliseconds settle = std::chrono::seconds(1),

@@ -1,8 +1,6 @@
 #include "control/dns/reverse_zone.hpp"
 
 #include <algorithm>
-#include <map>
-#include <set>
 
 namespace tsp::dns {
 
@@ -76,36 +74,49 @@ std::vector<std::string> split_stored_names(std::string_view joined) {
   return out;
 }
 
-RenderedZone render_delegations(const std::vector<Delegation>& delegations, uint32_t ttl) {
+RenderedZone render_delegations(const DelegationList& delegations, uint32_t ttl) {
   RenderedZone out;
-  std::map<std::string, std::set<std::string>> records;  // zone -> its name servers, sorted
-  for (const auto& d : delegations) {
-    std::set<std::string> servers;
-    for (const auto& name : d.name_servers) {
-      if (valid_name_server(name)) {
-        servers.insert(absolute_name(name));
-      } else {
-        ++out.skipped_names;
+  std::vector<const Delegation*> order;
+  order.reserve(delegations.size());
+  for (const auto& d : delegations) order.push_back(d.get());
+  std::sort(order.begin(), order.end(), [](const Delegation* a, const Delegation* b) {
+    return a->prefix.addr.bytes != b->prefix.addr.bytes ? a->prefix.addr.bytes < b->prefix.addr.bytes
+                                                        : a->prefix.len < b->prefix.len;
+  });
+  const std::string ttl_text = " " + std::to_string(ttl) + " IN NS ";
+  std::string records;
+  std::vector<std::string> servers;
+  for (size_t i = 0; i < order.size();) {
+    servers.clear();
+    size_t next = i;
+    for (; next < order.size() && order[next]->prefix == order[i]->prefix; ++next) {
+      for (const auto& name : order[next]->name_servers) {
+        if (valid_name_server(name)) {
+          servers.push_back(absolute_name(name));
+        } else {
+          ++out.skipped_names;
+        }
       }
     }
-    if (servers.empty()) continue;
-    for (auto& zone : reverse_zones(d.prefix)) records[std::move(zone)].insert(servers.begin(), servers.end());
+    std::sort(servers.begin(), servers.end());
+    servers.erase(std::unique(servers.begin(), servers.end()), servers.end());
+    if (!servers.empty()) {
+      for (const auto& zone : reverse_zones(order[i]->prefix)) {
+        ++out.zones;
+        for (const auto& server : servers) {
+          records += zone;
+          records += ttl_text;
+          records += server;
+          records += '\n';
+        }
+      }
+    }
+    i = next;
   }
-  out.zones = records.size();
   out.text = "; Reverse delegations of the tunnel broker's routed prefixes, written by tspbrokerd.\n"
              "; Rewritten whole on every change: do not edit. $INCLUDE it in the parent ip6.arpa zone.\n";
   out.text += "; " + std::to_string(out.zones) + " zone(s) delegated\n";
-  const std::string ttl_text = std::to_string(ttl);
-  for (const auto& [zone, servers] : records) {
-    for (const auto& server : servers) {
-      out.text += zone;
-      out.text += ' ';
-      out.text += ttl_text;
-      out.text += " IN NS ";
-      out.text += server;
-      out.text += '\n';
-    }
-  }
+  out.text += records;
   return out;
 }
 

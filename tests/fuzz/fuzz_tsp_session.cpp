@@ -311,8 +311,8 @@ class Broker {
     const auto delegations = service_.delegations();
     REQUIRE_OR_ABORT(delegations.size() == delegating);
     for (const auto& d : delegations) {
-      REQUIRE_OR_ABORT(!d.name_servers.empty());
-      for (const auto& name : d.name_servers) REQUIRE_OR_ABORT(dns::valid_name_server(name));
+      REQUIRE_OR_ABORT(!d->name_servers.empty());
+      for (const auto& name : d->name_servers) REQUIRE_OR_ABORT(dns::valid_name_server(name));
     }
     REQUIRE_OR_ABORT(dns::render_delegations(delegations, 3600).skipped_names == 0);
     // A session still holding its tunnel's commit has it live exactly until its end is reported.

@@ -509,8 +509,8 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
   REQUIRE(alice.prefix.has_value());
   auto delegations = fx.service().delegations();
   REQUIRE(delegations.size() == 1);
-  CHECK(delegations[0].prefix == *alice.prefix);
-  CHECK(delegations[0].name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
+  CHECK(delegations[0]->prefix == *alice.prefix);
+  CHECK(delegations[0]->name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
 
   // A router without names and a host delegate nothing, and say nothing.
   open_tunnel(fx, Identity{"bob"}, request("v6v4", "203.0.113.9", 64), tcp_peer("203.0.113.9"));
@@ -533,8 +533,8 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
     CHECK(changes == 3);  // the old one went, the new one came
     delegations = fx.service().delegations();
     REQUIRE(delegations.size() == 1);
-    CHECK(delegations[0].prefix == *alice.prefix);  // a registered user keeps the prefix
-    CHECK(delegations[0].name_servers == std::vector<std::string>{"ns.other.example"});
+    CHECK(delegations[0]->prefix == *alice.prefix);  // a registered user keeps the prefix
+    CHECK(delegations[0]->name_servers == std::vector<std::string>{"ns.other.example"});
   }
   SECTION("kicked, expired or its user deleted: the delegation goes") {
     const int which = GENERATE(0, 1, 2);
@@ -551,7 +551,7 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
     fx.restart();
     delegations = fx.service().delegations();
     REQUIRE(delegations.size() == 1);
-    CHECK(delegations[0].prefix == *alice.prefix);
-    CHECK(delegations[0].name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
+    CHECK(delegations[0]->prefix == *alice.prefix);
+    CHECK(delegations[0]->name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
   }
 }

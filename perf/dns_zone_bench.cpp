@@ -1,0 +1,104 @@
+// dns_zone_bench: what one pass of the reverse delegations' writer costs at N delegations
+// (control/dns/delegation_writer.hpp): the snapshot TunnelService::delegations() copies under
+// the service's mutex (sessions that need the service wait for it), the rendering of the zone
+// text and the file's replacement (write, fsync, rename). The writer runs at most one pass per
+// settle period (1 s) while tunnels come and go, so the key ratio is a pass's time over that.
+//
+//   dns_zone_bench [--delegations 1000,100000] [--rounds 7] [--dir /tmp]
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "control/dns/delegation_writer.hpp"
+#include "control/dns/reverse_zone.hpp"
+
+using namespace tsp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// N live routers as TunnelService keeps them: by tunnel id, /64s (every 8th a /48, every 16th
+// a /62) from documentation space, two name servers each, as gogoc sends them.
+std::map<uint32_t, std::shared_ptr<const dns::Delegation>> live_routers(uint32_t n) {
+  std::map<uint32_t, std::shared_ptr<const dns::Delegation>> out;
+  std::mt19937_64 rng(1);
+  for (uint32_t id = 0; id < n; ++id) {
+    Ipv6Addr a = *Ipv6Addr::parse("2001:db8::");
+    const uint64_t r = rng();
+    for (int i = 0; i < 6; ++i) a.bytes[2 + i] = static_cast<uint8_t>(r >> (8 * i));
+    const uint8_t len = id % 16 == 0 ? 62 : id % 8 == 0 ? 48 : 64;
+    const std::string site = "site" + std::to_string(id) + ".example.net";
+    out[id] = std::make_shared<const dns::Delegation>(
+        dns::Delegation{Ipv6Prefix{a.masked(len), len}, {"ns1." + site, "ns2." + site}});
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dns_zone_bench: one pass of the reverse delegations' writer"};
+  std::vector<uint32_t> counts{1000, 100000};
+  int rounds = 7;
+  std::string dir = "/tmp";
+  app.add_option("--delegations", counts, "delegations (live routers with name servers)")->delimiter(',');
+  app.add_option("--rounds", rounds, "passes timed per count (medians reported)")->check(CLI::Range(1, 1000));
+  app.add_option("--dir", dir, "where the zone file is written");
+  CLI11_PARSE(app, argc, argv);
+
+  const std::string file = dir + "/dns_zone_bench." + std::to_string(::getpid()) + ".zone";
+  std::printf("%-12s %10s %10s %10s %10s %10s %12s\n", "delegations", "zones", "copy_ms", "render_ms", "write_ms",
+              "pass_ms", "file_MB");
+  std::string key = "key ratios (pass / 1 s settle period):";
+  for (const uint32_t n : counts) {
+    const auto routers = live_routers(n);
+    std::vector<double> copy, render, write;
+    size_t zones = 0, bytes = 0;
+    for (int r = 0; r < rounds; ++r) {
+      auto t = Clock::now();
+      dns::DelegationList snapshot;  // what delegations() does under the mutex
+      snapshot.reserve(routers.size());
+      for (const auto& [id, d] : routers) snapshot.push_back(d);
+      copy.push_back(ms_since(t));
+      t = Clock::now();
+      const dns::RenderedZone zone = dns::render_delegations(snapshot, 3600);
+      render.push_back(ms_since(t));
+      t = Clock::now();
+      std::string error;
+      if (!dns::replace_file(file, zone.text, error)) {
+        std::fprintf(stderr, "dns_zone_bench: %s\n", error.c_str());
+        return 1;
+      }
+      write.push_back(ms_since(t));
+      zones = zone.zones;
+      bytes = zone.text.size();
+    }
+    const double pass = median(copy) + median(render) + median(write);
+    std::printf("%-12u %10zu %10.2f %10.2f %10.2f %10.2f %12.2f\n", n, zones, median(copy), median(render),
+                median(write), pass, bytes / 1e6);
+    char part[64];
+    std::snprintf(part, sizeof part, " %u: %.4f", n, pass / 1000.0);
+    key += part;
+  }
+  std::remove(file.c_str());
+  std::printf("%s\n", key.c_str());
+  return 0;
+}
