@@ -62,10 +62,10 @@ struct ParseState {
   bool metrics_per_tunnel = false;
   int metrics_per_tunnel_line = 0;
   LogTarget log_target;
-  int log_target_line = 0;
+  int log_target_line = 0;  // to refuse both 'log stderr' and 'log syslog'
   DnsDelegationConfig dns_delegation;  // used when dns_delegation_file_line is set
   int dns_delegation_file_line = 0;
-  int dns_delegation_other_line = 0;  // the first 'dns delegation ttl|reload', to refuse it without a file  // to refuse both 'log stderr' and 'log syslog'
+  int dns_delegation_other_line = 0;  // the first 'dns delegation ttl|reload', to refuse it without a file
   uint32_t max_tunnels = 100000;
   std::string log_level = "info";
 

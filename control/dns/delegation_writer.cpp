@@ -125,7 +125,15 @@ bool run_command(const std::vector<std::string>& argv, const std::string& file, 
       ::usleep(10000);
     }
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid || (w < 0 && errno != EINTR)) exited = true;
+    if (w < 0 && errno != EINTR) return error = "waitpid for " + argv[0] + ": " + std::strerror(errno), false;
+    exited = w == pid;
+  }
+  // What it wrote just before it exited.
+  for (pollfd p{read_end.fd, POLLIN, 0}; exited && read_end.fd >= 0 && ::poll(&p, 1, 0) > 0;) {
+    char buf[512];
+    const ssize_t n = ::read(read_end.fd, buf, sizeof buf);
+    if (n <= 0) break;
+    if (output.size() < 2048) output.append(buf, static_cast<size_t>(n));
   }
   if (!exited) {
     ::kill(pid, SIGKILL);
