@@ -6,6 +6,7 @@ packages=(
   libdpdk-dev dpdk dpdk-dev liburcu-dev libboost-dev librapidxml-dev catch2 libssl-dev libsqlite3-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
   iproute2 nftables jq sqlite3 procps
+  bind9-utils
 )
 missing=()
 for p in "${packages[@]}"; do

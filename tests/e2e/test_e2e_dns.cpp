@@ -2,6 +2,7 @@
 // names its name servers (tsp-protocol.md §3.4 (b)) gets NS records for its prefix's ip6.arpa
 // zone in the zone file, the operator's reload command runs, and the records go with the
 // tunnel; a restart writes them again from the store; names that are not host names get 509.
+// BIND's named-checkzone (bind9-utils) loads the file as a name server would.
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
@@ -86,6 +87,24 @@ TEST_CASE("DNS delegation: a router's name servers reach the zone file and the r
   INFO("the tunnel is live: its zone is delegated to both name servers");
   REQUIRE(eventually([&] { return read_text(zone_file).find(records) != std::string::npos; }));
   CHECK(eventually([&] { return read_text(reloads).find("1 " + zone_file + "\n") != std::string::npos; }));
+  {
+    INFO("a real name server's checker loads the file $INCLUDEd in the parent zone of the /64 pool");
+    const std::string parent = zone_dir.path() + "/parent.zone";
+    std::ofstream(parent) << "$TTL 3600\n@ IN SOA ns.broker.example. hostmaster.broker.example. 1 3600 600 604800 300\n"
+                             "@ IN NS ns.broker.example.\n$INCLUDE " << zone_file << "\n";
+    const CommandResult checked = run_command(
+        {"/usr/bin/named-checkzone", "-i", "local", "-k", "fail", "-D", "-o", "-", "0.0.2.f.8.b.d.0.1.0.0.2.ip6.arpa", parent}, "",
+        zone_dir.path() + "/checkzone.out");
+    INFO(checked.output);
+    CHECK(checked.exit_status == 0);
+    size_t delegated = 0;
+    std::istringstream lines(checked.output);
+    for (std::string line; std::getline(lines, line);) {
+      delegated += line.rfind(zone, 0) == 0 && line.find(" IN NS") != std::string::npos &&
+                   (line.find("ns1.example.net.") != std::string::npos || line.find("ns2.example.net.") != std::string::npos);
+    }
+    CHECK(delegated == 2);
+  }
 
   SECTION("a name that is not a host name gets 509 and changes nothing") {
     RudpClient bad(broker.port(), "127.0.0.2");
