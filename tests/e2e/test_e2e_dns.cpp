@@ -164,7 +164,8 @@ TEST_CASE("DNS delegation: turned on and off by a reload", "[e2e][dns]") {
   CHECK(broker.log_shows("dns delegation off"));
   INFO("off: the file is left as it was, and no longer follows the tunnels");
   REQUIRE(broker.tspctl({"kick", offer.client_ipv6}, "").exit_status == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Longer than the writer's settle period (1 s): a writer still running would have written.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   CHECK(read_text(zone_file).find(record) != std::string::npos);
   broker.stop_expect_clean_exit();
 }
