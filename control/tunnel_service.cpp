@@ -13,15 +13,6 @@ namespace {
 constexpr unsigned kDefaultRouterPrefix = 48;  // gogoc sends length 0 meaning "the default", /48
 
 bool is_udp(const store::TunnelRecord& r) { return r.mode == store::TunnelModeRec::V6UDPV4; }
-
-std::string join_dns_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) {
-    if (!out.empty()) out += ':';
-    out += n;
-  }
-  return out;
-}
 }  // namespace
 
 TunnelService::TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table)
@@ -434,7 +425,7 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   rec.endpoint_pool = server.endpoint_pool;
   rec.keepalive_interval = tspc.keepalive_interval;
   rec.mtu = static_cast<uint16_t>(server.mtu);
-  rec.dns_names = join_dns_names(req.dns_names);
+  rec.dns_names = dns::join_stored_names(req.dns_names);
   rec.transport = peer.udp ? "udp" : "tcp";
   rec.created_at = now;
   rec.last_seen = now;

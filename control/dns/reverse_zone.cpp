@@ -63,6 +63,15 @@ std::vector<std::string> reverse_zones(const Ipv6Prefix& prefix) {
   return zones;
 }
 
+std::string join_stored_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ':';
+    out += n;
+  }
+  return out;
+}
+
 std::vector<std::string> split_stored_names(std::string_view joined) {
   std::vector<std::string> out;
   while (!joined.empty()) {

@@ -37,7 +37,9 @@ struct Delegation {
 // wait for (copying 100,000 delegations' strings took 10 ms there; the pointers take 1).
 using DelegationList = std::vector<std::shared_ptr<const Delegation>>;
 
-// The client's ':'-joined names as the store keeps them (TunnelRecord::dns_names).
+// The client's names as the store keeps them (TunnelRecord::dns_names): ':'-joined, which
+// cannot be ambiguous for the names the broker accepts (valid_name_server has no ':').
+std::string join_stored_names(const std::vector<std::string>& names);
 std::vector<std::string> split_stored_names(std::string_view joined);
 
 // The NS records of every delegation, one per line, "ZONE TTL IN NS NAME.", in the order of

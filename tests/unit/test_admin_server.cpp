@@ -23,6 +23,7 @@
 #include "control/admin/admin_server.hpp"
 #include "control/admin/admin_socket_file.hpp"
 #include "tests/unit/control_test_support.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 using namespace tsp;
 using namespace tsp::admin;
@@ -34,15 +35,10 @@ constexpr uid_t kNobody = 65534;    // not in group daemon
 constexpr uid_t kDaemonUser = 1;    // user daemon: primary group daemon (gid 1)
 constexpr gid_t kDaemonGroup = 1;
 
-struct TempDir {
-  TempDir() {
-    std::string pattern = "/tmp/tspo1-admin-XXXXXX";
-    REQUIRE(::mkdtemp(pattern.data()));
-    path = pattern;
+struct TempDir : tsp::test::ScratchDir {
+  TempDir() : ScratchDir("tspo1-admin") {
     ::chmod(path.c_str(), 0755);  // other uids must reach the socket inside
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
 };
 
 int connect_to(const std::string& path) {

@@ -14,6 +14,7 @@
 
 #include "control/dns/delegation_writer.hpp"
 #include "control/dns/reverse_zone.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 using namespace tsp;
 using namespace tsp::dns;
@@ -34,16 +35,6 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
-// A scratch directory of the test's own, removed with everything in it.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tsp-dns-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // Polls `done` for up to 5 s: the writer works on its own thread.
 template <typename F>
@@ -121,6 +112,10 @@ TEST_CASE("a prefix's ip6.arpa zones, at and between nibble boundaries", "[dns]"
 }
 
 TEST_CASE("stored names split back as the client sent them", "[dns]") {
+  const std::vector<std::string> sent{"ns1.example.net", "NS2.example.net."};
+  CHECK(join_stored_names(sent) == "ns1.example.net:NS2.example.net.");
+  CHECK(split_stored_names(join_stored_names(sent)) == sent);
+  CHECK(join_stored_names({}).empty());
   CHECK(split_stored_names("") .empty());
   CHECK(split_stored_names("ns1.example.net") == std::vector<std::string>{"ns1.example.net"});
   CHECK(split_stored_names("a.example:b.example") == std::vector<std::string>{"a.example", "b.example"});
@@ -162,9 +157,10 @@ TEST_CASE("the zone text: in order, absolute, lower case, invalid names left out
 }
 
 TEST_CASE("the writer keeps the zone file in step and runs the reload command", "[dns][writer]") {
-  TempDir dir;
-  const auto file = dir.path / "delegations.zone";
-  const auto marker = dir.path / "reloaded";
+  const tsp::test::ScratchDir dir("tsp-dns");
+  const std::filesystem::path root = dir.path;
+  const auto file = root / "delegations.zone";
+  const auto marker = root / "reloaded";
   FakeTunnels tunnels;
   tunnels.set({{prefix("2001:db8:f200:1::/64"), {"ns1.example.net"}}});
   DelegationOptions options{file.string(), 3600,
@@ -203,7 +199,7 @@ TEST_CASE("the writer keeps the zone file in step and runs the reload command", 
     CHECK(writer.stats().writes <= 20);  // 200 changes within a few settle periods of 50 ms
   }
   SECTION("a failing command is reported and tried again until it succeeds") {
-    const auto gate = dir.path / "gate";
+    const auto gate = root / "gate";
     writer.set_options({file.string(), 3600, {"/bin/sh", "-c", "echo 'rndc: connection refused'; test -e " + gate.string()}});
     REQUIRE(eventually([&] { return writer.stats().command_failures >= 2; }));  // retried every 100 ms
     CHECK(writer.stats().last_error.find("exited with status 1: rndc: connection refused") != std::string::npos);
@@ -218,7 +214,7 @@ TEST_CASE("the writer keeps the zone file in step and runs the reload command", 
     CHECK(writer.stats().last_error.find("/nonexistent/rndc") != std::string::npos);
   }
   SECTION("a file that cannot be written is tried again, and nothing is lost") {
-    const auto sub = dir.path / "not-yet";
+    const auto sub = root / "not-yet";
     writer.set_options({(sub / "d.zone").string(), 600, {}});
     REQUIRE(eventually([&] { return writer.stats().write_failures >= 2; }));
     CHECK(writer.stats().last_error.find("not-yet/d.zone.tmp") != std::string::npos);
@@ -232,8 +228,9 @@ TEST_CASE("the writer keeps the zone file in step and runs the reload command", 
 }
 
 TEST_CASE("the reload command sees none of the daemon's descriptors and is killed past its limit", "[dns][writer]") {
-  TempDir dir;
-  const auto listing = dir.path / "fds";
+  const tsp::test::ScratchDir dir("tsp-dns");
+  const std::filesystem::path root = dir.path;
+  const auto listing = root / "fds";
   const int extra = ::dup(1);  // no O_CLOEXEC: as a socket Boost.Asio opened would be
   REQUIRE(extra > 2);
   std::string error;

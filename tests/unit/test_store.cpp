@@ -10,22 +10,17 @@
 #include <thread>
 
 #include "control/store/store.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 using namespace tsp;
 using namespace tsp::store;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char templ[] = "/tmp/tsp-store-test-XXXXXX";
-    REQUIRE(mkdtemp(templ) != nullptr);
-    path = templ;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string db() const { return path + "/broker.db"; }
+// A scratch directory with the store's file in it.
+struct TempDir : tsp::test::ScratchDir {
+  TempDir() : ScratchDir("tsp-store-test") {}
+  std::string db() const { return file("broker.db"); }
 };
 
 Ipv6Addr v6(const char* text) { return *Ipv6Addr::parse(text); }
