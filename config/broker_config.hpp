@@ -36,6 +36,9 @@ struct TspConfig {
   unsigned keepalive_interval = 30;  // seconds offered to clients
   unsigned keepalive_missed = 3;     // missed intervals before an idle tunnel expires
   unsigned max_sessions = 10000;     // concurrent unfinished TSP sessions
+  // Of those, from one IPv4 address (0: no limit of its own), so that one source cannot
+  // take every session slot from the others.
+  unsigned max_sessions_per_address = 256;
   unsigned session_timeout = 60;     // seconds an unfinished session may idle
   // Password guessing (control/auth_lockout.hpp): an address failing `lockout_failures` times
   // within `lockout_window` seconds is refused for `lockout_duration` seconds; 0 failures: off.
@@ -140,6 +143,9 @@ struct Config {
   std::optional<DataplaneSection> dataplane;
   std::optional<DnsDelegationConfig> dns_delegation;  // none: names are kept, nothing delegated
   uint32_t max_tunnels = 100000;  // capacity of the tunnel table
+  // Live (and offered) anonymous tunnels from one IPv4 address (0: no limit): ANONYMOUS asks
+  // for no credential, so without it one host with many UDP ports could take the whole table.
+  uint32_t max_anonymous_per_address = 256;
   std::string log_level = "info";  // trace, debug, info, warning or error
 
   // The tsp and tunnel server the broker uses (throw std::out_of_range on a Config that

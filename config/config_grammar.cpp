@@ -91,6 +91,11 @@ void set_limit_tunnels(ParseState& s, const StatementCall& c) {
   s.max_tunnels = static_cast<uint32_t>(parse_number(c.args[0], 1, 16777216, "limit tunnels"));
 }
 
+void set_limit_anonymous_per_address(ParseState& s, const StatementCall& c) {
+  s.max_anonymous_per_address =
+      static_cast<uint32_t>(parse_number(c.args[0], 0, 16777216, "limit anonymous per-address"));
+}
+
 void set_log_level(ParseState& s, const StatementCall& c) {
   static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warning", "error"};
   for (auto level : levels) {
@@ -257,6 +262,11 @@ void set_keepalive_missed(ParseState& s, const StatementCall& c) {
 
 void set_max_sessions(ParseState& s, const StatementCall& c) {
   tsp(s).config.max_sessions = static_cast<unsigned>(parse_number(c.args[0], 1, 1000000, "max sessions"));
+}
+
+void set_max_sessions_per_address(ParseState& s, const StatementCall& c) {
+  tsp(s).config.max_sessions_per_address =
+      static_cast<unsigned>(parse_number(c.args[0], 0, 1000000, "max sessions per-address"));
 }
 
 void set_session_timeout(ParseState& s, const StatementCall& c) {
@@ -444,6 +454,7 @@ const StatementTable& top_level_statements() {
       {{"tunnel", "broker"}, "NAME", 1, 1, true, open_tunnel_broker},
       {{"store", "sqlite"}, "PATH", 1, 1, false, set_store_sqlite},
       {{"limit", "tunnels"}, "COUNT", 1, 1, false, set_limit_tunnels},
+      {{"limit", "anonymous", "per-address"}, "COUNT", 1, 1, false, set_limit_anonymous_per_address},
       {{"log", "level"}, "LEVEL", 1, 1, false, set_log_level},
       {{"log", "stderr"}, "", 0, 0, false, set_log_stderr},
       {{"log", "syslog"}, "[FACILITY]", 0, 1, false, set_log_syslog},
@@ -469,6 +480,7 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"keepalive", "interval"}, "SECONDS", 1, 1, false, set_keepalive_interval},
       {{"keepalive", "missed"}, "COUNT", 1, 1, false, set_keepalive_missed},
       {{"max", "sessions"}, "COUNT", 1, 1, false, set_max_sessions},
+      {{"max", "sessions", "per-address"}, "COUNT", 1, 1, false, set_max_sessions_per_address},
       {{"session", "timeout"}, "SECONDS", 1, 1, false, set_session_timeout},
       {{"lockout", "failures"}, "COUNT", 1, 1, false, set_lockout_failures},
       {{"lockout", "window"}, "SECONDS", 1, 1, false, set_lockout_window},

@@ -26,6 +26,7 @@ class Validator {
     if (s_.dataplane) config.dataplane = finish_dataplane(*s_.dataplane, config.tunnel_server());
     config.store = s_.store;
     config.max_tunnels = s_.max_tunnels;
+    config.max_anonymous_per_address = s_.max_anonymous_per_address;
     config.log_level = s_.log_level;
     config.log_target = s_.log_target;
     config.admin = s_.admin;

@@ -86,8 +86,18 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   bool server_alive() const { return *alive_; }
 
   void release_limit() {
-    if (holds_limit_ && *alive_) server_.limiter_.release();
+    if (holds_limit_ && *alive_) server_.limiter_.release(session_.peer().addr);
     holds_limit_ = false;
+  }
+
+  bool retake_limit() {
+    const auto admission = server_.limiter_.try_acquire(session_.peer().addr);
+    holds_limit_ = admission == SessionLimiter::Admission::admitted;
+    if (!holds_limit_) {
+      if (server_.env_.counters) server_.env_.counters->refused(Status::ServerTooBusy);
+      server_.transport_.session_limited(limit_met(admission));
+    }
+    return holds_limit_;
   }
 
   // One wait per idle period rather than a re-armed timer per message (each re-arm cancels
@@ -147,6 +157,13 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
   }
 
   void handle(SessionOutput out, bool was_established) {
+    // A session whose tunnel was up and that starts over (VERSION=, or its own delete) is
+    // unfinished again: it needs a slot as a new one does, or it ends with 530.
+    if (!holds_limit_ && !session_.tunnel_established() && !retake_limit()) {
+      queue_.push_back({status_line(Status::ServerTooBusy), {}});
+      close_after_write_ = true;
+      return;
+    }
     if (out.password_check) return check_password(std::move(*out.password_check));
     for (auto& r : out.replies)
       if (!r.payload.empty()) queue_.push_back(std::move(r));
@@ -329,12 +346,14 @@ void TcpTspServer::accept() {
 void TcpTspServer::on_accepted(boost::system::error_code ec, tcp::socket socket) {
   if (!ec) {
     transport_.tcp_accepted();
-    const bool admitted = limiter_.try_acquire();
+    const auto admission = limiter_.try_acquire(peer_of(peer_).addr);
+    const bool admitted = admission == SessionLimiter::Admission::admitted;
     auto conn = std::make_shared<Connection>(std::move(socket), peer_, *this, admitted);
     if (admitted) {
       conn->start();
     } else {
       if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
+      transport_.session_limited(limit_met(admission));
       conn->refuse_busy();
     }
   } else if (ec == asio::error::no_descriptors) {

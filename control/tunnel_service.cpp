@@ -173,6 +173,16 @@ void TunnelService::free_id_locked(uint32_t id) {
   if (id != kNoSlot) free_ids_.push_back(id);
 }
 
+void TunnelService::withdraw_offer_locked(PendingTunnel& pending) {
+  if (pending.anonymous_address) anonymous_quota_.offer_withdrawn(*pending.anonymous_address);
+  pending.anonymous_address.reset();
+}
+
+uint32_t TunnelService::anonymous_held_by(Ipv4Addr addr) const {
+  std::lock_guard lock(mu_);
+  return anonymous_quota_.held_by(addr.value);
+}
+
 TunnelEntry TunnelService::entry_for(const store::TunnelRecord& r) const {
   TunnelEntry e{};
   e.id = r.id;
@@ -219,6 +229,7 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
     for (const auto& [handle, watcher] : gone_watchers_) watcher(gone);
   }
   if (delegated_.erase(r.id) > 0 && delegations_changed_) delegations_changed_();
+  anonymous_quota_.gone(r.id);
   live_.erase(r.id);  // last: `r` may be the record erased here
 }
 
@@ -294,6 +305,7 @@ size_t TunnelService::load_from_store(int64_t now) {
     rec.last_seen = std::max(rec.last_seen, now);
     table_.stamp_last_seen(rec.id, static_cast<uint64_t>(rec.last_seen));
     index_locked(rec);
+    if (rec.anonymous) anonymous_quota_.reloaded(rec.id, rec.client_v4.value);
     used_ids.push_back(rec.id);
     ++loaded;
   }
@@ -434,10 +446,24 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   // Capacity and the proto-41 key are checked before anything is allocated.
   const uint32_t replace_id = !who.anonymous() && by_user_.count(who.user) ? by_user_.at(who.user) : UINT32_MAX;
   rec.id = replace_id;
-  if (auto other = conflicting_tunnel_locked(rec); other && !may_replace_locked(live_.at(*other), rec)) {
+  const auto other = conflicting_tunnel_locked(rec);
+  if (other && !may_replace_locked(live_.at(*other), rec)) {
     ++counters_.refused;
     out.status = Status::Ipv4AlreadyUsed;
     out.reason = "IPv4 " + rec.client_v4.to_string() + " already carries another user's v6v4 tunnel";
+    return out;
+  }
+  // One address may hold only so many anonymous tunnels, unless this one takes over one of
+  // them (the same NAT mapping, or proto 41 from the same address). Not a redirect: another
+  // broker would only give that address more.
+  if (who.anonymous() && !anonymous_quota_.has_room(peer.addr.value, cfg->max_anonymous_per_address) &&
+      !(other && anonymous_quota_.address_of(*other) == peer.addr.value)) {
+    ++counters_.refused;
+    ++counters_.anonymous_limited;
+    out.status = Status::NoMoreTunnels;
+    out.reason = peer.addr.to_string() + " holds " + std::to_string(anonymous_quota_.held_by(peer.addr.value)) +
+                 " anonymous tunnels (limit anonymous per-address " + std::to_string(cfg->max_anonymous_per_address) +
+                 ")";
     return out;
   }
   // A registered user's tunnel replaces their old one in its slot (commit): no slot of its own.
@@ -493,6 +519,10 @@ PrepareResult TunnelService::prepare(const Identity& who, const xml::TunnelReque
   offer.keepalive_interval = rec.keepalive_interval;
   offer.keepalive_address = server.ipv6_address;
   ++counters_.offers;
+  if (who.anonymous()) {
+    anonymous_quota_.offered(peer.addr.value);
+    pending.anonymous_address = peer.addr.value;
+  }
   out.pending = std::move(pending);
   return out;
 }
@@ -513,6 +543,7 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
       if (auto* p = pool_locked(pool_name)) p->release(block, now);
     free_id_locked(pending.reserved_id);
     pending.temporary_blocks.clear();
+    withdraw_offer_locked(pending);
     return std::nullopt;
   };
   // reconfigure() guards the pools of live tunnels only: a reload may have removed or remade
@@ -569,10 +600,13 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
     pending.temporary_blocks.clear();
     release_temporary_locked(rec, now);
     if (!replaced) free_id_locked(rec.id);
+    withdraw_offer_locked(pending);
     return std::nullopt;
   }
   table_.stamp_last_seen(rec.id, static_cast<uint64_t>(now));
   index_locked(rec);
+  if (pending.anonymous_address) anonymous_quota_.offer_live(rec.id, *pending.anonymous_address);
+  pending.anonymous_address.reset();
   // A reload may have made the pool anew while this offer waited: mark the block used there.
   for (const auto& [pool_name, block] : pending.temporary_blocks)
     if (auto* p = pool_locked(pool_name)) p->claim(block);
@@ -606,6 +640,7 @@ void TunnelService::abandon(PendingTunnel& pending, int64_t now) {
     if (auto* p = pool_locked(pool_name)) p->release(block, now);  // never used: no quarantine
   pending.temporary_blocks.clear();
   free_id_locked(pending.reserved_id);
+  withdraw_offer_locked(pending);
 }
 
 bool TunnelService::kick(uint32_t id, int64_t now) {

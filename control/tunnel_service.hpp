@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "control/anonymous_quota.hpp"
 #include "control/address_pool.hpp"
 #include "control/dns/reverse_zone.hpp"
 #include "control/status_codes.hpp"
@@ -46,6 +47,7 @@ struct PendingTunnel {
   store::TunnelRecord record;
   std::vector<std::pair<std::string, Ipv6Prefix>> temporary_blocks;  // returned on abandon
   uint32_t reserved_id = kNoSlot;  // kNoSlot: will take over the user's current tunnel's slot
+  std::optional<uint32_t> anonymous_address;  // an anonymous offer: counted against this address
 };
 
 // A tunnel as one commit put it live. The slot id alone does not say that: a registered
@@ -65,6 +67,7 @@ struct PrepareResult {
 
 struct ServiceCounters {
   uint64_t offers = 0, commits = 0, replaced = 0, expired = 0, refused = 0;
+  uint64_t anonymous_limited = 0;  // of `refused`: the address held `limit anonymous per-address` tunnels
 };
 
 // One pool's figures (metrics, tspctl): capacity = used + quarantined + free + reserved.
@@ -120,6 +123,8 @@ class TunnelService {
   void note_udp_activity(Ipv4Addr addr, uint16_t port, int64_t now);
 
   size_t live_tunnels() const;
+  // Anonymous tunnels (offered or live) counted against `addr` (anonymous_quota.hpp).
+  uint32_t anonymous_held_by(Ipv4Addr addr) const;
   std::vector<store::TunnelRecord> tunnels() const;
   ServiceCounters counters() const;
   // Valid until the next reconfigure() (which may replace a changed pool).
@@ -166,6 +171,7 @@ class TunnelService {
   void release_temporary_locked(const store::TunnelRecord& rec, int64_t reusable_at);
   std::optional<uint32_t> reserve_id_locked();  // calls slot_reused_ for an id used before
   void free_id_locked(uint32_t id);
+  void withdraw_offer_locked(PendingTunnel& pending);  // what prepare() counted for it
   TunnelEntry entry_for(const store::TunnelRecord& rec) const;
   AddressPool* pool_locked(const std::string& name);
   // The pool of `rec` (endpoint or prefix) that no longer exists or no longer holds its address.
@@ -189,6 +195,7 @@ class TunnelService {
   ServiceCounters counters_;
   std::function<void(uint32_t)> slot_reused_;
   std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
+  AnonymousQuota anonymous_quota_;
   std::map<uint32_t, std::shared_ptr<const dns::Delegation>> delegated_;  // by tunnel id: live routers that named name servers
   std::function<void()> delegations_changed_;
   uint64_t last_watch_handle_ = 0;

@@ -194,7 +194,7 @@ void UdpTspServer::send_queued() {
 }
 
 void UdpTspServer::erase(Sessions::iterator it) {
-  if (it->second.holds_limit) limiter_.release();
+  if (it->second.holds_limit) limiter_.release(it->second.session->peer().addr);
   sessions_.erase(it);
 }
 
@@ -240,8 +240,10 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
       transport_.udp_dropped(metrics::UdpDrop::unknown_session);  // silence: no reflection toward forged sources
       return;
     }
-    if (!accepting_ || !limiter_.try_acquire()) {
+    const auto admission = accepting_ ? limiter_.try_acquire(addr) : SessionLimiter::Admission::full;
+    if (admission != SessionLimiter::Admission::admitted) {
       if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
+      if (accepting_) transport_.session_limited(limit_met(admission));  // not while shutting down
       send(msg->header, status_line(Status::ServerTooBusy), from);
       return;
     }
@@ -262,6 +264,18 @@ void UdpTspServer::on_datagram(std::string_view datagram, const sockaddr_storage
 void UdpTspServer::answer(Sessions::iterator it, const RudpHeader& h, const sockaddr_in& to, SessionOutput out,
                           bool was_established) {
   auto& slot = it->second;
+  // A session whose tunnel was up and that starts over (VERSION=, or its own delete) is
+  // unfinished again: it needs a slot as a new one does, or it ends with 530.
+  if (!slot.holds_limit && !slot.session->tunnel_established()) {
+    const auto admission = limiter_.try_acquire(slot.session->peer().addr);
+    slot.holds_limit = admission == SessionLimiter::Admission::admitted;
+    if (!slot.holds_limit) {
+      if (env_.counters) env_.counters->refused(Status::ServerTooBusy);
+      transport_.session_limited(limit_met(admission));
+      send(h, status_line(Status::ServerTooBusy), to);
+      return erase(it);
+    }
+  }
   if (out.password_check) {
     // No answer yet: a retransmission meanwhile gets none either, the verdict will.
     slot.answered = false;
@@ -276,7 +290,7 @@ void UdpTspServer::answer(Sessions::iterator it, const RudpHeader& h, const sock
   if (slot.answered) send(h, slot.last_reply, to);
   // A session whose tunnel is up no longer counts as unfinished.
   if (!was_established && slot.session->tunnel_established() && slot.holds_limit) {
-    limiter_.release();
+    limiter_.release(slot.session->peer().addr);
     slot.holds_limit = false;
   }
   if (out.close) erase(it);

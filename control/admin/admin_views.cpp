@@ -153,7 +153,8 @@ json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const Servic
   json out;
   out["control"] = {{"live_tunnels", live_tunnels},  {"offers", service.offers},
                     {"commits", service.commits},    {"replaced", service.replaced},
-                    {"expired", service.expired},    {"refused", service.refused}};
+                    {"expired", service.expired},    {"refused", service.refused},
+                    {"refused_anonymous_per_address", service.anonymous_limited}};
   if (!dataplane) {
     out["dataplane"] = nullptr;
     return out;

@@ -59,7 +59,7 @@ bool BrokerDaemon::start() {
   env_->counters = &control_counters_;
   env_->scram_fake_salt_secret = broker_secret(*store_, "scram-fake-salt");
   const auto& tspc = cfg.tsp();
-  limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions);
+  limiter_ = std::make_unique<SessionLimiter>(tspc.max_sessions, tspc.max_sessions_per_address);
   lockout_ = std::make_unique<AuthLockout>(lockout_policy(tspc));
   env_->lockout = lockout_.get();
   // What the last run saved when it stopped: its locks, and the addresses that proved users'
@@ -146,7 +146,7 @@ void BrokerDaemon::start_metrics(const config::MetricsConfig& m) {
     const bool per_tunnel = cfg->metrics && cfg->metrics->per_tunnel;  // the running configuration's
     return metrics::MetricsCollector({&control_counters_, tunnels_.get(), dataplane_.get(), per_tunnel, lockout_.get(),
                                       unix_now(), password_checker_.get(), store_->checkpoint_stats(),
-                                      dns_delegation_stats()})
+                                      dns_delegation_stats(), limiter_->figures()})
         .render();
   };
   metrics_http_.emplace(io_, asio::ip::tcp::endpoint(asio::ip::address_v4(m.address.value), m.port), render);
@@ -271,7 +271,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
     spdlog::error("reload refused, the running configuration stays: {}", error);
     return false;
   }
-  limiter_->set_limit(shared->tsp().max_sessions);
+  limiter_->set_limits(shared->tsp().max_sessions, shared->tsp().max_sessions_per_address);
   lockout_->set_policy(lockout_policy(shared->tsp()));
   lockout_saver_->set_interval(shared->tsp().lockout_save_interval);
   apply_dns_delegation(shared->dns_delegation);

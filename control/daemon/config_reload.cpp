@@ -160,6 +160,8 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("keepalive interval", std::to_string(t0.keepalive_interval), std::to_string(t1.keepalive_interval));
   note("keepalive missed", std::to_string(t0.keepalive_missed), std::to_string(t1.keepalive_missed));
   note("max sessions", std::to_string(t0.max_sessions), std::to_string(t1.max_sessions));
+  note("max sessions per-address", std::to_string(t0.max_sessions_per_address),
+       std::to_string(t1.max_sessions_per_address));
   note("session timeout", std::to_string(t0.session_timeout), std::to_string(t1.session_timeout));
   note("lockout failures", std::to_string(t0.lockout_failures), std::to_string(t1.lockout_failures));
   note("lockout window", std::to_string(t0.lockout_window), std::to_string(t1.lockout_window));
@@ -175,6 +177,8 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("lifetime", std::to_string(s0.lifetime), std::to_string(s1.lifetime));
   note("quarantine", std::to_string(s0.quarantine), std::to_string(s1.quarantine));
   note("redirect broker", join(running.broker.redirect_brokers), join(next.broker.redirect_brokers));
+  note("limit anonymous per-address", std::to_string(running.max_anonymous_per_address),
+       std::to_string(next.max_anonymous_per_address));
   note("log level", running.log_level, next.log_level);
   auto target = [](const Config& c) { return c.log_target.syslog ? "syslog " + c.log_target.facility : "stderr"; };
   note("log", target(running), target(next));

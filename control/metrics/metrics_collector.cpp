@@ -26,6 +26,7 @@ std::vector<MetricFamily> MetricsCollector::collect() const {
   if (sources_.password_checker) add_password_checker(out);
   if (sources_.checkpoints) add_checkpoints(out);
   if (sources_.delegations) add_delegations(out);
+  if (sources_.sessions) add_sessions(out);
   if (sources_.tunnels) {
     add_tunnels(out);
     add_pools(out);
@@ -88,6 +89,24 @@ void MetricsCollector::add_transport(std::vector<MetricFamily>& out, const Trans
                                "for went by anything but that session's own delete: kicked, expired, replaced, its user deleted)");
   for (auto c : kTcpCloses) closes.add({{"reason", std::string(tcp_close_name(c))}}, t.tcp_closes(c));
   out.push_back(std::move(closes));
+  auto limited = counter_family("tspbroker_tsp_sessions_limited_total",
+                                "New TSP sessions refused 530 by a session limit: all (max sessions), per_address "
+                                "(max sessions per-address: unfinished sessions from the client's IPv4 address)");
+  for (auto l : kSessionLimits) limited.add({{"limit", std::string(session_limit_name(l))}}, t.sessions_limited(l));
+  out.push_back(std::move(limited));
+}
+
+void MetricsCollector::add_sessions(std::vector<MetricFamily>& out) const {
+  const SessionLimiter::Figures& s = *sources_.sessions;
+  out.push_back(gauge_family("tspbroker_tsp_sessions_unfinished",
+                             "TSP sessions started and not yet established, closed or timed out (max sessions)")
+                    .add({}, uint64_t{s.unfinished}));
+  out.push_back(gauge_family("tspbroker_tsp_session_sources",
+                             "Client IPv4 addresses with unfinished TSP sessions now")
+                    .add({}, uint64_t{s.addresses}));
+  out.push_back(gauge_family("tspbroker_tsp_session_sources_at_limit",
+                             "Of those, addresses at max sessions per-address: their next session gets 530")
+                    .add({}, uint64_t{s.addresses_at_limit}));
 }
 
 void MetricsCollector::add_lockout(std::vector<MetricFamily>& out) const {
@@ -180,6 +199,10 @@ void MetricsCollector::add_tunnels(std::vector<MetricFamily>& out) const {
   out.push_back(counter_family("tspbroker_tunnel_replacements_total",
                                "Live tunnels replaced by a new one of the same user or endpoint")
                     .add({}, sc.replaced));
+  out.push_back(counter_family("tspbroker_tunnels_anonymous_limited_total",
+                               "Anonymous tunnel requests refused 301: their address held limit anonymous per-address "
+                               "tunnels, offered or live")
+                    .add({}, sc.anonymous_limited));
   out.push_back(counter_family("tspbroker_keepalive_expiries_total",
                                "Tunnels expired after the configured number of missed keepalive intervals")
                     .add({}, sc.expired));

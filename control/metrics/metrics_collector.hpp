@@ -14,6 +14,7 @@
 #include "control/metrics/control_counters.hpp"
 #include "control/metrics/metric_family.hpp"
 #include "control/password_checker.hpp"
+#include "control/session_limiter.hpp"
 #include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
@@ -32,6 +33,7 @@ struct CollectorSources {
   const PasswordChecker* password_checker = nullptr;
   std::optional<store::CheckpointStats> checkpoints;  // the store's background WAL checkpoints
   std::optional<dns::DelegationStats> delegations;    // with `dns delegation file`
+  std::optional<SessionLimiter::Figures> sessions;    // the TSP servers' unfinished sessions
 };
 
 class MetricsCollector {
@@ -45,6 +47,7 @@ class MetricsCollector {
  private:
   void add_control(std::vector<MetricFamily>& out) const;
   void add_transport(std::vector<MetricFamily>& out, const TransportCounters& t) const;
+  void add_sessions(std::vector<MetricFamily>& out) const;
   void add_lockout(std::vector<MetricFamily>& out) const;
   void add_password_checker(std::vector<MetricFamily>& out) const;
   void add_checkpoints(std::vector<MetricFamily>& out) const;

@@ -46,6 +46,21 @@ constexpr std::string_view tcp_close_name(TcpClose c) {
   return "unknown";
 }
 
+// Which of the session limits a new session met (its client got 530).
+enum class SessionLimit : unsigned {
+  all,          // max sessions: unfinished sessions in all
+  per_address,  // max sessions per-address: unfinished sessions from its IPv4 address
+};
+inline constexpr std::array kSessionLimits{SessionLimit::all, SessionLimit::per_address};
+
+constexpr std::string_view session_limit_name(SessionLimit l) {
+  switch (l) {
+    case SessionLimit::all: return "all";
+    case SessionLimit::per_address: return "per_address";
+  }
+  return "unknown";
+}
+
 class TransportCounters {
  public:
   void udp_received() noexcept { add(udp_received_); }
@@ -54,6 +69,7 @@ class TransportCounters {
   void udp_retransmission_answered() noexcept { add(udp_retransmissions_); }
   void tcp_accepted() noexcept { add(tcp_accepted_); }
   void tcp_closed(TcpClose c) noexcept { add(tcp_closes_[static_cast<size_t>(c)]); }
+  void session_limited(SessionLimit l) noexcept { add(session_limits_[static_cast<size_t>(l)]); }
 
   uint64_t udp_received_count() const noexcept { return read(udp_received_); }
   uint64_t udp_sent_count() const noexcept { return read(udp_sent_); }
@@ -61,6 +77,7 @@ class TransportCounters {
   uint64_t udp_retransmissions_answered() const noexcept { return read(udp_retransmissions_); }
   uint64_t tcp_accepted_count() const noexcept { return read(tcp_accepted_); }
   uint64_t tcp_closes(TcpClose c) const noexcept { return read(tcp_closes_[static_cast<size_t>(c)]); }
+  uint64_t sessions_limited(SessionLimit l) const noexcept { return read(session_limits_[static_cast<size_t>(l)]); }
 
  private:
   using Counter = std::atomic<uint64_t>;
@@ -70,6 +87,7 @@ class TransportCounters {
   Counter udp_received_{0}, udp_sent_{0}, udp_retransmissions_{0}, tcp_accepted_{0};
   std::array<Counter, kUdpDrops.size()> udp_drops_{};
   std::array<Counter, kTcpCloses.size()> tcp_closes_{};
+  std::array<Counter, kSessionLimits.size()> session_limits_{};
 };
 
 }  // namespace tsp::metrics

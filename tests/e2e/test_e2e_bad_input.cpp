@@ -8,14 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <random>
+#include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/broker_process.hpp"
+#include "tests/e2e/e2e_metrics.hpp"
 #include "tests/e2e/tsp_dialogs.hpp"
 
 namespace tsp::e2e {
@@ -87,18 +92,28 @@ void raise_fd_limit(rlim_t wanted) {
   REQUIRE(limit.rlim_cur >= wanted);
 }
 
-// `count` TCP connections to the daemon that never finish a message (half of them send the
-// start of a VERSION line). Returns how many were established.
-size_t open_half_open_connections(uint16_t port, size_t count, FdList& fds) {
+// `count` TCP connections to the daemon from `local_address` that never finish a message (half
+// of them send the start of a VERSION line). Returns how many were established.
+size_t open_half_open_connections(uint16_t port, size_t count, FdList& fds,
+                                  const std::string& local_address = "127.0.0.1") {
   sockaddr_in server{};
   server.sin_family = AF_INET;
   server.sin_port = htons(port);
   server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, local_address.c_str(), &local.sin_addr) != 1)
+    FAIL("bad IPv4 literal in test: " << local_address);
   std::vector<pollfd> pending;
   for (size_t i = 0; i < count; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     REQUIRE(fd >= 0);
     fds.add(fd);
+    // The source port is chosen at connect(), for the address and the server's port together.
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0)
+      FAIL("bind(" << local_address << "): " << std::strerror(errno));
     const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server);
     if (rc == 0 || errno == EINPROGRESS) pending.push_back({fd, POLLOUT, 0});
   }
@@ -123,6 +138,25 @@ size_t open_half_open_connections(uint16_t port, size_t count, FdList& fds) {
     pending.swap(still);
   }
   return established;
+}
+
+// The floods come from many addresses, as from a botnet: each sends fewer than the default
+// `max sessions per-address` (256), so every session of the flood is admitted and held.
+constexpr size_t kFloodSources = 10;
+constexpr size_t kFloodPerSource = 200;
+// 127.0.<block>.1 .. 127.0.<block>.kFloodSources (clear of unique_loopback_source()'s 127.0.100+).
+std::string flood_source(int block, size_t index) {
+  return "127.0." + std::to_string(block) + "." + std::to_string(index + 1);
+}
+
+// Polls /metrics until `series` reads `wanted` (10 s at most); the last value read.
+long long await_sample(uint16_t metrics_port, const std::string& series, long long wanted) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    const long long v = metric_sample(scrape_metrics(metrics_port), series);
+    if (v == wanted || std::chrono::steady_clock::now() >= deadline) return v;
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 template <typename F>
@@ -259,25 +293,38 @@ TEST_CASE("TCP: a 1 MB line, truncated messages and garbage", "[e2e][bad][tcp]")
 
 TEST_CASE("Floods: 2000 half-open TCP connections, 2000 UDP sessions that only say VERSION", "[e2e][bad][flood]") {
   raise_fd_limit(8192);  // before the start: the daemon inherits it
-  BrokerProcess broker;
+  const uint16_t metrics_port = pick_free_port();
+  BrokerSettings settings;
+  settings.global_lines = {"metrics listen 127.0.0.1 " + std::to_string(metrics_port)};
+  BrokerProcess broker(settings);
   broker.start();
+  const std::string unfinished = "tspbroker_tsp_sessions_unfinished";
 
   {
     FdList connections;
-    const size_t established = open_half_open_connections(broker.port(), 2000, connections);
+    size_t established = 0;
+    for (size_t s = 0; s < kFloodSources; ++s)
+      established += open_half_open_connections(broker.port(), kFloodPerSource, connections, flood_source(1, s));
     INFO(established << " of 2000 connections established");
     CHECK(established > 0);
+    INFO("every connection established is admitted as an unfinished session, none refused 530");
+    CHECK(await_sample(metrics_port, unfinished, static_cast<long long>(established)) ==
+          static_cast<long long>(established));
     const Millis t = time_of([&] { require_fresh_sessions_work(broker.port()); });
     INFO("a new client during the TCP flood took " << t.count() << " ms");
     CHECK(t < Millis{5000});
   }
   {
+    INFO("the closed connections no longer count; the fresh UDP client's session (an offer) does");
+    CHECK(await_sample(metrics_port, unfinished, 1) == 1);
+  }
+  {
     std::vector<std::unique_ptr<RudpClient>> sessions;
     size_t answered = 0;
-    for (size_t batch = 0; batch < 10; ++batch) {
+    for (size_t batch = 0; batch < kFloodSources; ++batch) {
       const size_t first = sessions.size();
-      for (size_t i = 0; i < 200; ++i) {
-        sessions.push_back(std::make_unique<RudpClient>(broker.port()));
+      for (size_t i = 0; i < kFloodPerSource; ++i) {
+        sessions.push_back(std::make_unique<RudpClient>(broker.port(), flood_source(2, batch)));
         sessions.back()->send(version_line("2.0.2"));
       }
       for (size_t i = first; i < sessions.size(); ++i) {
@@ -290,6 +337,12 @@ TEST_CASE("Floods: 2000 half-open TCP connections, 2000 UDP sessions that only s
       }
     }
     CHECK(answered == 2000);
+    CHECK(await_sample(metrics_port, unfinished, 2001) == 2001);
+    const std::string text = scrape_metrics(metrics_port);
+    CHECK(metric_sample(text, "tspbroker_tsp_session_sources") == static_cast<long long>(kFloodSources) + 1);
+    CHECK(metric_sample(text, "tspbroker_tsp_session_sources_at_limit") == 0);
+    CHECK(metric_sample(text, "tspbroker_tsp_sessions_limited_total{limit=\"per_address\"}") == 0);
+    CHECK(metric_sample(text, "tspbroker_tsp_sessions_limited_total{limit=\"all\"}") == 0);
     const Millis t = time_of([&] { require_fresh_sessions_work(broker.port()); });
     INFO("a new client with 2000 UDP sessions open took " << t.count() << " ms");
     CHECK(t < Millis{5000});
@@ -319,28 +372,6 @@ TEST_CASE("max sessions 100: the 101st new session gets 530", "[e2e][bad][flood]
   broker.stop_expect_clean_exit();
 }
 
-namespace {
-// The daemon's /metrics over HTTP/1.1 with "Connection: close": the whole response.
-std::string scrape(uint16_t metrics_port) {
-  TcpClient c(metrics_port);
-  c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  std::string response;
-  while (true) {
-    TcpRead r = c.recv_once();
-    if (r.kind != TcpRead::Kind::Data) break;
-    response += r.data;
-  }
-  return response;
-}
-
-// The value of the line that starts with `series` ("name{labels}"), -1 when missing.
-long long sample(const std::string& text, const std::string& series) {
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::atoll(text.c_str() + at + 2 + series.size());
-}
-}  // namespace
-
 // What the servers drop or close before any session decides is what an operator watches for
 // attacks and broken clients: each reason has its own series.
 TEST_CASE("drops and closes by the TSP servers are counted in /metrics by reason", "[e2e][bad][metrics]") {
@@ -360,14 +391,14 @@ TEST_CASE("drops and closes by the TSP servers are counted in /metrics by reason
     c.send("Content-length: 99999999\r\n");  // more than any TSP message
     CHECK(c.wait_closed_by_peer(Millis{2000}));
   }
-  const std::string text = scrape(metrics_port);
+  const std::string text = scrape_metrics(metrics_port);
   INFO(text.substr(0, 400));
-  CHECK(sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"malformed\"}") == 3);
-  CHECK(sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"unknown_session\"}") == 1);
-  CHECK(sample(text, "tspbroker_tsp_udp_datagrams_total{direction=\"received\"}") == 4);
-  CHECK(sample(text, "tspbroker_tsp_tcp_connections_total") >= 1);
-  CHECK(sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"bad_framing\"}") == 1);
-  CHECK(sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"tunnel_gone\"}") == 0);
+  CHECK(metric_sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"malformed\"}") == 3);
+  CHECK(metric_sample(text, "tspbroker_tsp_udp_dropped_total{reason=\"unknown_session\"}") == 1);
+  CHECK(metric_sample(text, "tspbroker_tsp_udp_datagrams_total{direction=\"received\"}") == 4);
+  CHECK(metric_sample(text, "tspbroker_tsp_tcp_connections_total") >= 1);
+  CHECK(metric_sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"bad_framing\"}") == 1);
+  CHECK(metric_sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"tunnel_gone\"}") == 0);
   broker.stop_expect_clean_exit();
 }
 

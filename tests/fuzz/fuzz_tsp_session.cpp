@@ -77,7 +77,9 @@ constexpr const char* kConfig =
     "tunnel broker TB_Main\n"
     "  set tsp TSP_Main\n"
     "  set tunnel server TS_Main\n"
-    "limit tunnels 64\n";
+    "limit tunnels 64\n"
+    // Two clients share an address (below): the second one's anonymous request meets the limit.
+    "limit anonymous per-address 1\n";
 
 // What every input shares: the configuration and the users' credentials (PBKDF2 is too slow
 // to run per input). alice/secret can log in; carol/secret is disabled.
@@ -203,6 +205,7 @@ class Broker {
     REQUIRE_OR_ABORT(service_.live_tunnels() == 0);
     REQUIRE_OR_ABORT(gone_ == committed_);  // every tunnel's end was reported
     REQUIRE_OR_ABORT(store_->load_tunnels().empty());
+    for (const auto& c : clients_) REQUIRE_OR_ABORT(service_.anonymous_held_by(c.peer.addr) == 0);
     // What stays in use is registered users' stable blocks, kept for their next login.
     const auto stable = store_->load_allocations();
     for (const auto& usage : service_.pool_usage()) {
@@ -315,6 +318,20 @@ class Broker {
       for (const auto& name : d->name_servers) REQUIRE_OR_ABORT(dns::valid_name_server(name));
     }
     REQUIRE_OR_ABORT(dns::render_delegations(delegations, 3600).skipped_names == 0);
+    // The anonymous quota: every live anonymous tunnel counted against the address that asked
+    // for it (a proxy request names another box's), plus at most one offer per session; never
+    // more than the limit (1) at an address, but for an offer taking over that address's own.
+    std::set<uint32_t> addresses;
+    for (const auto& c : clients_) addresses.insert(c.peer.addr.value);
+    size_t held = 0, live_anonymous = 0, sessions = 0;
+    for (uint32_t a : addresses) {
+      const uint32_t here = service_.anonymous_held_by(Ipv4Addr{a});
+      REQUIRE_OR_ABORT(here <= 2);
+      held += here;
+    }
+    for (const auto& t : service_.tunnels()) live_anonymous += t.anonymous;
+    for (const auto& c : clients_) sessions += c.session != nullptr;
+    REQUIRE_OR_ABORT(held >= live_anonymous && held <= live_anonymous + sessions);
     // A session still holding its tunnel's commit has it live exactly until its end is reported.
     for (const auto& c : clients_) {
       if (!c.session || !c.session->tunnel()) continue;

@@ -66,6 +66,8 @@ std::string ConfigText::render() const {
   t += "  set tunnel server TS_Main\n";
   for (const auto& b : redirect_brokers) t += "  redirect broker " + b + "\n";
   if (limit_tunnels) t += "limit tunnels " + std::to_string(*limit_tunnels) + "\n";
+  if (limit_anonymous_per_address)
+    t += "limit anonymous per-address " + std::to_string(*limit_anonymous_per_address) + "\n";
   return t;
 }
 

@@ -51,6 +51,7 @@ struct ConfigText {
   unsigned lockout_failures = 5;  // window and duration keep their defaults (60 s, 300 s)
   unsigned lockout_user_failures = 20;  // the user window keeps its default (3600 s)
   std::optional<uint32_t> limit_tunnels;
+  std::optional<uint32_t> limit_anonymous_per_address;  // unset: the default (256)
   std::vector<std::string> redirect_brokers;
   std::string render() const;
 };

@@ -281,6 +281,7 @@ TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands
   const json r = h.ok(cmd(Command::Stats));
   CHECK(r["control"]["live_tunnels"] == 1);
   CHECK(r["control"]["commits"] == 1);
+  CHECK(r["control"]["refused_anonymous_per_address"] == 0);
   REQUIRE(r["dataplane"]["workers"].size() == 2);
   CHECK(r["dataplane"]["workers"][1]["lcore"] == 2);
   CHECK(r["dataplane"]["workers"][1]["rx"] == 20);

@@ -139,6 +139,7 @@ TEST_CASE("every statement has its default when left out") {
   CHECK(tsp.keepalive_interval == 30);
   CHECK(tsp.keepalive_missed == 3);
   CHECK(tsp.max_sessions == 10000);
+  CHECK(tsp.max_sessions_per_address == 256);
   CHECK(tsp.session_timeout == 60);
   CHECK(tsp.lockout_failures == 5);
   CHECK(tsp.lockout_window == 60);
@@ -157,6 +158,7 @@ TEST_CASE("every statement has its default when left out") {
   CHECK(c.broker.redirect_brokers.empty());
   CHECK(c.store.sqlite_path == "tspbroker.db");
   CHECK(c.max_tunnels == 100000);
+  CHECK(c.max_anonymous_per_address == 256);
   CHECK(c.log_level == "info");
   CHECK_FALSE(c.dns_delegation);
 }
@@ -176,6 +178,7 @@ TEST_CASE("every statement takes a value other than its default") {
       "  keepalive interval 45",
       "  keepalive missed 5",
       "  max sessions 500",
+      "  max sessions per-address 40",
       "  session timeout 120",
       "  lockout failures 10",
       "  lockout window 30",
@@ -199,6 +202,7 @@ TEST_CASE("every statement takes a value other than its default") {
       "  redirect broker broker2.example.net",
       "store sqlite /var/lib/tspbroker/tspbroker.db",
       "limit tunnels 2000",
+      "limit anonymous per-address 8",
       "log level debug",
   }));
   const auto& tsp = c.tsp();
@@ -209,6 +213,7 @@ TEST_CASE("every statement takes a value other than its default") {
   CHECK(tsp.keepalive_interval == 45);
   CHECK(tsp.keepalive_missed == 5);
   CHECK(tsp.max_sessions == 500);
+  CHECK(tsp.max_sessions_per_address == 40);
   CHECK(tsp.session_timeout == 120);
   CHECK(tsp.lockout_failures == 10);
   CHECK(tsp.lockout_window == 30);
@@ -227,6 +232,7 @@ TEST_CASE("every statement takes a value other than its default") {
   CHECK(c.broker.redirect_brokers == std::vector<std::string>{"198.51.100.9", "2001:db8::9", "broker2.example.net"});
   CHECK(c.store.sqlite_path == "/var/lib/tspbroker/tspbroker.db");
   CHECK(c.max_tunnels == 2000);
+  CHECK(c.max_anonymous_per_address == 8);
   CHECK(c.log_level == "debug");
 }
 
@@ -255,6 +261,14 @@ TEST_CASE("numbers at both ends of their range are accepted") {
   CHECK(parse(with_top("limit tunnels 1")).max_tunnels == 1);
   CHECK(parse(with_top("limit tunnels 16777216")).max_tunnels == 16777216);
   CHECK(parse(with_top("limit tunnels 000100")).max_tunnels == 100);
+  CHECK(parse(with_top("limit anonymous per-address 0")).max_anonymous_per_address == 0);
+  CHECK(parse(with_top("limit anonymous per-address 16777216")).max_anonymous_per_address == 16777216);
+  CHECK(parse(with_tsp("  max sessions per-address 0")).tsp().max_sessions_per_address == 0);
+  CHECK(parse(with_tsp("  max sessions per-address 1000000")).tsp().max_sessions_per_address == 1000000);
+  // The longer statement is chosen over "max sessions COUNT".
+  const auto longer = parse(with_tsp("  MAX Sessions PER-ADDRESS 12"));
+  CHECK(longer.tsp().max_sessions_per_address == 12);
+  CHECK(longer.tsp().max_sessions == 10000);
 }
 
 TEST_CASE("keywords are case-insensitive, names are not") {
@@ -548,6 +562,11 @@ TEST_CASE("numbers out of range or not numbers name the statement and its range"
   check_error(with_tsp("  keepalive missed 0"), 6, {"keepalive missed '0' is out of range (1..100)"});
   check_error(with_tsp("  keepalive missed 101"), 6, {"keepalive missed", "(1..100)"});
   check_error(with_tsp("  max sessions 0"), 6, {"max sessions '0' is out of range"});
+  check_error(with_tsp("  max sessions per-address 1000001"), 6,
+              {"max sessions per-address '1000001' is out of range (0..1000000)"});
+  check_error(with_tsp("  max sessions per-address"), 6, {"max sessions per-address"});
+  check_error(with_top("limit anonymous per-address 16777217"), 12,
+              {"limit anonymous per-address '16777217' is out of range (0..16777216)"});
   check_error(with_tsp("  session timeout 4"), 6, {"session timeout '4' is out of range (5..3600)"});
   check_error(with_tsp("  session timeout 1m"), 6, {"session timeout must be a whole number", "'1m'"});
   check_error(with_tsp("  lockout failures 1001"), 6, {"lockout failures '1001' is out of range (0..1000)"});

@@ -68,7 +68,10 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
     t.auth = "plain";
     t.prefixes64.clear();
     t.redirect_brokers = {"198.51.100.9"};
-    const std::string next_text = t.render() + "log level debug\n";
+    t.limit_anonymous_per_address = 4;
+    const std::string next_text =
+        replace_once(t.render(), "  transport tcp 3653\n", "  transport tcp 3653\n  max sessions per-address 20\n") +
+        "log level debug\n";
     CHECK_FALSE(daemon::restart_needed(running, parse(next_text), next_text));
     const auto changes = daemon::reload_changes(running, parse(next_text));
     const auto has = [&](const std::string& s) {
@@ -82,6 +85,8 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
     CHECK(has("pool P_Sites64 removed"));
     CHECK(has("redirect broker: none -> 198.51.100.9"));
     CHECK(has("log level: info -> debug"));
+    CHECK(has("max sessions per-address: 256 -> 20"));
+    CHECK(has("limit anonymous per-address: 256 -> 4"));
   }
   SECTION("the TSP port") {
     const std::string next_text = replace_once(text, "  transport tcp 3653\n", "  transport tcp 3654\n");

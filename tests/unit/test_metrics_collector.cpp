@@ -148,6 +148,9 @@ TEST_CASE("transport counters: UDP datagrams, drops by reason, retransmissions, 
   t.udp_retransmission_answered();
   t.tcp_accepted();
   t.tcp_closed(TcpClose::tunnel_gone);
+  t.session_limited(SessionLimit::per_address);
+  t.session_limited(SessionLimit::per_address);
+  t.session_limited(SessionLimit::all);
   const auto families = MetricsCollector({&counters, nullptr, nullptr, false}).collect();
   CHECK(value_of(families, "tspbroker_tsp_udp_datagrams_total", {{"direction", "received"}}) == 2);
   CHECK(value_of(families, "tspbroker_tsp_udp_datagrams_total", {{"direction", "sent"}}) == 1);
@@ -161,6 +164,39 @@ TEST_CASE("transport counters: UDP datagrams, drops by reason, retransmissions, 
   CHECK(value_of(families, "tspbroker_tsp_tcp_closed_total", {{"reason", "bad_framing"}}) == 0);
   CHECK(find_family(families, "tspbroker_tsp_udp_dropped_total")->samples.size() == kUdpDrops.size());
   CHECK(find_family(families, "tspbroker_tsp_tcp_closed_total")->samples.size() == kTcpCloses.size());
+  CHECK(value_of(families, "tspbroker_tsp_sessions_limited_total", {{"limit", "per_address"}}) == 2);
+  CHECK(value_of(families, "tspbroker_tsp_sessions_limited_total", {{"limit", "all"}}) == 1);
+}
+
+TEST_CASE("unfinished sessions: how many, from how many addresses, how many of those at their limit",
+          "[metrics][collector][limits]") {
+  SessionLimiter limiter(100, 2);
+  const Ipv4Addr a{0xC6336401}, b{0xC6336402};
+  REQUIRE(limiter.try_acquire(a) == SessionLimiter::Admission::admitted);
+  REQUIRE(limiter.try_acquire(a) == SessionLimiter::Admission::admitted);
+  REQUIRE(limiter.try_acquire(b) == SessionLimiter::Admission::admitted);
+  CollectorSources sources;
+  sources.sessions = limiter.figures();
+  const auto families = MetricsCollector(sources).collect();
+  CHECK(value_of(families, "tspbroker_tsp_sessions_unfinished") == 3);
+  CHECK(value_of(families, "tspbroker_tsp_session_sources") == 2);
+  CHECK(value_of(families, "tspbroker_tsp_session_sources_at_limit") == 1);
+  CHECK(find_family(MetricsCollector({}).collect(), "tspbroker_tsp_sessions_unfinished") == nullptr);
+}
+
+TEST_CASE("anonymous requests refused for their address's limit are counted", "[metrics][collector][limits]") {
+  ConfigText text;
+  text.limit_anonymous_per_address = 1;
+  BrokerFixture fx(text);
+  TestClient first(fx, udp_peer("198.51.100.2", 40001));
+  first.anonymous_tunnel(host_request("10.0.0.2"));
+  TestClient second(fx, udp_peer("198.51.100.2", 40002));
+  second.hello();
+  second.login_anonymous();
+  CHECK(split_framed_reply(second.create(host_request("10.0.0.3"))).status_line == "301 No more tunnels available\r\n");
+  const auto families = MetricsCollector({nullptr, &fx.service(), nullptr, false}).collect();
+  CHECK(value_of(families, "tspbroker_tunnels_anonymous_limited_total") == 1);
+  CHECK(value_of(families, "tspbroker_tunnels_anonymous") == 1);
 }
 
 TEST_CASE("lockout gauges: addresses and user names locked at the scrape, and remembered", "[metrics][collector][lockout]") {

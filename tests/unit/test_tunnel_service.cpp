@@ -195,6 +195,120 @@ TEST_CASE("an anonymous v6v4 box reconnecting from the same IPv4 replaces its ol
   CHECK(rows[0].client_v6 == fresh.client_v6);
 }
 
+// ---- Anonymous tunnels per address ------------------------------------------------------
+
+TEST_CASE("limit anonymous per-address: one address holds at most N anonymous tunnels, offered or live",
+          "[service][anonymous][limit]") {
+  ConfigText text;
+  text.limit_anonymous_per_address = 2;
+  BrokerFixture fx(text);
+  fx.add_user("alice", "s3cret");
+  const auto first = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  // An offer not yet accepted counts as well: a client cannot hold many by never accepting.
+  auto offered = fx.service().prepare(kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40002), fx.now());
+  REQUIRE(offered.status == Status::Success);
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+
+  const auto endpoints_used = fx.service().pool("P_Endpoints")->used();
+  auto third = fx.service().prepare(kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40003), fx.now());
+  CHECK(third.status == Status::NoMoreTunnels);
+  CHECK(third.reason == "198.51.100.7 holds 2 anonymous tunnels (limit anonymous per-address 2)");
+  CHECK_FALSE(third.pending.has_value());
+  CHECK(fx.service().counters().anonymous_limited == 1);
+  CHECK(fx.service().counters().refused == 1);
+  CHECK(fx.service().pool("P_Endpoints")->used() == endpoints_used);  // refused before anything was allocated
+
+  // Other addresses, and registered users at the same address, are not held to it.
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer("198.51.100.8", 40003)) ==
+        Status::Success);
+  open_tunnel(fx, Identity{"alice"}, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40004));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+
+  // The box on the first NAT mapping asks again: it takes over its own tunnel, at the limit.
+  const auto again = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001));
+  CHECK(again.id != first.id);
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+  CHECK_FALSE(encap_lookup(fx.table(), first.client_v6).has_value());
+
+  // The offer withdrawn (reject, or its session ended): room for one more.
+  fx.service().abandon(*offered.pending, fx.now());
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 1);
+  const auto later = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40005));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40006)) ==
+        Status::NoMoreTunnels);
+
+  // A tunnel that goes (kicked here; expiry and delete take the same way out) frees its place.
+  REQUIRE(fx.service().kick(later.id, fx.now()));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 1);
+  const auto replacement = open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40006));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+  CHECK(fx.service().counters().anonymous_limited == 2);
+
+  // Expiry.
+  fx.advance(91);
+  fx.table().stamp_last_seen(again.id, static_cast<uint64_t>(fx.now()));
+  CHECK(fx.service().expire_idle(fx.now()) == 2);  // `replacement` and alice's
+  CHECK_FALSE(live_record(fx.service(), replacement.client_v6).has_value());
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 1);
+}
+
+TEST_CASE("limit anonymous per-address counts a proxy request against the address it came from, and reloads",
+          "[service][anonymous][limit]") {
+  ConfigText text;
+  text.limit_anonymous_per_address = 1;
+  BrokerFixture fx(text);
+  // proxy="yes": the request names another box's endpoint; the asker is what is limited.
+  auto proxied = request("v6v4", "203.0.113.70");
+  proxied.proxy = true;
+  open_tunnel(fx, kAnonymous, proxied, tcp_peer(kPublicV4, 50001));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 1);
+  CHECK(fx.service().anonymous_held_by(v4("203.0.113.70")) == 0);
+  auto another = request("v6v4", "203.0.113.71");
+  another.proxy = true;
+  CHECK(prepare_status(fx, kAnonymous, another, tcp_peer(kPublicV4, 50002)) == Status::NoMoreTunnels);
+
+  // Proto 41 from the same address replaces the box's own tunnel: allowed at the limit.
+  const auto v6v4 = open_tunnel(fx, kAnonymous, request("v6v4", "198.51.100.20"), tcp_peer("198.51.100.20", 50003));
+  CHECK(fx.service().anonymous_held_by(v4("198.51.100.20")) == 1);
+  const auto v6v4_again = open_tunnel(fx, kAnonymous, request("v6v4", "198.51.100.20"), tcp_peer("198.51.100.20", 50004));
+  CHECK(v6v4_again.client_v6 != v6v4.client_v6);
+  CHECK(fx.service().anonymous_held_by(v4("198.51.100.20")) == 1);
+
+  // The store keeps only the endpoint: after a restart a tunnel counts against it.
+  REQUIRE(fx.restart() == 2);
+  CHECK(fx.service().anonymous_held_by(v4("198.51.100.20")) == 1);
+  CHECK(fx.service().anonymous_held_by(v4("203.0.113.70")) == 1);
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 0);
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer("198.51.100.20", 40001)) ==
+        Status::NoMoreTunnels);
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40001)) == Status::Success);
+}
+
+TEST_CASE("limit anonymous per-address 0 is no limit; a reload changes it for new requests only",
+          "[service][anonymous][limit]") {
+  ConfigText text;
+  text.limit_anonymous_per_address = 0;
+  BrokerFixture fx(text);
+  for (uint16_t port = 40001; port <= 40005; ++port)
+    open_tunnel(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, port));
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 5);
+
+  text.limit_anonymous_per_address = 3;
+  std::string error;
+  REQUIRE(fx.service().reconfigure(std::make_shared<const config::Config>(parse_test_config(text)), fx.now(), error));
+  CHECK(fx.service().live_tunnels() == 5);  // over the new limit, and kept
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40006)) ==
+        Status::NoMoreTunnels);
+  for (const auto& rec : fx.service().tunnels()) {
+    if (rec.client_port == 40001 || rec.client_port == 40002 || rec.client_port == 40003) {
+      REQUIRE(fx.service().kick(rec.id, fx.now()));
+    }
+  }
+  CHECK(fx.service().anonymous_held_by(v4(kPublicV4)) == 2);
+  CHECK(prepare_status(fx, kAnonymous, request("v6anyv4", kPrivateV4), udp_peer(kPublicV4, 40006)) == Status::Success);
+}
+
 // ---- Conflicts ---------------------------------------------------------------------------
 
 TEST_CASE("506: another user's v6v4 tunnel already comes from that IPv4", "[service][conflict]") {

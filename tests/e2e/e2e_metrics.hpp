@@ -1,0 +1,33 @@
+// The daemon's Prometheus /metrics as the e2e tests read it (`metrics listen 127.0.0.1 PORT`
+// among BrokerSettings::global_lines).
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#include "tests/e2e/tsp_test_client.hpp"
+
+namespace tsp::e2e {
+
+// GET /metrics over HTTP/1.1 with "Connection: close": the whole response.
+inline std::string scrape_metrics(uint16_t metrics_port) {
+  TcpClient c(metrics_port);
+  c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string response;
+  while (true) {
+    TcpRead r = c.recv_once();
+    if (r.kind != TcpRead::Kind::Data) break;
+    response += r.data;
+  }
+  return response;
+}
+
+// The value of the line that starts with `series` ("name{labels}" or a bare name), -1 when
+// missing.
+inline long long metric_sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::atoll(text.c_str() + at + 2 + series.size());
+}
+
+}  // namespace tsp::e2e
