@@ -48,6 +48,11 @@ class AnonymousQuota {
   }
 
   size_t addresses() const { return by_address_.size(); }
+  // Every address holding some, and how many.
+  template <typename F>
+  void for_each(F f) const {
+    for (const auto& [addr, n] : by_address_) f(addr, n);
+  }
 
  private:
   void take(uint32_t addr) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "control/metrics/transport_counters.hpp"
 #include "shared/net_types.hpp"
@@ -59,6 +61,19 @@ class SessionLimiter {
       for (const auto& [addr, n] : by_address_) f.addresses_at_limit += n >= per_address_;
     }
     return f;
+  }
+
+  // tspctl sources: each address with unfinished sessions, and how many; the limits in force.
+  struct Snapshot {
+    size_t limit = 0, per_address = 0;
+    std::vector<std::pair<Ipv4Addr, size_t>> by_address;
+  };
+  Snapshot snapshot() const {
+    std::lock_guard lock(mu_);
+    Snapshot s{limit_, per_address_, {}};
+    s.by_address.reserve(by_address_.size());
+    for (const auto& [addr, n] : by_address_) s.by_address.emplace_back(Ipv4Addr{addr}, n);
+    return s;
   }
 
   // A reload: sessions already over a lower limit finish; new ones wait for room.

@@ -183,6 +183,14 @@ uint32_t TunnelService::anonymous_held_by(Ipv4Addr addr) const {
   return anonymous_quota_.held_by(addr.value);
 }
 
+std::vector<std::pair<Ipv4Addr, uint32_t>> TunnelService::anonymous_by_address() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<Ipv4Addr, uint32_t>> out;
+  out.reserve(anonymous_quota_.addresses());
+  anonymous_quota_.for_each([&](uint32_t addr, uint32_t n) { out.emplace_back(Ipv4Addr{addr}, n); });
+  return out;
+}
+
 TunnelEntry TunnelService::entry_for(const store::TunnelRecord& r) const {
   TunnelEntry e{};
   e.id = r.id;

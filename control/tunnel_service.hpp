@@ -125,6 +125,8 @@ class TunnelService {
   size_t live_tunnels() const;
   // Anonymous tunnels (offered or live) counted against `addr` (anonymous_quota.hpp).
   uint32_t anonymous_held_by(Ipv4Addr addr) const;
+  // The same for every address holding some (tspctl sources).
+  std::vector<std::pair<Ipv4Addr, uint32_t>> anonymous_by_address() const;
   std::vector<store::TunnelRecord> tunnels() const;
   ServiceCounters counters() const;
   // Valid until the next reconfigure() (which may replace a changed pool).

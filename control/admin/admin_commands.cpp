@@ -6,6 +6,7 @@
 
 #include "control/admin/admin_views.hpp"
 #include "control/admin/lockout_commands.hpp"
+#include "control/admin/source_commands.hpp"
 #include "control/admin/user_commands.hpp"
 
 namespace tsp::admin {
@@ -35,6 +36,8 @@ CommandResult AdminCommands::run(const AdminRequest& request) {
         return {stats(), {}};
       case Command::Reload:
         return {reload(), {}};
+      case Command::Sources:
+        return {sources(), {}};
       case Command::Lockouts:
       case Command::Unlock:
       case Command::UnlockUser:
@@ -116,6 +119,12 @@ std::string AdminCommands::reload() {
   std::string error;
   if (!ctx_.reload(error)) return encode_error(ErrorStatus::Refused, error);
   return encode_ok({{"action", "reloaded"}});
+}
+
+std::string AdminCommands::sources() {
+  if (!ctx_.sessions) return encode_error(ErrorStatus::Refused, "this daemon serves no TSP sessions");
+  return sources_list(ctx_.sessions->snapshot(), ctx_.tunnels->anonymous_by_address(),
+                      ctx_.config()->max_anonymous_per_address);
 }
 
 std::string AdminCommands::lockouts(const AdminRequest& request) {

@@ -11,6 +11,7 @@
 #include "config/broker_config.hpp"
 #include "control/admin/admin_protocol.hpp"
 #include "control/auth_lockout.hpp"
+#include "control/session_limiter.hpp"
 #include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
@@ -25,6 +26,7 @@ struct AdminContext {
   std::function<bool(std::string& error)> reload;        // empty: reload not offered
   std::function<int64_t()> now;                          // unix seconds
   AuthLockout* lockout = nullptr;                        // null: lockouts not offered
+  const SessionLimiter* sessions = nullptr;              // the TSP servers' limiter; null: sources not offered
 };
 
 // A reply line now, or a function that builds it (any thread; it owns its snapshot).
@@ -47,6 +49,7 @@ class AdminCommands {
   std::string reload();
   std::string users(const AdminRequest& request);
   std::string lockouts(const AdminRequest& request);
+  std::string sources();
 
   AdminContext ctx_;
 };

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Command, std::string_view>, 14> kCommandNames{{
+constexpr std::array<std::pair<Command, std::string_view>, 15> kCommandNames{{
     {Command::Tunnels, "tunnels"},
     {Command::Tunnel, "tunnel"},
     {Command::Users, "users"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<Command, std::string_view>, 14> kCommandNames{{
     {Command::Lockouts, "lockouts"},
     {Command::Unlock, "unlock"},
     {Command::UnlockUser, "unlock_user"},
+    {Command::Sources, "sources"},
 }};
 
 constexpr std::array<std::pair<ErrorStatus, std::string_view>, 5> kStatusNames{{

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxTargetBytes = 256;
 
 enum class Command {
   Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload, Lockouts, Unlock,
-  UnlockUser
+  UnlockUser, Sources
 };
 
 std::string_view command_name(Command command);  // "user_add", ...

@@ -165,6 +165,7 @@ void BrokerDaemon::start_admin() {
   ctx.reload = [this](std::string& error) { return reload(error); };
   ctx.now = unix_now;
   ctx.lockout = lockout_.get();
+  ctx.sessions = limiter_.get();
   admin_commands_ = std::make_unique<admin::AdminCommands>(std::move(ctx));
   const auto& a = cfg_->admin;
   admin_.emplace(io_, *admin_commands_, a.socket_path, admin::AccessPolicy::for_group(a.group));

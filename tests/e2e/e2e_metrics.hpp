@@ -2,8 +2,10 @@
 // among BrokerSettings::global_lines).
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "tests/e2e/tsp_test_client.hpp"
 
@@ -28,6 +30,23 @@ inline long long metric_sample(const std::string& text, const std::string& serie
   const auto at = text.find("\n" + series + " ");
   if (at == std::string::npos) return -1;
   return std::atoll(text.c_str() + at + 2 + series.size());
+}
+
+// Polls `read` until it returns `wanted` (10 s at most); the last value read. For what the
+// daemon updates on its own threads after the client's part is done (a closed connection).
+template <typename F>
+long long await_value(F read, long long wanted) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const long long v = read();
+    if (v == wanted || std::chrono::steady_clock::now() >= deadline) return v;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// await_value() of one series of /metrics.
+inline long long await_sample(uint16_t metrics_port, const std::string& series, long long wanted) {
+  return await_value([&] { return metric_sample(scrape_metrics(metrics_port), series); }, wanted);
 }
 
 }  // namespace tsp::e2e

@@ -15,7 +15,6 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -147,16 +146,6 @@ constexpr size_t kFloodPerSource = 200;
 // 127.0.<block>.1 .. 127.0.<block>.kFloodSources (clear of unique_loopback_source()'s 127.0.100+).
 std::string flood_source(int block, size_t index) {
   return "127.0." + std::to_string(block) + "." + std::to_string(index + 1);
-}
-
-// Polls /metrics until `series` reads `wanted` (10 s at most); the last value read.
-long long await_sample(uint16_t metrics_port, const std::string& series, long long wanted) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  for (;;) {
-    const long long v = metric_sample(scrape_metrics(metrics_port), series);
-    if (v == wanted || std::chrono::steady_clock::now() >= deadline) return v;
-    std::this_thread::sleep_for(20ms);
-  }
 }
 
 template <typename F>

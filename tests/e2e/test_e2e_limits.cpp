@@ -6,13 +6,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <catch2/catch.hpp>
-#include <chrono>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
+
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/broker_process.hpp"
@@ -23,7 +22,6 @@ namespace tsp::e2e {
 namespace {
 
 using nlohmann::json;
-using namespace std::chrono_literals;
 
 constexpr std::string_view kBusy = "530 Server too busy\r\n";
 constexpr const char* kPerAddressLimited = "tspbroker_tsp_sessions_limited_total{limit=\"per_address\"}";
@@ -117,17 +115,6 @@ long long endpoints_used(BrokerProcess& broker) {
   return pools["pools"][0]["used"].get<long long>();
 }
 
-// Polls `read` until it returns `wanted` (10 s at most); the last value read.
-template <typename F>
-long long await_value(F read, long long wanted) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  for (;;) {
-    const long long v = read();
-    if (v == wanted || std::chrono::steady_clock::now() >= deadline) return v;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 void write_config(BrokerProcess& broker, const BrokerSettings& settings) {
   std::ofstream(broker.config_path(), std::ios::trunc) << broker_config_text(settings, broker.port(), broker.dir());
 }
@@ -177,6 +164,20 @@ TEST_CASE("max sessions per-address 20: the 21st unfinished session from one add
     CHECK(metric_sample(text, kSources) == 2);
     CHECK(metric_sample(text, kSourcesAtLimit) == 1);
   }
+  {
+    INFO("tspctl sources names the address at its limit first");
+    const json listed = json_of(broker.tspctl({"--json", "sources"}, ""));
+    REQUIRE(listed["sources"].size() == 2);
+    CHECK(listed["sources"][0] ==
+          json{{"address", source}, {"sessions", 20}, {"anonymous", 0}, {"at_limit", true}});
+    CHECK(listed["sources"][1] ==
+          json{{"address", "127.0.0.3"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}});
+    CHECK(listed["limits"]["sessions_per_address"] == 20);
+    const CommandResult table = broker.tspctl({"sources"}, "");
+    CHECK(table.exit_status == 0);
+    CHECK_THAT(table.output, Catch::StartsWith("ADDRESS    SESSIONS  ANONYMOUS  AT LIMIT\n"
+                                               "127.0.0.2        20          0  yes\n"));
+  }
 
   {
     INFO("a session whose tunnel goes live stops counting: one more from " << source << " is admitted");
@@ -198,7 +199,7 @@ TEST_CASE("max sessions per-address 20: the 21st unfinished session from one add
   {
     INFO("a session that closes stops counting");
     tcp.reset();
-    CHECK(await_value([&] { return metric_sample(scrape_metrics(metrics_port), kSourcesAtLimit); }, 0) == 0);
+    CHECK(await_sample(metrics_port, kSourcesAtLimit, 0) == 0);
     sessions.push_back(admitted_udp(broker.port(), source));
   }
   const std::string text = scrape_metrics(metrics_port);

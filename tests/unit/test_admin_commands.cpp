@@ -79,6 +79,7 @@ struct Harness {
     ctx.dataplane = with_dataplane ? &dataplane : nullptr;
     ctx.now = [this] { return fx.now(); };
     ctx.lockout = &lockout;
+    ctx.sessions = &sessions;
     ctx.reload = [this](std::string& error) {
       ++reloads;
       error = reload_error;
@@ -110,6 +111,7 @@ struct Harness {
   std::shared_ptr<const config::Config> cfg;
   FakeDataplane dataplane;
   AuthLockout lockout{{2, 60, 300}};
+  SessionLimiter sessions{100, 3};
   std::string reload_error;
   int reloads = 0;
   std::unique_ptr<AdminCommands> commands;
@@ -273,6 +275,46 @@ TEST_CASE("pools report size, used, free and quarantined", "[admin][commands]") 
       CHECK(p["reserved"] == 2);  // the subnet-router anycast address and ours
     }
   }
+}
+
+TEST_CASE("sources: addresses with unfinished sessions or anonymous tunnels, the busiest first", "[admin][commands]") {
+  ConfigText text;
+  text.limit_anonymous_per_address = 2;
+  Harness h(true, text);
+  json r = h.ok(cmd(Command::Sources));
+  CHECK(r["sources"].empty());
+  CHECK(r["limits"] == json{{"sessions", 100}, {"sessions_per_address", 3}, {"anonymous_per_address", 2}});
+  CHECK(r["unfinished"] == 0);
+
+  // 198.51.100.7: three unfinished sessions (its limit) and one anonymous tunnel; .8: two
+  // anonymous tunnels (its limit); .9: one unfinished session.
+  for (int i = 0; i < 3; ++i) REQUIRE(h.sessions.try_acquire(v4("198.51.100.7")) == SessionLimiter::Admission::admitted);
+  REQUIRE(h.sessions.try_acquire(v4("198.51.100.9")) == SessionLimiter::Admission::admitted);
+  open_tunnel(h.fx, Identity{}, request("198.51.100.7"), "198.51.100.7");
+  auto behind_nat = request("10.0.0.2");
+  behind_nat.type = "v6anyv4";
+  for (uint16_t port : {40001, 40002}) {
+    auto offer = h.fx.service().prepare(Identity{}, behind_nat, udp_peer("198.51.100.8", port), h.fx.now());
+    REQUIRE(offer.status == Status::Success);
+    REQUIRE(h.fx.service().commit(*offer.pending, h.fx.now()));
+  }
+  r = h.ok(cmd(Command::Sources));
+  INFO(r.dump());
+  REQUIRE(r["sources"].size() == 3);
+  CHECK(r["sources"][0] == json{{"address", "198.51.100.7"}, {"sessions", 3}, {"anonymous", 1}, {"at_limit", true}});
+  CHECK(r["sources"][1] == json{{"address", "198.51.100.8"}, {"sessions", 0}, {"anonymous", 2}, {"at_limit", true}});
+  CHECK(r["sources"][2] == json{{"address", "198.51.100.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}});
+  CHECK(r["unfinished"] == 4);
+  CHECK(r["addresses"] == 3);
+  CHECK(r["at_limit"] == 2);
+
+  // Limits of 0 are none: nobody is at them.
+  h.sessions.set_limits(100, 0);
+  text.limit_anonymous_per_address = 0;
+  h.cfg = std::make_shared<const config::Config>(parse_test_config(text));
+  r = h.ok(cmd(Command::Sources));
+  CHECK(r["at_limit"] == 0);
+  CHECK(r["limits"]["sessions_per_address"] == 0);
 }
 
 TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands]") {

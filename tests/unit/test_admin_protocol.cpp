@@ -30,7 +30,7 @@ std::string parse_error(const std::string& line) {
 TEST_CASE("every command survives encode and parse", "[admin][protocol]") {
   for (auto c : {Command::Tunnels, Command::Tunnel, Command::Users, Command::UserAdd, Command::UserPasswd,
                  Command::UserDel, Command::UserShow, Command::Pools, Command::Stats, Command::Kick,
-                 Command::Reload, Command::Lockouts, Command::Unlock, Command::UnlockUser}) {
+                 Command::Reload, Command::Lockouts, Command::Unlock, Command::UnlockUser, Command::Sources}) {
     AdminRequest req;
     req.command = c;
     req.target = "alice";

@@ -197,3 +197,23 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   // A result missing what the table needs is an error, not a crash.
   CHECK_THROWS_AS(render(Command::Pools, json::object(), false), json::exception);
 }
+
+TEST_CASE("sources: one row per address, then the limits", "[tspctl][render]") {
+  const json sources = {
+      {"limits", {{"sessions", 10000}, {"sessions_per_address", 256}, {"anonymous_per_address", 0}}},
+      {"unfinished", 257},
+      {"addresses", 2},
+      {"at_limit", 1},
+      {"sources",
+       {{{"address", "198.51.100.7"}, {"sessions", 256}, {"anonymous", 3}, {"at_limit", true}},
+        {{"address", "203.0.113.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}}}}};
+  CHECK(render(Command::Sources, sources, false) ==
+        "ADDRESS       SESSIONS  ANONYMOUS  AT LIMIT\n"
+        "198.51.100.7       256          3  yes\n"
+        "203.0.113.9          1          0  -\n"
+        "\n"
+        "257 unfinished session(s) of 10000 (max sessions) from 2 address(es) holding sessions or anonymous "
+        "tunnels; 1 at a limit\n"
+        "per address: 256 unfinished session(s) (max sessions per-address), no limit anonymous tunnel(s) (limit "
+        "anonymous per-address)\n");
+}

@@ -105,6 +105,9 @@ struct Cli {
     add(app, "unlock-user", "lift a user name's lockout and forget its failed logins", Command::UnlockUser)
         ->add_option("name", name, "user name")
         ->required();
+    add(app, "sources",
+        "client IPv4 addresses holding unfinished TSP sessions or anonymous tunnels, against their per-address limits",
+        Command::Sources);
     add(app, "reload", "re-read the daemon's configuration file (prints OK or the error)", Command::Reload);
   }
 

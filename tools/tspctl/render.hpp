@@ -13,9 +13,10 @@ namespace tsp::tspctl {
 
 std::string render(admin::Command command, const nlohmann::json& result, bool as_json);
 
-// Per command family (render_tunnels.cpp, render_stats.cpp).
+// Per command family (render_tunnels.cpp, render_stats.cpp, render_sources.cpp).
 std::string render_tunnel_list(const nlohmann::json& result);
 std::string render_tunnel_detail(const nlohmann::json& t);
 std::string render_stats(const nlohmann::json& result);
+std::string render_sources(const nlohmann::json& result);
 
 }  // namespace tsp::tspctl
