@@ -111,7 +111,12 @@ std::string AdminCommands::pools() { return encode_ok(pools_json(ctx_.tunnels->p
 std::string AdminCommands::stats() {
   std::optional<dp::DataplaneStats> dataplane;
   if (ctx_.dataplane) dataplane = ctx_.dataplane->stats();
-  return encode_ok(stats_json(dataplane, ctx_.tunnels->counters(), ctx_.tunnels->live_tunnels()));
+  auto out = stats_json(dataplane, ctx_.tunnels->counters(), ctx_.tunnels->live_tunnels());
+  const auto cfg = ctx_.config();
+  std::optional<dns::DelegationStats> delegation;
+  if (ctx_.dns_delegation && cfg->dns_delegation) delegation = ctx_.dns_delegation();
+  out["dns_delegation"] = delegation ? delegation_json(cfg->dns_delegation->file, *delegation) : nlohmann::json(nullptr);
+  return encode_ok(out);
 }
 
 std::string AdminCommands::reload() {

@@ -11,6 +11,7 @@
 #include "config/broker_config.hpp"
 #include "control/admin/admin_protocol.hpp"
 #include "control/auth_lockout.hpp"
+#include "control/dns/delegation_writer.hpp"
 #include "control/session_limiter.hpp"
 #include "control/store/store.hpp"
 #include "control/tunnel_service.hpp"
@@ -27,6 +28,8 @@ struct AdminContext {
   std::function<int64_t()> now;                          // unix seconds
   AuthLockout* lockout = nullptr;                        // null: lockouts not offered
   const SessionLimiter* sessions = nullptr;              // the TSP servers' limiter; null: sources not offered
+  // The zone file writer's figures (control/dns/); empty, or nullopt: delegation is off.
+  std::function<std::optional<dns::DelegationStats>()> dns_delegation;
 };
 
 // A reply line now, or a function that builds it (any thread; it owns its snapshot).

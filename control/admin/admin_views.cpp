@@ -165,6 +165,17 @@ json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const Servic
   return out;
 }
 
+json delegation_json(const std::string& file, const dns::DelegationStats& stats) {
+  return {{"file", file},
+          {"zones", stats.zones},
+          {"writes", stats.writes},
+          {"write_failures", stats.write_failures},
+          {"reload_commands", stats.commands},
+          {"reload_command_failures", stats.command_failures},
+          {"names_left_out", stats.skipped_names},
+          {"last_error", stats.last_error}};
+}
+
 std::optional<store::TunnelRecord> find_tunnel(const std::vector<store::TunnelRecord>& tunnels,
                                                std::string_view target) {
   if (target.empty()) return std::nullopt;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/dns/delegation_writer.hpp"
 #include "control/store/records.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
@@ -31,6 +32,9 @@ std::string tunnel_list_json(const std::vector<TunnelView>& views, int64_t now, 
 nlohmann::json pools_json(const std::vector<PoolUsage>& pools);
 nlohmann::json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const ServiceCounters& service,
                           size_t live_tunnels);
+// The reverse zone file's writer: {"file","zones","writes","write_failures","reload_commands",
+// "reload_command_failures","names_left_out","last_error"}.
+nlohmann::json delegation_json(const std::string& file, const dns::DelegationStats& stats);
 
 // The live tunnel a tspctl argument names: a user name, a tunnel's IPv6 address (or any
 // address inside its prefix), its prefix, or its numeric id, tried in that order.

@@ -166,6 +166,7 @@ void BrokerDaemon::start_admin() {
   ctx.now = unix_now;
   ctx.lockout = lockout_.get();
   ctx.sessions = limiter_.get();
+  ctx.dns_delegation = [this] { return dns_delegation_stats(); };
   admin_commands_ = std::make_unique<admin::AdminCommands>(std::move(ctx));
   const auto& a = cfg_->admin;
   admin_.emplace(io_, *admin_commands_, a.socket_path, admin::AccessPolicy::for_group(a.group));

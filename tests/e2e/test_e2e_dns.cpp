@@ -105,6 +105,17 @@ TEST_CASE("DNS delegation: a router's name servers reach the zone file and the r
     }
     CHECK(delegated == 2);
   }
+  {
+    INFO("tspctl stats shows the writer: the file, one zone, no failure");
+    const CommandResult stats = broker.tspctl({"stats"}, "");
+    INFO(stats.output);
+    CHECK(stats.exit_status == 0);
+    CHECK(stats.output.find("dns delegation:\nfile:            " + zone_file + "\nzones:           1\n") !=
+          std::string::npos);
+    CHECK(stats.output.find("reload commands: ") != std::string::npos);
+    CHECK(stats.output.find(" (0 failed)\n") != std::string::npos);
+    CHECK(stats.output.find("last error:      -\n") != std::string::npos);
+  }
 
   SECTION("a name that is not a host name gets 509 and changes nothing") {
     RudpClient bad(broker.port(), "127.0.0.2");

@@ -80,6 +80,7 @@ struct Harness {
     ctx.now = [this] { return fx.now(); };
     ctx.lockout = &lockout;
     ctx.sessions = &sessions;
+    ctx.dns_delegation = [this] { return delegation; };
     ctx.reload = [this](std::string& error) {
       ++reloads;
       error = reload_error;
@@ -112,6 +113,7 @@ struct Harness {
   FakeDataplane dataplane;
   AuthLockout lockout{{2, 60, 300}};
   SessionLimiter sessions{100, 3};
+  std::optional<dns::DelegationStats> delegation;
   std::string reload_error;
   int reloads = 0;
   std::unique_ptr<AdminCommands> commands;
@@ -330,8 +332,31 @@ TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands
   CHECK(r["dataplane"]["total"]["rx"] == 30);
   CHECK(r["dataplane"]["total"]["drops"]["no_tunnel"] == 3);
   CHECK(r["dataplane"]["total"]["drops"]["no_route"] == 0);
+  CHECK(r["dns_delegation"].is_null());  // not configured
   Harness bare(false);
   CHECK(bare.ok(cmd(Command::Stats))["dataplane"].is_null());
+
+  // With `dns delegation file`: the writer's figures.
+  auto with_file = parse_test_config(ConfigText{});
+  with_file.dns_delegation = config::DnsDelegationConfig{"/var/lib/tspbroker/delegations.zone", 3600, {}};
+  h.cfg = std::make_shared<const config::Config>(with_file);
+  dns::DelegationStats s;
+  s.writes = 4;
+  s.write_failures = 1;
+  s.commands = 3;
+  s.command_failures = 2;
+  s.zones = 12;
+  s.skipped_names = 1;
+  s.last_error = "rndc: exit 1";
+  h.delegation = s;
+  CHECK(h.ok(cmd(Command::Stats))["dns_delegation"] == json{{"file", "/var/lib/tspbroker/delegations.zone"},
+                                                             {"zones", 12},
+                                                             {"writes", 4},
+                                                             {"write_failures", 1},
+                                                             {"reload_commands", 3},
+                                                             {"reload_command_failures", 2},
+                                                             {"names_left_out", 1},
+                                                             {"last_error", "rndc: exit 1"}});
 }
 
 TEST_CASE("reload reports the daemon's verdict", "[admin][commands]") {

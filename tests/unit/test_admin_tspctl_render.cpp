@@ -105,6 +105,23 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   CHECK_THAT(s, Catch::Contains("DROP REASON  LCORE 1  TOTAL\nno_tunnel          2      2\n"));
   CHECK_THAT(s, !Catch::Contains("no_route"));
   CHECK_THAT(s, Catch::EndsWith("control plane:\ncommits:      3\nlive_tunnels: 1\n"));
+  json with_delegation = stats;
+  with_delegation["dns_delegation"] = {{"file", "/var/lib/tspbroker/delegations.zone"},
+                                       {"zones", 12},
+                                       {"writes", 4},
+                                       {"write_failures", 1},
+                                       {"reload_commands", 3},
+                                       {"reload_command_failures", 2},
+                                       {"names_left_out", 0},
+                                       {"last_error", "rndc: exit 1\nconnection refused"}};
+  CHECK_THAT(render(Command::Stats, with_delegation, false),
+             Catch::EndsWith("dns delegation:\n"
+                             "file:            /var/lib/tspbroker/delegations.zone\n"
+                             "zones:           12\n"
+                             "writes:          4 (1 failed)\n"
+                             "reload commands: 3 (2 failed)\n"
+                             "names left out:  0\n"
+                             "last error:      rndc: exit 1 connection refused\n"));
   CHECK_THAT(render(Command::Stats, {{"dataplane", nullptr}, {"control", json::object()}}, false),
              Catch::StartsWith("dataplane: not running"));
 

@@ -1,5 +1,5 @@
 // tspctl stats: one row per dataplane worker and a total row, the non-zero drops by reason,
-// then the control plane's counters.
+// then the control plane's counters, then the reverse DNS zone file's writer when configured.
 #include <map>
 
 #include "tools/tspctl/format.hpp"
@@ -59,6 +59,22 @@ std::string render_stats(const json& result) {
   KeyValues control;
   for (const auto& [name, value] : result.at("control").items()) control.add(name, cell(value));
   out += "\ncontrol plane:\n" + control.render();
+  // Reverse DNS delegation, when configured: the zone file's writer (control/dns/).
+  const json delegation = result.value("dns_delegation", json(nullptr));
+  if (!delegation.is_null()) {
+    KeyValues d;
+    d.add("file", cell(delegation.at("file")));
+    d.add("zones", cell(delegation.at("zones")));
+    d.add("writes", cell(delegation.at("writes")) + " (" + cell(delegation.at("write_failures")) + " failed)");
+    d.add("reload commands", cell(delegation.at("reload_commands")) + " (" +
+                                 cell(delegation.at("reload_command_failures")) + " failed)");
+    d.add("names left out", cell(delegation.at("names_left_out")));
+    std::string last_error = delegation.at("last_error").get<std::string>();
+    for (char& c : last_error)
+      if (c == '\n' || c == '\r') c = ' ';  // a command's output: one line here, whole in the log
+    d.add("last error", last_error.empty() ? "-" : last_error);
+    out += "\ndns delegation:\n" + d.render();
+  }
   return out;
 }
 
