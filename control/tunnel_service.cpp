@@ -213,9 +213,9 @@ void TunnelService::index_locked(const store::TunnelRecord& r) {
   if (is_udp(r)) udp_by_endpoint_[{r.client_v4.value, r.client_port}] = r.id;
   else proto41_by_v4_[r.client_v4.value] = r.id;
   if (r.prefix && !r.dns_names.empty()) {
-    delegated_[r.id] =
-        std::make_shared<const dns::Delegation>(dns::Delegation{*r.prefix, dns::split_stored_names(r.dns_names)});
-    if (delegations_changed_) delegations_changed_();
+    auto d = std::make_shared<const dns::Delegation>(dns::Delegation{*r.prefix, dns::split_stored_names(r.dns_names)});
+    delegated_[r.id] = d;
+    if (delegations_changed_) delegations_changed_({*r.prefix, std::move(d)});
   }
 }
 
@@ -236,7 +236,11 @@ void TunnelService::unindex_locked(const store::TunnelRecord& r) {
     commit_serial_by_id_.erase(serial);
     for (const auto& [handle, watcher] : gone_watchers_) watcher(gone);
   }
-  if (delegated_.erase(r.id) > 0 && delegations_changed_) delegations_changed_();
+  if (const auto d = delegated_.find(r.id); d != delegated_.end()) {
+    const Ipv6Prefix prefix = d->second->prefix;
+    delegated_.erase(d);
+    if (delegations_changed_) delegations_changed_({prefix, nullptr});
+  }
   anonymous_quota_.gone(r.id);
   live_.erase(r.id);  // last: `r` may be the record erased here
 }

@@ -150,10 +150,10 @@ class TunnelService {
 
   // Reverse DNS delegation (control/dns/): the routed prefixes of live tunnels whose clients
   // named name servers, and a callback (under the service's mutex: it must only hand the news
-  // on) each time one goes live or away, from a commit, the store's reload or a removal. Set
-  // once, before serving.
+  // on) with each one that goes live or away, from a commit, the store's reload or a removal.
+  // Set once, before serving.
   dns::DelegationList delegations() const;
-  void on_delegations_changed(std::function<void()> f) { delegations_changed_ = std::move(f); }
+  void on_delegations_changed(std::function<void(dns::DelegationChange)> f) { delegations_changed_ = std::move(f); }
 
  private:
   struct Allocation {
@@ -199,7 +199,7 @@ class TunnelService {
   std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
   AnonymousQuota anonymous_quota_;
   std::map<uint32_t, std::shared_ptr<const dns::Delegation>> delegated_;  // by tunnel id: live routers that named name servers
-  std::function<void()> delegations_changed_;
+  std::function<void(dns::DelegationChange)> delegations_changed_;
   uint64_t last_watch_handle_ = 0;
 };
 

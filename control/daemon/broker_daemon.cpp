@@ -47,9 +47,9 @@ bool BrokerDaemon::start() {
   store_ = store::Store::open_sqlite(cfg.store.sqlite_path, {store::kDaemonGroupCommitWindow, true});
   table_ = std::make_unique<TunnelTable>(cfg.max_tunnels);
   tunnels_ = std::make_unique<TunnelService>(cfg_, *store_, *table_);
-  tunnels_->on_delegations_changed([this] {
+  tunnels_->on_delegations_changed([this](dns::DelegationChange change) {
     std::lock_guard lock(dns_delegation_mu_);
-    if (dns_delegation_) dns_delegation_->changed();
+    if (dns_delegation_) dns_delegation_->changed(std::move(change));
   });
   const size_t reloaded = tunnels_->load_from_store(unix_now());
   spdlog::info("store {}: {} live tunnel(s) reloaded", cfg.store.sqlite_path, reloaded);

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "control/log_text.hpp"
 
@@ -163,9 +164,19 @@ DelegationWriter::~DelegationWriter() {
   thread_.join();
 }
 
+void DelegationWriter::changed(DelegationChange change) {
+  {
+    std::lock_guard lock(mu_);
+    changes_.push_back(std::move(change));
+    dirty_ = true;
+  }
+  wake_.notify_all();
+}
+
 void DelegationWriter::changed() {
   {
     std::lock_guard lock(mu_);
+    resync_ = true;
     dirty_ = true;
   }
   wake_.notify_all();
@@ -194,17 +205,45 @@ void DelegationWriter::run() {
     if (stopping_) return;
     if (wake_.wait_until(lock, not_before_, [&] { return stopping_; })) return;
     dirty_ = false;
+    const bool resync = std::exchange(resync_, false);
     const DelegationOptions options = options_;
     lock.unlock();
-    const bool done = pass(options);
+    const bool done = pass(options, resync);
     lock.lock();
     if (!done) dirty_ = true;
     not_before_ = std::chrono::steady_clock::now() + (done ? settle_ : retry_);
   }
 }
 
-bool DelegationWriter::pass(const DelegationOptions& options) {
-  const RenderedZone zone = render_delegations(snapshot_(), options.ttl);
+DelegationList DelegationWriter::follow(bool resync) {
+  // The whole set first, then the changes: a change told before the snapshot was taken is
+  // applied to a set that already holds its effect or a later one's, and the last change of
+  // a prefix wins, so nothing is lost or undone.
+  if (resync) {
+    current_.clear();
+    for (auto& d : snapshot_()) current_[d->prefix] = std::move(d);
+  }
+  std::vector<DelegationChange> changes;
+  {
+    std::lock_guard lock(mu_);
+    changes.swap(changes_);
+  }
+  return apply_changes(current_, changes);
+}
+
+DelegationList apply_changes(DelegationSet& set, std::vector<DelegationChange>& changes) {
+  for (auto& c : changes) {
+    if (c.now) set[c.prefix] = std::move(c.now);
+    else set.erase(c.prefix);
+  }
+  DelegationList out;
+  out.reserve(set.size());
+  for (const auto& [prefix, d] : set) out.push_back(d);
+  return out;
+}
+
+bool DelegationWriter::pass(const DelegationOptions& options, bool resync) {
+  const RenderedZone zone = render_delegations(follow(resync), options.ttl);
   std::string error;
   bool wrote = false;
   if (zone.text != written_text_ || options != written_options_) {

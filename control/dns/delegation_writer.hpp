@@ -18,6 +18,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,10 +45,18 @@ struct DelegationStats {
   std::string last_error;      // empty after a full success
 };
 
+// The writer's own copy of the live delegations, by prefix in the zone file's order.
+using DelegationSet = std::map<Ipv6Prefix, std::shared_ptr<const Delegation>, bool (*)(const Ipv6Prefix&, const Ipv6Prefix&)>;
+inline DelegationSet empty_delegation_set() { return DelegationSet(prefix_before); }
+// Applies `changes` in order (the last change of a prefix wins) and returns the set's list.
+DelegationList apply_changes(DelegationSet& set, std::vector<DelegationChange>& changes);
+
 class DelegationWriter {
  public:
   using Snapshot = std::function<DelegationList()>;
-  // `snapshot` is called on the writer's thread, never while the writer holds its own lock.
+  // `snapshot` (the whole live set) is called on the writer's thread, never while the writer
+  // holds its own lock: at the first pass, and after changed() without a change. Between
+  // those the writer follows the changes it is told of and keeps the set itself.
   DelegationWriter(Snapshot snapshot, DelegationOptions options,
                    std::chrono::milliseconds settle = std::chrono::seconds(1),
                    std::chrono::milliseconds retry = std::chrono::seconds(5));
@@ -54,8 +64,10 @@ class DelegationWriter {
   DelegationWriter(const DelegationWriter&) = delete;
   DelegationWriter& operator=(const DelegationWriter&) = delete;
 
-  // The delegations changed: cheap, thread-safe, never calls back (TunnelService calls it
-  // under its mutex).
+  // One delegation changed: cheap (appended to a list), thread-safe, never calls back
+  // (TunnelService reports it under its mutex).
+  void changed(DelegationChange change);
+  // Something changed, and the writer should take the whole set again.
   void changed();
   // A reload: the next write uses these (a new file is written at once; the old one stays).
   void set_options(DelegationOptions options);
@@ -66,8 +78,11 @@ class DelegationWriter {
 
  private:
   void run();
-  // One pass: render, write if the text or the file changed, run the command. False: retry.
-  bool pass(const DelegationOptions& options);
+  // One pass: bring the set up to date, render, write if the text or the file changed, run
+  // the command. False: retry.
+  bool pass(const DelegationOptions& options, bool resync);
+  // The set as of now: the whole of it from snapshot_ when `resync`, then the changes told.
+  DelegationList follow(bool resync);
 
   Snapshot snapshot_;
   std::chrono::milliseconds settle_, retry_;
@@ -75,6 +90,8 @@ class DelegationWriter {
   std::condition_variable wake_;
   DelegationOptions options_;  // under mu_
   bool dirty_ = true;          // under mu_: write at start
+  bool resync_ = true;         // under mu_: take the whole set at the next pass
+  std::vector<DelegationChange> changes_;  // under mu_: told since the last pass
   bool stopping_ = false;      // under mu_
   std::chrono::steady_clock::time_point not_before_{};  // under mu_: the next pass's earliest time
   DelegationStats stats_;      // under mu_
@@ -83,6 +100,7 @@ class DelegationWriter {
   std::string written_text_;
   DelegationOptions written_options_;
   bool command_owed_ = false;
+  DelegationSet current_ = empty_delegation_set();
   std::thread thread_;  // last: starts once everything above is ready
 };
 

@@ -88,10 +88,8 @@ RenderedZone render_delegations(const DelegationList& delegations, uint32_t ttl)
   std::vector<const Delegation*> order;
   order.reserve(delegations.size());
   for (const auto& d : delegations) order.push_back(d.get());
-  std::sort(order.begin(), order.end(), [](const Delegation* a, const Delegation* b) {
-    return a->prefix.addr.bytes != b->prefix.addr.bytes ? a->prefix.addr.bytes < b->prefix.addr.bytes
-                                                        : a->prefix.len < b->prefix.len;
-  });
+  std::sort(order.begin(), order.end(),
+            [](const Delegation* a, const Delegation* b) { return prefix_before(a->prefix, b->prefix); });
   const std::string ttl_text = " " + std::to_string(ttl) + " IN NS ";
   std::string records;
   std::vector<std::string> servers;

@@ -37,6 +37,19 @@ struct Delegation {
 // wait for (copying 100,000 delegations' strings took 10 ms there; the pointers take 1).
 using DelegationList = std::vector<std::shared_ptr<const Delegation>>;
 
+// One delegation came, changed or went: what TunnelService reports, under its mutex, so that
+// the writer can follow without copying the whole set there. A live prefix belongs to one
+// tunnel, so the prefix names it; applied in order, the last change of a prefix is its state.
+struct DelegationChange {
+  Ipv6Prefix prefix;
+  std::shared_ptr<const Delegation> now;  // null: no longer delegated
+};
+
+// The zone file's order: by address, then length.
+inline bool prefix_before(const Ipv6Prefix& a, const Ipv6Prefix& b) {
+  return a.addr.bytes != b.addr.bytes ? a.addr.bytes < b.addr.bytes : a.len < b.len;
+}
+
 // The client's names as the store keeps them (TunnelRecord::dns_names): ':'-joined, which
 // cannot be ambiguous for the names the broker accepts (valid_name_server has no ':').
 std::string join_stored_names(const std::vector<std::string>& names);

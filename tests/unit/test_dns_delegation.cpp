@@ -190,6 +190,34 @@ TEST_CASE("the writer keeps the zone file in step and runs the reload command", 
     CHECK(writer.stats().writes == 2);
     CHECK(writer.stats().commands == 2);
   }
+  SECTION("changes told one by one are followed without taking the whole set again") {
+    auto delegation = [](const char* p, std::vector<std::string> names) {
+      return std::make_shared<const Delegation>(Delegation{prefix(p), std::move(names)});
+    };
+    const int seen = tunnels.snapshots;
+    writer.changed({prefix("2001:db8:f200:2::/64"), delegation("2001:db8:f200:2::/64", {"ns.two.example"})});
+    writer.changed({prefix("2001:db8:f200:3::/64"), delegation("2001:db8:f200:3::/64", {"ns.three.example"})});
+    writer.changed({prefix("2001:db8:f200:3::/64"), nullptr});  // came and went
+    writer.changed({prefix("2001:db8:f200:1::/64"), nullptr});  // replaced: gone, then back with other names
+    writer.changed({prefix("2001:db8:f200:1::/64"), delegation("2001:db8:f200:1::/64", {"ns.new.example"})});
+    REQUIRE(eventually([&] { return read_file(file).find("ns.new.example.") != std::string::npos; }));
+    const std::string text = read_file(file);
+    CHECK(text.find("; 2 zone(s) delegated\n") != std::string::npos);
+    CHECK(text.find("1.0.0.0.0.0.2.f.8.b.d.0.1.0.0.2.ip6.arpa. 3600 IN NS ns.new.example.\n") != std::string::npos);
+    CHECK(text.find("2.0.0.0.0.0.2.f.8.b.d.0.1.0.0.2.ip6.arpa. 3600 IN NS ns.two.example.\n") != std::string::npos);
+    CHECK(text.find("ns.three.example") == std::string::npos);
+    CHECK(text.find("ns1.example.net") == std::string::npos);
+    CHECK(tunnels.snapshots == seen);
+
+    // A burst of told changes: gathered into few writes, still no snapshot.
+    for (int i = 0; i < 2000; ++i) {
+      const std::string name = "ns" + std::to_string(i) + ".example.net";
+      writer.changed({prefix("2001:db8:f200:2::/64"), delegation("2001:db8:f200:2::/64", {name})});
+    }
+    REQUIRE(eventually([&] { return read_file(file).find("ns1999.example.net.") != std::string::npos; }));
+    CHECK(writer.stats().writes <= 25);
+    CHECK(tunnels.snapshots == seen);
+  }
   SECTION("a burst of changes is gathered into few writes") {
     for (int i = 0; i < 200; ++i) {
       tunnels.set({{prefix("2001:db8:f200:1::/64"), {"ns" + std::to_string(i) + ".example.net"}}});

@@ -611,7 +611,11 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
   fx.add_user("alice", "s3cret");
   fx.add_user("bob", "s3cret");
   int changes = 0;
-  fx.service().on_delegations_changed([&] { ++changes; });
+  std::vector<dns::DelegationChange> told;
+  fx.service().on_delegations_changed([&](dns::DelegationChange c) {
+    ++changes;
+    told.push_back(std::move(c));
+  });
   auto router = [](const std::string& v4, std::vector<std::string> names) {
     auto r = request("v6v4", v4, 64);
     r.dns_names = std::move(names);
@@ -621,6 +625,10 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
                                  tcp_peer(kPublicV4));
   CHECK(changes == 1);
   REQUIRE(alice.prefix.has_value());
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].prefix == *alice.prefix);
+  REQUIRE(told[0].now != nullptr);
+  CHECK(told[0].now->name_servers == std::vector<std::string>{"ns1.example.net", "NS2.example.net."});
   auto delegations = fx.service().delegations();
   REQUIRE(delegations.size() == 1);
   CHECK(delegations[0]->prefix == *alice.prefix);
@@ -645,6 +653,10 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
   SECTION("the user's next tunnel with other names takes the delegation over") {
     open_tunnel(fx, Identity{"alice"}, router("203.0.113.20", {"ns.other.example"}), tcp_peer("203.0.113.20"));
     CHECK(changes == 3);  // the old one went, the new one came
+    REQUIRE(told.size() == 3);
+    CHECK((told[1].prefix == *alice.prefix && told[1].now == nullptr));
+    CHECK((told[2].prefix == *alice.prefix && told[2].now != nullptr));
+    CHECK(told[2].now->name_servers == std::vector<std::string>{"ns.other.example"});
     delegations = fx.service().delegations();
     REQUIRE(delegations.size() == 1);
     CHECK(delegations[0]->prefix == *alice.prefix);  // a registered user keeps the prefix
@@ -659,6 +671,7 @@ TEST_CASE("a router's named name servers are delegations while its tunnel lives,
     }
     if (which == 2) REQUIRE(fx.service().remove_user("alice", fx.now()));
     CHECK(changes == 2);
+    CHECK((told.back().prefix == *alice.prefix && told.back().now == nullptr));
     CHECK(fx.service().delegations().empty());
   }
   SECTION("a restart reloads it from the store") {
