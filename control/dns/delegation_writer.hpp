@@ -7,10 +7,12 @@
 // On a thread of its own: the write syncs the disk and the command may take seconds, neither
 // of which may hold an I/O thread or the tunnel service. Changes are gathered: the first
 // after a quiet spell is written at once, later ones at most once per `settle` (a restart's
-// reload of every tunnel is one write). The live tunnels are the truth: the file is rendered
-// from a snapshot of them each time, so nothing is lost when a write or a command fails; it is
-// tried again after `retry`. At start the file is written from the tunnels reloaded from the
-// store, which also clears what a crash left in it.
+// reload of every tunnel is one write). The live tunnels are the truth: the writer keeps its
+// own copy of their delegations (one snapshot at its start, then each change the service tells
+// it, so the service's mutex is never held for a copy of them all) and renders the whole file
+// from it each time, so nothing is lost when a write or a command fails; it is tried again
+// after `retry`. At start the file is written from the tunnels reloaded from the store, which
+// also clears what a crash left in it.
 #pragma once
 
 #include <atomic>
