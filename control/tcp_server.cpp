@@ -8,6 +8,7 @@
 #include <set>
 
 #include "control/framing.hpp"
+#include "control/log_text.hpp"
 #include "control/password_checker.hpp"
 
 namespace tsp {
@@ -46,9 +47,13 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     socket_.non_blocking(true, ec);
   }
 
-  ~Connection() { release_limit(); }
+  ~Connection() {
+    release_limit();
+    if (*alive_) server_.connections_.erase(this);
+  }
 
   void start() {
+    server_.connections_.emplace(this, weak_from_this());
     last_activity_ = std::chrono::steady_clock::now();
     arm_idle_timer(std::chrono::seconds(server_.env_.tunnels.config()->tsp().session_timeout));
     read();
@@ -70,6 +75,17 @@ class TcpTspServer::Connection : public std::enable_shared_from_this<Connection>
     spdlog::info("tcp {}:{}: tunnel {} no longer forwards and this session did not delete it; closing",
                  session_.peer().addr.to_string(), session_.peer().port, tunnel->id);
     server_.transport_.tcp_closed(metrics::TcpClose::tunnel_gone);
+    close_after_write_ = true;
+    write_next();
+  }
+
+  // The session's user was deleted: a session logged in as them ends (one holding a tunnel
+  // heard first that the tunnel went).
+  void user_deleted(const std::string& user) {
+    if (close_after_write_ || session_.identity().anonymous() || session_.identity().user != user) return;
+    spdlog::info("tcp {}:{}: user '{}' deleted; closing", session_.peer().addr.to_string(), session_.peer().port,
+                 printable(user));
+    server_.transport_.tcp_closed(metrics::TcpClose::user_deleted);
     close_after_write_ = true;
     write_next();
   }
@@ -276,10 +292,21 @@ TcpTspServer::TcpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter
       if (*alive_) on_tunnel_gone(tunnel);
     });
   });
+  user_watch_ = env_.tunnels.watch_users_removed([this](const std::string& user) {
+    asio::post(io_, [this, user] {
+      if (!*alive_) return;
+      // Copied first: a connection that closes at once leaves the registry meanwhile.
+      std::vector<std::shared_ptr<Connection>> live;
+      for (const auto& [raw, weak] : connections_)
+        if (auto conn = weak.lock()) live.push_back(std::move(conn));
+      for (const auto& conn : live) conn->user_deleted(user);
+    });
+  });
 }
 
 TcpTspServer::~TcpTspServer() {
   env_.tunnels.unwatch_gone(gone_watch_);  // no news posted after this
+  env_.tunnels.unwatch_users_removed(user_watch_);
   auto shut = [this] {
     *alive_ = false;  // connections no longer touch the server (nor the limiter)
     stopped_ = true;

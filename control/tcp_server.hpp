@@ -67,6 +67,9 @@ class TcpTspServer {
   // leaves an expired pointer until then): at most one per tunnel committed over TCP.
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> held_for_tunnel_;
   uint64_t gone_watch_ = 0;  // TunnelService::watch_gone's handle
+  uint64_t user_watch_ = 0;  // TunnelService::watch_users_removed's handle
+  // Every connection started and not yet destroyed, for the news of a deleted user.
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 };
 
 }  // namespace tsp

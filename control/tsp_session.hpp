@@ -81,6 +81,8 @@ class TspSession {
   bool tunnel_went_live() const { return tunnel_went_live_; }
   std::string_view state_name() const;
   const Peer& peer() const { return peer_; }
+  // Who logged in: empty before a login, and for ANONYMOUS.
+  const Identity& identity() const { return identity_; }
 
  private:
   enum class State {

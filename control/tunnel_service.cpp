@@ -640,6 +640,17 @@ void TunnelService::unwatch_gone(uint64_t handle) {
   gone_watchers_.erase(handle);
 }
 
+uint64_t TunnelService::watch_users_removed(std::function<void(const std::string&)> f) {
+  std::lock_guard lock(mu_);
+  user_watchers_.emplace(++last_watch_handle_, std::move(f));
+  return last_watch_handle_;
+}
+
+void TunnelService::unwatch_users_removed(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  user_watchers_.erase(handle);
+}
+
 bool TunnelService::is_live(const LiveTunnel& tunnel) const {
   std::lock_guard lock(mu_);
   const auto it = commit_serial_by_id_.find(tunnel.id);
@@ -678,6 +689,7 @@ bool TunnelService::remove_user(const std::string& user, int64_t now) {
       store_.save_quarantine({a.pool, a.block, reusable_at});
     }
   }
+  for (const auto& [handle, watcher] : user_watchers_) watcher(user);
   return true;
 }
 

@@ -147,6 +147,11 @@ class TunnelService {
   // connection open while its tunnel lives. Returns the handle for unwatch_gone().
   uint64_t watch_gone(std::function<void(const LiveTunnel&)> f);
   void unwatch_gone(uint64_t handle);
+  // Likewise with each user remove_user() deleted (tspctl user del): for the servers, which
+  // end that user's sessions (those holding no tunnel would otherwise idle on). Returns the
+  // handle for unwatch_users_removed().
+  uint64_t watch_users_removed(std::function<void(const std::string&)> f);
+  void unwatch_users_removed(uint64_t handle);
 
   // Reverse DNS delegation (control/dns/): the routed prefixes of live tunnels whose clients
   // named name servers, and a callback (under the service's mutex: it must only hand the news
@@ -197,6 +202,7 @@ class TunnelService {
   ServiceCounters counters_;
   std::function<void(uint32_t)> slot_reused_;
   std::map<uint64_t, std::function<void(const LiveTunnel&)>> gone_watchers_;
+  std::map<uint64_t, std::function<void(const std::string&)>> user_watchers_;
   AnonymousQuota anonymous_quota_;
   std::map<uint32_t, std::shared_ptr<const dns::Delegation>> delegated_;  // by tunnel id: live routers that named name servers
   std::function<void(dns::DelegationChange)> delegations_changed_;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "control/framing.hpp"
+#include "control/log_text.hpp"
 #include "control/password_checker.hpp"
 
 namespace tsp {
@@ -91,9 +92,30 @@ UdpTspServer::UdpTspServer(asio::io_context& io, SessionEnv& env, SessionLimiter
   // retransmits and gets the cached one) rather than stalling every session.
   socket_.non_blocking(true);
   socket_.bind(bind_to);
+  // Last: nothing after it may throw (the destructor, which unwatches, would not run).
+  // Reported under the service's mutex, from any thread: handed to the I/O thread.
+  user_watch_ = env_.tunnels.watch_users_removed([this, alive = std::weak_ptr<bool>(alive_)](const std::string& user) {
+    asio::post(io_, [this, alive, user] {
+      if (alive.lock() && !stopped_) end_sessions_of(user);
+    });
+  });
 }
 
-UdpTspServer::~UdpTspServer() = default;
+UdpTspServer::~UdpTspServer() { env_.tunnels.unwatch_users_removed(user_watch_); }
+
+void UdpTspServer::end_sessions_of(const std::string& user) {
+  size_t ended = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const auto next = std::next(it);
+    const Identity& who = it->second.session->identity();
+    if (!who.anonymous() && who.user == user) {
+      erase(it);  // silence from now on, as for any source without a session
+      ++ended;
+    }
+    it = next;
+  }
+  if (ended > 0) spdlog::info("udp: {} session(s) of deleted user '{}' ended", ended, printable(user));
+}
 
 void UdpTspServer::start() {
   // A drain first: what arrived before start() raised no readiness event that a wait

@@ -70,6 +70,8 @@ class UdpTspServer {
   void send_queued();
   void erase(Sessions::iterator it);
   void schedule_sweep();
+  // The sessions logged in as `user`, who was deleted (tspctl user del), end.
+  void end_sessions_of(const std::string& user);
 
   boost::asio::io_context& io_;
   boost::asio::ip::udp::socket socket_;
@@ -86,6 +88,7 @@ class UdpTspServer {
   bool accepting_ = true;
   uint64_t next_serial_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the server: posted handlers check
+  uint64_t user_watch_ = 0;  // TunnelService::watch_users_removed's handle
 };
 
 }  // namespace tsp

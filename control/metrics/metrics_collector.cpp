@@ -86,7 +86,8 @@ void MetricsCollector::add_transport(std::vector<MetricFamily>& out, const Trans
   auto closes = counter_family("tspbroker_tsp_tcp_closed_total",
                                "TCP connections the broker closed: idle (unfinished, or its tunnel gone, for the "
                                "session timeout), bad_framing (not TSP messages), tunnel_gone (the tunnel it was held "
-                               "for went by anything but that session's own delete: kicked, expired, replaced, its user deleted)");
+                               "for went by anything but that session's own delete: kicked, expired, replaced, its user deleted), "
+                               "user_deleted (its session's user was deleted while it held no tunnel)");
   for (auto c : kTcpCloses) closes.add({{"reason", std::string(tcp_close_name(c))}}, t.tcp_closes(c));
   out.push_back(std::move(closes));
   auto limited = counter_family("tspbroker_tsp_sessions_limited_total",

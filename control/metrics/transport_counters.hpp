@@ -34,14 +34,17 @@ enum class TcpClose : unsigned {
   idle,         // an unfinished session, or one whose tunnel is gone, idled out
   bad_framing,  // a stream that cannot be TSP messages (tsp-protocol.md §1.4)
   tunnel_gone,  // the tunnel it was held open for went, by anything but this session's own delete
+  user_deleted, // its session's user was deleted (tspctl user del) while it held no tunnel
 };
-inline constexpr std::array kTcpCloses{TcpClose::idle, TcpClose::bad_framing, TcpClose::tunnel_gone};
+inline constexpr std::array kTcpCloses{TcpClose::idle, TcpClose::bad_framing, TcpClose::tunnel_gone,
+                                       TcpClose::user_deleted};
 
 constexpr std::string_view tcp_close_name(TcpClose c) {
   switch (c) {
     case TcpClose::idle: return "idle";
     case TcpClose::bad_framing: return "bad_framing";
     case TcpClose::tunnel_gone: return "tunnel_gone";
+    case TcpClose::user_deleted: return "user_deleted";
   }
   return "unknown";
 }

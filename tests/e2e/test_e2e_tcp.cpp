@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/broker_process.hpp"
+#include "tests/e2e/e2e_metrics.hpp"
 #include "tests/e2e/tsp_dialogs.hpp"
 
 namespace tsp::e2e {
@@ -175,6 +176,50 @@ TEST_CASE("TCP: a user's tunnel replaced from another connection closes the firs
     tcp_accept(second);
     CHECK_FALSE(second.wait_closed_by_peer(Millis{500}));
   }
+  broker.stop_expect_clean_exit();
+}
+
+// A user deleted while logged in without a tunnel: their sessions end at once, over TCP (the
+// connection closes) and UDP (the session is gone: silence), others' sessions carry on.
+TEST_CASE("a deleted user's sessions that hold no tunnel end at once", "[e2e][tcp][udp]") {
+  const uint16_t metrics_port = pick_free_port();
+  BrokerSettings settings;
+  settings.tsp_lines = {"session timeout 60"};
+  settings.global_lines = {"metrics listen 127.0.0.1 " + std::to_string(metrics_port)};
+  BrokerProcess broker(settings);
+  broker.add_user("alice", "s3cret-pw");
+  broker.add_user("bob", "b0b-pw");
+  broker.start();
+
+  TcpClient alice_tcp(broker.port());
+  tcp_hello(alice_tcp);
+  tcp_login_plain(alice_tcp, "alice", "s3cret-pw");
+  RudpClient alice_udp(broker.port(), "127.0.0.2");
+  udp_hello(alice_udp);
+  udp_login_plain(alice_udp, "alice", "s3cret-pw");
+  TcpClient bob_tcp(broker.port());
+  tcp_hello(bob_tcp);
+  tcp_login_plain(bob_tcp, "bob", "b0b-pw");
+  TcpClient anonymous(broker.port());
+  tcp_hello(anonymous);
+  tcp_login_anonymous(anonymous);
+
+  REQUIRE(broker.tspctl({"user", "del", "alice"}, "").exit_status == 0);
+  CHECK(alice_tcp.wait_closed_by_peer(Millis{1000}));
+  CHECK(broker.log_shows("user 'alice' deleted; closing"));
+  CHECK(broker.log_shows("udp: 1 session(s) of deleted user 'alice' ended"));
+  {
+    INFO("the UDP session is gone: its next request gets no answer");
+    alice_udp.send(create_request({}));
+    CHECK_FALSE(alice_udp.wait_reply(Millis{500}).has_value());
+  }
+  INFO("the others carry on");
+  CHECK_FALSE(bob_tcp.wait_closed_by_peer(Millis{300}));
+  CHECK_FALSE(anonymous.wait_closed_by_peer(Millis{100}));
+  CHECK(tcp_create_offer(bob_tcp, {}).type == "v6v4");
+  CHECK(tcp_create_offer(anonymous, {}).type == "v6v4");
+  const std::string text = scrape_metrics(metrics_port);
+  CHECK(metric_sample(text, "tspbroker_tsp_tcp_closed_total{reason=\"user_deleted\"}") == 1);
   broker.stop_expect_clean_exit();
 }
 

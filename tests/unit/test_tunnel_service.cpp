@@ -603,6 +603,28 @@ TEST_CASE("watchers hear of every committed tunnel that stops forwarding, once",
   }
 }
 
+TEST_CASE("user watchers hear of each deleted user, once, after the user's tunnel went", "[service][watch]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  const auto alice = open_tunnel(fx, Identity{"alice"}, request("v6v4", kPublicV4), tcp_peer(kPublicV4));
+  std::vector<std::string> removed;
+  bool tunnel_gone_first = false;
+  const uint64_t handle = fx.service().watch_users_removed([&](const std::string& user) {
+    removed.push_back(user);
+    tunnel_gone_first = fx.table().size() == 0;  // under the service's mutex: the table, not the service
+  });
+  CHECK_FALSE(fx.service().remove_user("nobody", fx.now()));
+  CHECK(removed.empty());
+  REQUIRE(fx.service().remove_user("alice", fx.now()));
+  CHECK(removed == std::vector<std::string>{"alice"});
+  CHECK(tunnel_gone_first);
+  CHECK_FALSE(encap_lookup(fx.table(), alice.client_v6).has_value());
+  fx.add_user("alice", "s3cret");
+  fx.service().unwatch_users_removed(handle);
+  REQUIRE(fx.service().remove_user("alice", fx.now()));
+  CHECK(removed.size() == 1);
+}
+
 // ---- Reverse DNS delegation -------------------------------------------------------------
 
 TEST_CASE("a router's named name servers are delegations while its tunnel lives, and bad names get 509",
