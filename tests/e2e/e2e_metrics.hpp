@@ -2,11 +2,10 @@
 // among BrokerSettings::global_lines).
 #pragma once
 
-#include <chrono>
 #include <cstdlib>
 #include <string>
-#include <thread>
 
+#include "tests/e2e/polling.hpp"
 #include "tests/e2e/tsp_test_client.hpp"
 
 namespace tsp::e2e {
@@ -32,16 +31,12 @@ inline long long metric_sample(const std::string& text, const std::string& serie
   return std::atoll(text.c_str() + at + 2 + series.size());
 }
 
-// Polls `read` until it returns `wanted` (10 s at most); the last value read. For what the
-// daemon updates on its own threads after the client's part is done (a closed connection).
+// Polls `read` until it returns `wanted` (10 s at most, polling.hpp); the last value read.
 template <typename F>
 long long await_value(F read, long long wanted) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    const long long v = read();
-    if (v == wanted || std::chrono::steady_clock::now() >= deadline) return v;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  long long v = 0;
+  eventually([&] { return (v = read()) == wanted; });
+  return v;
 }
 
 // await_value() of one series of /metrics.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/e2e/broker_process.hpp"
+#include "tests/e2e/polling.hpp"
 #include "tests/e2e/tsp_dialogs.hpp"
 
 namespace tsp::e2e {
@@ -25,13 +26,6 @@ std::string read_text(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Polls for up to 5 s: the daemon writes the file on a thread of its own.
-template <typename F>
-bool eventually(F done) {
-  for (int i = 0; i < 100 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  return done();
 }
 
 std::string last_line(std::string text) {
