@@ -19,7 +19,7 @@ TunnelService::TunnelService(const config::Config& cfg, store::Store& store, Tun
     : TunnelService(std::make_shared<const config::Config>(cfg), store, table) {}
 
 TunnelService::TunnelService(std::shared_ptr<const config::Config> cfg, store::Store& store, TunnelTable& table)
-    : cfg_(std::move(cfg)), store_(store), table_(table) {
+    : cfg_(std::move(cfg)), published_cfg_(cfg_), store_(store), table_(table) {
   for (const auto& p : cfg_->pools) pools_.emplace(p.name, AddressPool(p.name, p.range, p.block_len));
   reserve_server_addresses_locked();
 }
@@ -33,10 +33,7 @@ void TunnelService::reserve_server_addresses_locked() {
   }
 }
 
-std::shared_ptr<const config::Config> TunnelService::config() const {
-  std::lock_guard lock(mu_);
-  return cfg_;
-}
+std::shared_ptr<const config::Config> TunnelService::config() const { return published_cfg_.load(); }
 
 // A pool made anew by a reload learns from the store what registered users keep and what is
 // still in quarantine (no live tunnel uses it: reconfigure() refuses that).
@@ -86,6 +83,7 @@ bool TunnelService::reconfigure(std::shared_ptr<const config::Config> next, int6
     if (!next->find_pool(name)) spdlog::info("pool '{}' removed", name);
   pools_ = std::move(pools);
   cfg_ = std::move(next);
+  published_cfg_.store(cfg_);
   reserve_server_addresses_locked();
   return true;
 }

@@ -6,6 +6,7 @@
 // reads the TunnelTable, never this object).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -187,6 +188,9 @@ class TunnelService {
   void restore_pool_locked(AddressPool& pool, int64_t now);
 
   std::shared_ptr<const config::Config> cfg_;  // swapped by reconfigure(), under mu_
+  // The same pointer for config(), which every session calls and which must not wait while
+  // a commit holds mu_ through its store write. Stored under mu_ right after cfg_.
+  std::atomic<std::shared_ptr<const config::Config>> published_cfg_;
   store::Store& store_;
   TunnelTable& table_;
   mutable std::mutex mu_;

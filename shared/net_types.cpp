@@ -17,11 +17,46 @@ std::optional<Ipv4Addr> Ipv4Addr::parse(std::string_view text) {
   return Ipv4Addr{ntohl(a.s_addr)};
 }
 
+// The text forms are written by hand, exactly as glibc's inet_ntop writes them: inet_ntop
+// formats each part with sprintf, and a TSP session writes a dozen addresses (offer, store,
+// log) on the broker's session threads.
+namespace {
+
+char* put_decimal_octet(char* out, unsigned v) {
+  if (v >= 100) *out++ = static_cast<char>('0' + v / 100);
+  if (v >= 10) *out++ = static_cast<char>('0' + v / 10 % 10);
+  *out++ = static_cast<char>('0' + v % 10);
+  return out;
+}
+
+char* put_dotted_quad(char* out, const uint8_t* b) {
+  for (int i = 0; i < 4; ++i) {
+    if (i) *out++ = '.';
+    out = put_decimal_octet(out, b[i]);
+  }
+  return out;
+}
+
+char* put_hex_word(char* out, unsigned w) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  bool started = false;
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    const unsigned d = (w >> shift) & 0xF;
+    if (d || started || shift == 0) {
+      *out++ = kDigits[d];
+      started = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Ipv4Addr::to_string() const {
-  char buf[INET_ADDRSTRLEN];
-  in_addr a{htonl(value)};
-  inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return buf;
+  const uint8_t b[4] = {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
+                        static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+  char buf[16];
+  return std::string(buf, put_dotted_quad(buf, b));
 }
 
 std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view text) {
@@ -34,10 +69,39 @@ std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view text) {
   return out;
 }
 
+// inet_ntop's rules: the longest run of two or more zero words (the first of equal runs)
+// becomes "::"; an IPv4-compatible or IPv4-mapped address ends in a dotted quad.
 std::string Ipv6Addr::to_string() const {
+  unsigned words[8];
+  for (int i = 0; i < 8; ++i) words[i] = unsigned{bytes[2 * i]} << 8 | bytes[2 * i + 1];
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (words[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && words[j] == 0) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j;
+  }
+  if (best_len < 2) best = -1;
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
-  return buf;
+  char* out = buf;
+  for (int i = 0; i < 8; ++i) {
+    if (best >= 0 && i >= best && i < best + best_len) {
+      if (i == best) *out++ = ':';
+      continue;
+    }
+    if (i) *out++ = ':';
+    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xFFFF))) {
+      out = put_dotted_quad(out, bytes.data() + 12);
+      break;
+    }
+    out = put_hex_word(out, words[i]);
+  }
+  if (best >= 0 && best + best_len == 8) *out++ = ':';
+  return std::string(buf, out);
 }
 
 std::string Ipv6Addr::to_expanded_string() const {
