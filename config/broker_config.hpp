@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "dataplane/dataplane.hpp"  // DPDK-free: the dataplane's settings types
 #include "shared/net_types.hpp"
 
 namespace tsp::config {
@@ -95,6 +96,9 @@ struct DataplaneSection {
   std::optional<Ipv6Addr> ipv6_gateway;  // link-local, or inside ipv6_address/ipv6_prefix_len
   std::string ipv4_tap = "tsp-v4";
   std::string ipv6_tap = "tsp-v6";
+  // "exception limit CLASS RATE [BURST]", by dp::ExceptionClass.
+  dp::ExceptionLimit exception_limits[dp::kExceptionClassCount] = {
+      dp::kDefaultExceptionLimits[0], dp::kDefaultExceptionLimits[1], dp::kDefaultExceptionLimits[2]};
   int line = 0;
 };
 

@@ -1,5 +1,6 @@
 // Dataplane::start: EAL, the four ports, the kernel side of the taps, then one poll loop per
 // worker lcore. stop() undoes it in reverse; the counters stay readable afterwards.
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -124,6 +125,13 @@ void DpdkDataplane::start() {
     spdlog::info("dataplane: {} tap {} as {}", v4 ? "IPv4" : "IPv6", v4 ? cfg_.ipv4_tap : cfg_.ipv6_tap,
                  ports_->describe(ports_->tap(side)));
   }
+  std::string limits;
+  for (unsigned c = 0; c < kExceptionClassCount; ++c) {
+    const ExceptionLimit& l = cfg_.exception_limits[c];
+    limits += std::string(c ? ", " : "") + kExceptionClassNames[c] + " " +
+              (l.per_second ? std::to_string(l.per_second) + "/s burst " + std::to_string(l.burst) : "no limit");
+  }
+  spdlog::info("dataplane: frames for the kernel limited to {} (shared by the workers)", limits);
 }
 
 void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
@@ -166,6 +174,7 @@ void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
     w->ctx.neighbors = neighbors_.get();
     w->ctx.counters = counters_.back().get();
     w->ctx.pool = ports_->pool(static_cast<int>(rte_lcore_to_socket_id(lcores[i])));
+    w->ctx.policer = ExceptionPolicer(cfg_, static_cast<unsigned>(lcores.size()), rte_get_tsc_hz());
     workers_.push_back(std::move(w));
   }
 }

@@ -18,6 +18,28 @@ class TunnelTable;
 
 namespace tsp::dp {
 
+// The classes of frames the workers hand to the kernel, each policed on its own
+// (exception_policer.hpp): a flood of one cannot take the others' budget.
+enum class ExceptionClass : uint8_t {
+  Neighbor,  // ARP on the IPv4 port, neighbor solicitations and advertisements on the IPv6 one
+  Tsp,       // UDP or TCP to the broker's IPv4 address and the TSP port
+  Other,     // everything else for the kernel: ICMP, other ports, broadcasts, the uplink address
+};
+inline constexpr unsigned kExceptionClassCount = 3;
+inline constexpr const char* kExceptionClassNames[kExceptionClassCount] = {"neighbor", "tsp", "other"};
+
+// "exception limit CLASS RATE [BURST]": frames per second for the whole dataplane (each worker
+// gets its share) and the burst allowed above it. 0 = no limit.
+struct ExceptionLimit {
+  uint32_t per_second = 0;
+  uint32_t burst = 0;
+  bool operator==(const ExceptionLimit&) const = default;
+};
+// Defaults: well above what the control plane needs at its rated 10,000 TSP sessions a second
+// (5-10 frames each), well below what a tap and the kernel behind it can take.
+inline constexpr ExceptionLimit kDefaultExceptionLimits[kExceptionClassCount] = {
+    {10000, 1000}, {100000, 10000}, {10000, 1000}};
+
 // What the `dataplane` block of the broker configuration says.
 struct DataplaneConfig {
   std::vector<std::string> eal_args;     // e.g. {"--no-huge", "-m", "256", "--vdev", "net_af_packet0,iface=veth0"}
@@ -33,6 +55,9 @@ struct DataplaneConfig {
   std::string ipv4_tap = "tsp-v4";       // kernel exception interfaces (net_tap)
   std::string ipv6_tap = "tsp-v6";
   uint16_t udp_port = 3653;              // TSP/v6udpv4 port on ipv4_address
+  uint16_t tcp_port = 3653;              // TSP over TCP (0: none), for the exception policer's classes
+  ExceptionLimit exception_limits[kExceptionClassCount] = {
+      kDefaultExceptionLimits[0], kDefaultExceptionLimits[1], kDefaultExceptionLimits[2]};
   uint16_t tunnel_mtu = 1280;            // inner MTU (>= 1280)
   uint32_t max_tunnels = 100000;         // per-tunnel counter arrays
 };

@@ -26,7 +26,7 @@ Verdict to_broker(PipelineContext& ctx, rte_mbuf* m, uint32_t ip_offset) noexcep
   eth->dst_addr = ctx.side[static_cast<unsigned>(Side::Ipv6)].mac;
   eth->src_addr = ctx.side[static_cast<unsigned>(Side::Ipv4)].mac;  // it came from the tunnel side
   eth->ether_type = be16(RTE_ETHER_TYPE_IPV6);
-  return exception(ctx, Side::Ipv6);
+  return exception(ctx, Side::Ipv6, ExceptionClass::Other);
 }
 
 }  // namespace

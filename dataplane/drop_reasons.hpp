@@ -27,7 +27,10 @@ namespace tsp::dp {
   X(malformed_udp, "UDP length inconsistent with the IPv4 packet, or bad checksum flagged by the NIC") \
   X(no_gateway, "off-link next hop but no gateway configured on that side")                   \
   X(no_headroom, "packet buffer lacks headroom for the headers to prepend")                   \
-  X(segmented_frame, "multi-segment frame that does not fit one buffer")
+  X(segmented_frame, "multi-segment frame that does not fit one buffer")                      \
+  X(exception_policed_neighbor, "ARP or neighbor discovery for the kernel over its exception limit") \
+  X(exception_policed_tsp, "TSP (UDP or TCP to the TSP port) for the kernel over its exception limit") \
+  X(exception_policed_other, "other traffic for the kernel over its exception limit")
 
 enum class DropReason : unsigned {
 #define TSP_DROP_ENUM(name, text) name,

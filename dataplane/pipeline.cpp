@@ -27,9 +27,9 @@ Verdict other_ipv4_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame&
     case Ipv4PortFrame::Kind::Arp:
       learn_from_arp(ctx, m);
       ctx.forget_neighbors();  // what it taught must count for the rest of the burst
-      return exception(ctx, Side::Ipv4);  // the kernel answers ARP for the broker's address
+      return exception(ctx, Side::Ipv4, ExceptionClass::Neighbor);  // the kernel answers ARP for our address
     case Ipv4PortFrame::Kind::Exception:
-      return exception(ctx, Side::Ipv4);
+      return exception(ctx, Side::Ipv4, ipv4_exception_class(*ctx.cfg, m));
     case Ipv4PortFrame::Kind::Tunnel:  // not reached: the callers decapsulate
     case Ipv4PortFrame::Kind::Drop:
       break;
@@ -42,9 +42,9 @@ Verdict other_ipv6_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv6PortFrame&
     case Ipv6PortFrame::Kind::Neighbor:
       learn_from_neighbor_discovery(ctx, m);
       ctx.forget_neighbors();
-      return exception(ctx, Side::Ipv6);  // the kernel answers solicitations for our address
+      return exception(ctx, Side::Ipv6, ExceptionClass::Neighbor);  // the kernel answers solicitations for our address
     case Ipv6PortFrame::Kind::Exception:
-      return exception(ctx, Side::Ipv6);
+      return exception(ctx, Side::Ipv6, ExceptionClass::Other);
     case Ipv6PortFrame::Kind::Forward:  // not reached: the callers encapsulate
     case Ipv6PortFrame::Kind::Drop:
       break;

@@ -11,6 +11,7 @@
 
 #include "dataplane/dataplane.hpp"
 #include "dataplane/drop_reasons.hpp"
+#include "dataplane/exception_policer.hpp"
 #include "dataplane/neighbor_table.hpp"
 #include "dataplane/worker_counters.hpp"
 #include "shared/tunnel_table.hpp"
@@ -50,9 +51,11 @@ struct PipelineContext {
   rte_mempool* pool = nullptr;           // for packets the pipeline creates (ARP/NS requests)
   PortAddrs side[2];
   uint64_t now = 0;  // unix seconds, refreshed once per poll loop (last-seen stamps)
+  uint64_t now_cycles = 0;  // TSC, refreshed once per poll loop (the exception policer)
   // Worker-private state the pipeline itself updates.
   uint16_t next_ipv4_id = 0;  // identification of the outer IPv4 headers it builds
   IcmpErrorBudget icmp_budget;
+  ExceptionPolicer policer;  // no limit unless the worker's setup gives it the configured one
   NeighborMemo last_neighbor[2];  // by Side
 
   void forget_neighbors() noexcept { last_neighbor[0].valid = last_neighbor[1].valid = false; }

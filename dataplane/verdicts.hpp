@@ -1,6 +1,7 @@
 // Verdict constructors that count as they decide, so no path can forget a counter.
 #pragma once
 
+#include "dataplane/exception_policer.hpp"
 #include "dataplane/pipeline.hpp"
 
 namespace tsp::dp {
@@ -10,7 +11,9 @@ inline Verdict drop(PipelineContext& ctx, DropReason reason) noexcept {
   return Verdict{Verdict::Kind::Drop, Side::Ipv4, reason};
 }
 
-inline Verdict exception(PipelineContext& ctx, Side tap_side) noexcept {
+// Into the kernel through `tap_side`'s tap, if `cls` has budget left (exception_policer.hpp).
+inline Verdict exception(PipelineContext& ctx, Side tap_side, ExceptionClass cls) noexcept {
+  if (!ctx.policer.bucket[static_cast<unsigned>(cls)].take(ctx.now_cycles)) return drop(ctx, policed_reason(cls));
   ctx.counters->exception.add();
   return Verdict{Verdict::Kind::Exception, tap_side, DropReason::malformed_ethernet};
 }

@@ -91,6 +91,7 @@ uint64_t coarse_unix_seconds() {
 
 unsigned poll_once(Worker& w) {
   w.ctx.now = coarse_unix_seconds();
+  w.ctx.now_cycles = rte_rdtsc();
   LoopCounts counts;
   Outputs out;
   for (const RxQueue& q : w.rx) {

@@ -935,6 +935,27 @@ TEST_CASE("dataplane statements: workers range, repetition and placement") {
   check_error(with_dataplane({"  dataplane"}), 13, {"'dataplane' is a top-level statement"});
 }
 
+TEST_CASE("dataplane exception limits: per class, a default burst, 0 for none, mistakes at their line") {
+  const auto defaults = parse(with_dataplane(required_dataplane_lines()));
+  for (unsigned c = 0; c < tsp::dp::kExceptionClassCount; ++c)
+    CHECK(defaults.dataplane->exception_limits[c] == tsp::dp::kDefaultExceptionLimits[c]);
+  const auto c = parse(with_dataplane_plus("  exception limit other 200 50\n  exception limit tsp 0\n"
+                                           "  exception limit neighbor 25\n  exception limit other 300"));
+  const auto& l = c.dataplane->exception_limits;
+  CHECK(l[2] == tsp::dp::ExceptionLimit{300, 30});  // the last line of a class counts; burst a tenth
+  CHECK(l[1] == tsp::dp::ExceptionLimit{0, 0});
+  CHECK(l[0] == tsp::dp::ExceptionLimit{25, 2});
+  CHECK(parse(with_dataplane_plus("  exception limit other 5")).dataplane->exception_limits[2] ==
+        tsp::dp::ExceptionLimit{5, 1});
+  check_error(with_dataplane_plus("  exception limit icmp 100"), 17, {"exception class 'icmp'", "neighbor, tsp, other"});
+  check_error(with_dataplane_plus("  exception limit other lots"), 17, {"frames per second must be a whole number in 0..100000000, not 'lots'"});
+  check_error(with_dataplane_plus("  exception limit other 100000001"), 17, {"out of range (0..100000000)"});
+  check_error(with_dataplane_plus("  exception limit other 100 0"), 17, {"burst '0' is out of range"});
+  check_error(with_dataplane_plus("  exception limit other 0 10"), 17, {"a burst needs a rate"});
+  check_error(with_dataplane_plus("  exception limit other"), 17, {"exception limit neighbor|tsp|other RATE [BURST]"});
+  check_error(with_tsp("  exception limit other 5"), 6, {"belongs in a 'dataplane' block"});
+}
+
 TEST_CASE("config/tspbrokerd.conf's commented dataplane example parses as documented") {
   // The example's statements are the file's only lines commented out with '#'.
   const std::string path = std::string(TSP_SOURCE_DIR) + "/config/tspbrokerd.conf";
