@@ -66,6 +66,7 @@ class DpdkDataplane final : public Dataplane {
   DataplaneStats stats() const override;
   TunnelStats tunnel_stats(uint32_t tunnel_id) const override;
   void restart_tunnel_stats(uint32_t tunnel_id) override;
+  void set_exception_limits(const ExceptionLimit (&limits)[kExceptionClassCount]) override;
 
  private:
   TunnelStats summed_tunnel_counters(uint32_t tunnel_id) const;
@@ -83,6 +84,7 @@ class DpdkDataplane final : public Dataplane {
   std::vector<std::unique_ptr<WorkerCounters>> counters_;  // kept after stop(), for stats()
   std::vector<unsigned> lcores_;                           // of counters_[i]
   TunnelStatsBaseline baseline_{cfg_.max_tunnels};
+  std::optional<ExceptionLimitBoard> limits_;  // the workers' exception limits, changed by a reload
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<unsigned> launched_;
   std::atomic<bool> stop_requested_{false};
@@ -107,6 +109,7 @@ void DpdkDataplane::start() {
   ports_->start(cfg_.workers, worker_sockets);
   kernel_.emplace(cfg_);
   neighbors_ = std::make_unique<NeighborTable>();
+  limits_.emplace(cfg_.exception_limits, cfg_.workers, rte_get_tsc_hz());
   prepare_workers(lcores);
 
   for (const auto& w : workers_) {
@@ -125,13 +128,14 @@ void DpdkDataplane::start() {
     spdlog::info("dataplane: {} tap {} as {}", v4 ? "IPv4" : "IPv6", v4 ? cfg_.ipv4_tap : cfg_.ipv6_tap,
                  ports_->describe(ports_->tap(side)));
   }
-  std::string limits;
-  for (unsigned c = 0; c < kExceptionClassCount; ++c) {
-    const ExceptionLimit& l = cfg_.exception_limits[c];
-    limits += std::string(c ? ", " : "") + kExceptionClassNames[c] + " " +
-              (l.per_second ? std::to_string(l.per_second) + "/s burst " + std::to_string(l.burst) : "no limit");
-  }
-  spdlog::info("dataplane: frames for the kernel limited to {} (shared by the workers)", limits);
+  spdlog::info("dataplane: frames for the kernel limited to {} (shared by the workers)",
+               exception_limits_text(cfg_.exception_limits));
+}
+
+void DpdkDataplane::set_exception_limits(const ExceptionLimit (&limits)[kExceptionClassCount]) {
+  if (!limits_) return;
+  limits_->publish(limits);
+  spdlog::info("dataplane: frames for the kernel now limited to {}", exception_limits_text(limits));
 }
 
 void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
@@ -174,7 +178,8 @@ void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
     w->ctx.neighbors = neighbors_.get();
     w->ctx.counters = counters_.back().get();
     w->ctx.pool = ports_->pool(static_cast<int>(rte_lcore_to_socket_id(lcores[i])));
-    w->ctx.policer = ExceptionPolicer(cfg_, static_cast<unsigned>(lcores.size()), rte_get_tsc_hz());
+    w->limits = &*limits_;
+    w->ctx.policer = limits_->policer(w->limits_seen);
     workers_.push_back(std::move(w));
   }
 }

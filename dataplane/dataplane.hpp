@@ -109,6 +109,20 @@ class Dataplane {
   // A new tunnel takes over this id: its figures start from zero. (A no-op for dataplanes
   // that count nothing per tunnel.)
   virtual void restart_tunnel_stats(uint32_t /*tunnel_id*/) {}
+  // A reload's new exception limits (the workers' buckets start again, full). A no-op for
+  // dataplanes that police nothing.
+  virtual void set_exception_limits(const ExceptionLimit (&/*limits*/)[kExceptionClassCount]) {}
 };
+
+// "neighbor 10000/s burst 1000, tsp no limit, ..." for the log.
+inline std::string exception_limits_text(const ExceptionLimit (&limits)[kExceptionClassCount]) {
+  std::string text;
+  for (unsigned c = 0; c < kExceptionClassCount; ++c) {
+    const ExceptionLimit& l = limits[c];
+    text += std::string(c ? ", " : "") + kExceptionClassNames[c] + " " +
+            (l.per_second ? std::to_string(l.per_second) + "/s burst " + std::to_string(l.burst) : "no limit");
+  }
+  return text;
+}
 
 }  // namespace tsp::dp

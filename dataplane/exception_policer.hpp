@@ -12,6 +12,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "dataplane/byte_order.hpp"
@@ -52,16 +53,53 @@ struct ExceptionPolicer {
   TokenBucket bucket[kExceptionClassCount];
 
   ExceptionPolicer() = default;
-  ExceptionPolicer(const DataplaneConfig& cfg, unsigned workers, uint64_t hz) noexcept {
+  ExceptionPolicer(const ExceptionLimit (&limits)[kExceptionClassCount], unsigned workers, uint64_t hz) noexcept {
     const uint64_t n = workers == 0 ? 1 : workers;
     for (unsigned c = 0; c < kExceptionClassCount; ++c) {
-      const ExceptionLimit& l = cfg.exception_limits[c];
+      const ExceptionLimit& l = limits[c];
       if (l.per_second == 0) continue;
       const uint64_t rate = l.per_second / n ? l.per_second / n : 1;
       const uint64_t burst = l.burst / n ? l.burst / n : 1;
       bucket[c] = TokenBucket(rate, burst, hz);
     }
   }
+};
+
+// The limits in force, for a reload to change while the workers run: the control thread
+// writes them and bumps the generation; each worker compares the generation once per poll
+// loop (one relaxed load) and rebuilds its buckets, full, when it moved. A worker that reads
+// a half-written set sees the generation move again and rebuilds once more.
+class ExceptionLimitBoard {
+ public:
+  ExceptionLimitBoard(const ExceptionLimit (&limits)[kExceptionClassCount], unsigned workers, uint64_t hz) noexcept
+      : workers_(workers), hz_(hz) {
+    publish(limits);
+  }
+
+  void publish(const ExceptionLimit (&limits)[kExceptionClassCount]) noexcept {
+    for (unsigned c = 0; c < kExceptionClassCount; ++c)
+      packed_[c].store(uint64_t{limits[c].per_second} << 32 | limits[c].burst, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+
+  uint64_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
+
+  // The policer for one worker as of now; `seen` gets the generation it reflects.
+  ExceptionPolicer policer(uint64_t& seen) const noexcept {
+    seen = generation_.load(std::memory_order_acquire);
+    ExceptionLimit limits[kExceptionClassCount];
+    for (unsigned c = 0; c < kExceptionClassCount; ++c) {
+      const uint64_t v = packed_[c].load(std::memory_order_relaxed);
+      limits[c] = ExceptionLimit{static_cast<uint32_t>(v >> 32), static_cast<uint32_t>(v)};
+    }
+    return ExceptionPolicer(limits, workers_, hz_);
+  }
+
+ private:
+  const unsigned workers_;
+  const uint64_t hz_;
+  std::atomic<uint64_t> packed_[kExceptionClassCount]{};
+  std::atomic<uint64_t> generation_{0};
 };
 
 constexpr DropReason policed_reason(ExceptionClass c) noexcept {

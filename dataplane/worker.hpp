@@ -34,6 +34,8 @@ struct Worker {
   TxQueue tap_tx[2];
   PipelineContext ctx;  // ctx.counters is this worker's own
   const std::atomic<bool>* stop = nullptr;
+  const ExceptionLimitBoard* limits = nullptr;  // ctx.policer follows it when set
+  uint64_t limits_seen = 0;                     // the board's generation ctx.policer reflects
 };
 
 inline constexpr uint16_t kRxBurst = 32;

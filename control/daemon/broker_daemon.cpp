@@ -278,6 +278,7 @@ bool BrokerDaemon::reload_configuration(std::string& error) {
   lockout_saver_->set_interval(shared->tsp().lockout_save_interval);
   apply_dns_delegation(shared->dns_delegation);
   apply_log_settings(shared->log_target, shared->log_level);
+  if (dataplane_ && shared->dataplane) dataplane_->set_exception_limits(shared->dataplane->exception_limits);
   {
     std::lock_guard lock(cfg_mu_);
     cfg_ = shared;

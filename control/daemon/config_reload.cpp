@@ -1,4 +1,3 @@
-#include <algorithm>
 #include "control/daemon/config_reload.hpp"
 
 #include <fmt/format.h>
@@ -46,8 +45,7 @@ bool same_dataplane(const config::DataplaneSection& a, const config::DataplaneSe
          a.workers == b.workers && a.ipv4_address == b.ipv4_address && a.ipv4_prefix_len == b.ipv4_prefix_len &&
          a.ipv4_gateway == b.ipv4_gateway && a.ipv6_address == b.ipv6_address &&
          a.ipv6_prefix_len == b.ipv6_prefix_len && a.ipv6_gateway == b.ipv6_gateway && a.ipv4_tap == b.ipv4_tap &&
-         a.ipv6_tap == b.ipv6_tap &&
-         std::equal(std::begin(a.exception_limits), std::end(a.exception_limits), std::begin(b.exception_limits));
+         a.ipv6_tap == b.ipv6_tap;  // the exception limits are reloadable
 }
 
 // Collects the first difference that needs a restart.
@@ -193,6 +191,10 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
            (d.reload_command.empty() ? std::string() : " reload " + join(d.reload_command));
   };
   note("dns delegation", delegation(running), delegation(next));
+  if (running.dataplane && next.dataplane) {
+    note("exception limits", dp::exception_limits_text(running.dataplane->exception_limits),
+         dp::exception_limits_text(next.dataplane->exception_limits));
+  }
   return out;
 }
 

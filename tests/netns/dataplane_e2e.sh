@@ -19,10 +19,16 @@
 #  and a foreign inner source (-> inner_source_spoofed), protocol 41 from 192.0.2.66 with the
 #  client's inner source (-> no_tunnel), v6udpv4 from the right address but a wrong port
 #  (-> no_tunnel) and from the right address and port with a foreign inner source
-#  (-> inner_source_spoofed); none may reach tspt-v6's listener. At the end the daemon's
-#  "dataplane counters:" line (logged on SIGTERM) must account for every packet, and so must
-#  the Prometheus metrics scraped just before it (sessions, authentications, tunnels, pools,
-#  dataplane packets, bytes and drops; tests/netns/scrape_metrics.py checks the format).
+#  (-> inner_source_spoofed); none may reach tspt-v6's listener. The exception path's policer
+#  (dataplane "exception limit other 200 50"): with B up, 3000 UDP datagrams at 10000 a second
+#  from tspt-spoof to 192.0.2.1 port 9 (closed; the kernel's, class other): all but the burst
+#  and 200 a second of the flood's time (rounded up, plus one) must be dropped as
+#  exception_policed_other, the kernel may get no more than that budget (the exception
+#  counter), and then B pings both ways again and C's TSP negotiation, right after, succeeds.
+#  At the end the daemon's "dataplane counters:" line (logged on SIGTERM) must account for every
+#  packet, and so must the Prometheus metrics scraped just before it (sessions, authentications,
+#  tunnels, pools, dataplane packets, bytes and drops; tests/netns/scrape_metrics.py checks the
+#  format).
 #
 # Needs root. Env: TSPBROKERD, TSPCTL, TSP_TUNNEL_CLIENT (binaries), NETNS_HELPERS (this folder).
 set -euo pipefail
@@ -35,6 +41,10 @@ ALL_NS="$NS_CLI $NS_SW $NS_BRK $NS_V6 $NS_SPOOF"
 BROKER_V4=192.0.2.1 CLIENT_V4=192.0.2.10 CLIENT2_V4=192.0.2.11 SPOOF_V4=192.0.2.66
 V6_HOST=2001:db8:ffff::fffe FOREIGN_V6=2001:db8:f001:1::dead LISTEN_PORT=7777
 METRICS_URL=http://$BROKER_V4:9153
+# The flood at the exception path, and the limit of its class (other) in the dataplane block.
+# Paced at 50 times the limit: unpaced (~150000 a second here) a worker that loses its CPU for
+# a few ms under load loses frames in its af_packet ring, which nothing counts.
+FLOOD_COUNT=3000 FLOOD_RATE=10000 FLOOD_PORT=9 OTHER_RATE=200 OTHER_BURST=50
 
 fail() { report_failure "$*" "$work"/*.log "$work"/*.out; }
 
@@ -103,6 +113,9 @@ tunnel broker TB_Main
   set tunnel server TS_Main
 metrics listen $BROKER_V4 9153
 $(broker_store_admin_dataplane)
+  ! Appended to the dataplane block above: the flood check's limit (the other classes keep
+  ! their defaults, far above what this test sends).
+  exception limit other $OTHER_RATE $OTHER_BURST
 EOF
 }
 
@@ -229,10 +242,15 @@ metric() {
   [ -n "$v" ] || fail "no series $1 in the scraped metrics"
   echo "$v"
 }
-# metric_sum NAME 'LABEL="VALUE"': the sum over NAME's series with that label (all workers).
+# metric_sum NAME 'LABEL="VALUE"' [FILE]: the sum over NAME's series with that label (all
+# workers), in FILE (default: the final scrape, metrics.out).
 metric_sum() {
   awk -v name="$1{" -v label="$2" 'index($0, name) == 1 && index($0, label) { n = split($0, kv, "}="); s += kv[n] }
-                                   END { print s + 0 }' "$work/metrics.out"
+                                   END { print s + 0 }' "${3:-$work/metrics.out}"
+}
+scrape_metrics_to() {  # scrape_metrics_to FILE
+  in_ns $NS_BRK python3 "$helpers/scrape_metrics.py" "$METRICS_URL/metrics" >"$1" 2>"$work/metrics.log" ||
+    fail "the metrics endpoint's answer is not valid Prometheus text: $(cat "$work/metrics.log")"
 }
 expect_metric() {  # expect_metric 'NAME{LABELS}' VALUE
   local got
@@ -289,6 +307,69 @@ check_metrics() {
     fail "metrics: inner_source_spoofed drops are not the 10 forged"
   [ "$(metric_sum tspbroker_dataplane_drops_total 'reason="no_tunnel"')" -ge 10 ] ||
     fail "metrics: no_tunnel drops are fewer than the 10 forged"
+  local policed
+  policed=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"')
+  [ "$policed" -ge "$policed_after_flood" ] && [ "$policed" -le "${dp[drop.exception_policed_other]:-0}" ] ||
+    fail "metrics: exception_policed_other=$policed, $policed_after_flood right after the flood, ${dp[drop.exception_policed_other]:-0} at stop"
+  for reason in exception_policed_neighbor exception_policed_tsp; do
+    [ "$(metric_sum tspbroker_dataplane_drops_total "reason=\"$reason\"")" -eq 0 ] || fail "metrics: $reason drops"
+  done
+}
+
+# ---- the exception path's policer --------------------------------------------------------------
+now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((t / 1000)); }  # wall clock, milliseconds
+ceil_s() { echo $((($1 + 999) / 1000)); }                              # milliseconds -> whole seconds, up
+
+# FLOOD_COUNT datagrams from tspt-spoof to the broker's closed UDP port FLOOD_PORT: frames for its
+# kernel, class other, limited to OTHER_RATE a second after a burst of OTHER_BURST. Bounds that
+# hold however the flood and the worker were scheduled: the bucket lets through at most
+# OTHER_BURST + OTHER_RATE a second, so over the flood's T ms (taken around the whole python
+# run) at least sent - OTHER_BURST - OTHER_RATE * (ceil(T) + 1) are policed (the extra second
+# for the worker still reading its ring, and room for a few frames lost in that ring); and
+# between the scrapes around it (W ms) the kernel gets at most OTHER_BURST + OTHER_RATE *
+# (ceil(W) + 1) frames, plus a few ARP or TSP frames (their own classes). Sets flood_sent and
+# policed_after_flood for the final accounting.
+flood_exception_path() {
+  local t0 t1 t2 t3 policed_before exception_before policed min_policed exception_delta max_exception
+  # ARP first: a datagram while the broker's MAC is unknown would wait in the kernel, or be
+  # dropped there unseen (the queue holds a few).
+  in_ns $NS_SPOOF python3 "$helpers/udp_flood.py" $BROKER_V4 $FLOOD_PORT 1 >/dev/null || fail "udp_flood.py warm-up"
+  local deadline=$((SECONDS + 10))
+  until ip -n $NS_SPOOF neigh show $BROKER_V4 dev s0 | grep -q lladdr; do
+    [ $SECONDS -lt $deadline ] || fail "$NS_SPOOF did not resolve $BROKER_V4's MAC in 10s"
+    sleep 0.1
+  done
+  t0=$(now_ms)
+  scrape_metrics_to "$work/metrics-before-flood.out"
+  policed_before=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"' "$work/metrics-before-flood.out")
+  exception_before=$(metric_sum tspbroker_dataplane_exception_packets_total 'worker=' "$work/metrics-before-flood.out")
+  t1=$(now_ms)
+  in_ns $NS_SPOOF python3 "$helpers/udp_flood.py" $BROKER_V4 $FLOOD_PORT $FLOOD_COUNT $FLOOD_RATE >"$work/flood.out" ||
+    fail "udp_flood.py $BROKER_V4 $FLOOD_PORT $FLOOD_COUNT $FLOOD_RATE"
+  t2=$(now_ms)
+  flood_sent=$(sed -n 's/^sent=//p' "$work/flood.out")
+  [ "$flood_sent" -ge $((FLOOD_COUNT * 9 / 10)) ] || fail "the flood sent only $flood_sent of $FLOOD_COUNT datagrams"
+  min_policed=$((flood_sent - OTHER_BURST - OTHER_RATE * ($(ceil_s $((t2 - t1))) + 1)))
+  # The worker may still be reading the flood from its ring: the counter gets there, or not.
+  deadline=$((SECONDS + 5))
+  while :; do
+    scrape_metrics_to "$work/metrics-after-flood.out"
+    policed=$(( $(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"' "$work/metrics-after-flood.out") - policed_before ))
+    [ "$policed" -lt "$min_policed" ] && [ $SECONDS -lt $deadline ] || break
+    sleep 0.2
+  done
+  t3=$(now_ms)
+  exception_delta=$(( $(metric_sum tspbroker_dataplane_exception_packets_total 'worker=' "$work/metrics-after-flood.out") - exception_before ))
+  max_exception=$((OTHER_BURST + OTHER_RATE * ($(ceil_s $((t3 - t0))) + 1) + 20))
+  echo "flood: sent=$flood_sent in $((t2 - t1)) ms ($(sed -n 's/^seconds=//p' "$work/flood.out") s in python)," \
+       "policed=$policed (at least $min_policed), exception +$exception_delta over $((t3 - t0)) ms (at most $max_exception)"
+  [ "$policed" -gt 0 ] && [ "$policed" -ge "$min_policed" ] ||
+    fail "flood: $policed exception_policed_other drops for $flood_sent datagrams in $((t2 - t1)) ms, expected at least $min_policed"
+  # Nothing else of class other was on its way to the kernel.
+  [ "$policed" -le $((flood_sent + 10)) ] || fail "flood: $policed exception_policed_other drops, more than the $flood_sent datagrams sent"
+  [ "$exception_delta" -le "$max_exception" ] ||
+    fail "flood: the kernel got $exception_delta frames over $((t3 - t0)) ms, the limit lets $max_exception through"
+  policed_after_flood=$((policed_before + policed))
 }
 
 # ---- the test -----------------------------------------------------------------------------------
@@ -328,9 +409,12 @@ say "B: forged v6udpv4"
 wrong_port=$((b_port == 65535 ? 65534 : b_port + 1))
 forge udp $CLIENT_V4 $wrong_port $BROKER_V4 3653 "$b_v6" $V6_HOST $LISTEN_PORT 5 forged-port-udp
 forge udp $CLIENT_V4 "$b_port" $BROKER_V4 3653 $FOREIGN_V6 $V6_HOST $LISTEN_PORT 5 forged-inner-udp
+say "flood: $FLOOD_COUNT UDP datagrams, $FLOOD_RATE a second, from $SPOOF_V4 to $BROKER_V4:$FLOOD_PORT (exception limit other $OTHER_RATE $OTHER_BURST)"
+flood_exception_path
+ping_both_ways "$b_v6" "B after the flood"
 stop_client b
 
-say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4"
+say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4 (a TSP negotiation right after the flood)"
 start_client c tspc0 --mode v6v4 --tcp --user bob --password bob-secret --router --prefixlen 48 --bind $CLIENT2_V4
 [ "$(value c type)" = v6v4 ] || fail "C: offered $(value c type), asked for v6v4"
 [ "$(value c prefix_length)" = 48 ] || fail "C: asked for a /48, got '$(value c prefix)'"
@@ -348,8 +432,7 @@ grep -q 'payload=honest-B' "$work/listener.out" || fail "the listener missed B's
 ! grep -q 'payload=forged' "$work/listener.out" || fail "forged packets went through the broker: $(grep forged "$work/listener.out" | head -3)"
 
 say "metrics: $METRICS_URL/metrics from $NS_BRK"
-in_ns $NS_BRK python3 "$helpers/scrape_metrics.py" "$METRICS_URL/metrics" >"$work/metrics.out" 2>"$work/metrics.log" ||
-  fail "the metrics endpoint's answer is not valid Prometheus text: $(cat "$work/metrics.log")"
+scrape_metrics_to "$work/metrics.out"
 [ "$(in_ns $NS_BRK python3 "$helpers/scrape_metrics.py" --status "$METRICS_URL/other")" = 404 ] ||
   fail "the metrics endpoint does not answer 404 for another path"
 
@@ -389,9 +472,16 @@ replies=$(relay_sum keepalive_replies a b c)
 unanswered=$(( $(relay_sum keepalives_sent a b c) - $(relay_sum keepalive_replies a b c) ))
 [ "${dp[drop.no_tunnel]:-0}" -ge 10 ] && [ "${dp[drop.no_tunnel]:-0}" -le $((10 + unanswered)) ] ||
   fail "drop.no_tunnel=${dp[drop.no_tunnel]:-0}: forged 10, and $unanswered keepalives went unanswered"
-# Nothing else the test sent has a reason to be dropped.
+# The flood: what the scrape right after it counted, and nothing of class other policed since
+# (the bucket refills in a quarter of a second and nothing else sends the kernel bursts).
+[ "${dp[drop.exception_policed_other]:-0}" -ge "$policed_after_flood" ] &&
+  [ "${dp[drop.exception_policed_other]:-0}" -le $((policed_after_flood + 10)) ] ||
+  fail "drop.exception_policed_other=${dp[drop.exception_policed_other]:-0}, $policed_after_flood right after the flood"
+# Nothing else the test sent has a reason to be dropped (ARP, neighbor discovery and TSP stay
+# far below their default limits).
 for reason in malformed_ipv4 malformed_ipv6 ipv4_fragment inner_not_ipv6 tunnel_loop no_route hop_limit_exceeded \
-              too_big tx_full no_mbuf malformed_udp no_gateway no_headroom segmented_frame; do
+              too_big tx_full no_mbuf malformed_udp no_gateway no_headroom segmented_frame \
+              exception_policed_neighbor exception_policed_tsp; do
   [ "${dp[drop.$reason]:-0}" -eq 0 ] || fail "unexpected drops: drop.$reason=${dp[drop.$reason]}"
 done
 check_metrics

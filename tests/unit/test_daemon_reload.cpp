@@ -127,6 +127,28 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
     REQUIRE(why);
     CHECK(why->find("'dataplane' changed (none -> a dataplane block)") != std::string::npos);
   }
+  SECTION("a dataplane's exception limits: a reload applies them; its ports need a restart") {
+    const std::string block =
+        "dataplane\n"
+        "  eal --no-huge\n"
+        "  port ipv4 net_tap0\n"
+        "  port ipv6 net_tap1\n"
+        "  ipv4 address 192.0.2.1/24\n"
+        "  ipv6 address 2001:db8:ffff::1/64\n";
+    const std::string with_dp = text + block;
+    const auto running_dp = parse(with_dp);
+    const std::string limited = with_dp + "  exception limit other 200 50\n  exception limit tsp 0\n";
+    CHECK_FALSE(daemon::restart_needed(running_dp, parse(limited), limited));
+    const auto changes = daemon::reload_changes(running_dp, parse(limited));
+    REQUIRE(changes.size() == 1);
+    CHECK(changes[0] ==
+          "exception limits: neighbor 10000/s burst 1000, tsp 100000/s burst 10000, other 10000/s burst 1000 -> "
+          "neighbor 10000/s burst 1000, tsp no limit, other 200/s burst 50");
+    const std::string moved = replace_once(with_dp, "port ipv4 net_tap0", "port ipv4 net_tap2");
+    const auto why = daemon::restart_needed(running_dp, parse(moved), moved);
+    REQUIRE(why);
+    CHECK(why->find("'dataplane' changed (a dataplane block -> another dataplane block)") != std::string::npos);
+  }
 }
 
 TEST_CASE("reconfigure: a new prefix pool serves at once, live tunnels stay", "[daemon][reload]") {

@@ -79,7 +79,7 @@ TEST_CASE("token bucket: a burst, then the rate; idle time refills up to the bur
 
 TEST_CASE("policer: each worker gets its share of the configured limits", "[dp][policer]") {
   const DataplaneConfig cfg = limited({0, 0}, {1000, 100}, {3, 1});
-  ExceptionPolicer p(cfg, 4, kHz);
+  ExceptionPolicer p(cfg.exception_limits, 4, kHz);
   CHECK_FALSE(p.bucket[0].limited());
   int passed = 0;
   for (int i = 0; i < 1000; ++i) passed += p.bucket[1].take(0);
@@ -112,7 +112,7 @@ TEST_CASE("policer: which class a frame for the kernel is", "[dp][policer]") {
 TEST_CASE("pipeline: a flood over one class's limit is dropped and counted; the others pass", "[dp][policer]") {
   PipelineHarness h;
   h.cfg = limited({100, 2}, {100, 2}, {10, 3});
-  h.ctx.policer = ExceptionPolicer(h.cfg, 1, kHz);
+  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz);
   h.ctx.now_cycles = 10 * kHz;
 
   std::vector<Verdict::Kind> kinds;
@@ -147,7 +147,7 @@ TEST_CASE("pipeline: a flood over one class's limit is dropped and counted; the 
 TEST_CASE("pipeline: the burst path polices the same frames", "[dp][policer]") {
   PipelineHarness h;
   h.cfg = limited({0, 0}, {0, 0}, {10, 4});
-  h.ctx.policer = ExceptionPolicer(h.cfg, 1, kHz);
+  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz);
   h.ctx.now_cycles = 1;
   rte_mbuf* pkts[kMaxBurst];
   const unsigned n = 12;

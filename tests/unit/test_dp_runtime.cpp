@@ -585,6 +585,37 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   CHECK(v6_port->wait_for([](const Bytes& f) { return ether_type(f) == 0x86DD && f[20] == 17; }));
   CHECK(eventually([&] { return dp->tunnel_stats(2).packets_in == 2; }));
 
+  // ---- A reload's exception limits reach the running workers: each may hand the kernel 1 ICMP
+  // frame a second, a burst of 2; the rest of a quick flood is dropped and counted, TSP still
+  // passes. (The limits are the dataplane's: each worker gets its share.)
+  {
+    const Totals before = totals(*dp);
+    const uint32_t n = cfg.workers;
+    ExceptionLimit limits[kExceptionClassCount] = {{0, 0}, {0, 0}, {n, 2 * n}};
+    dp->set_exception_limits(limits);
+    const Bytes echo = {8, 0, 0xf7, 0xff, 0, 0, 0, 0};
+    const auto flood_start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 40; ++i) v4_port->inject(to_broker_v4(broker_v4_mac, kClient1Mac, kClient1, 1, echo));
+    const Bytes hello = {0xF0, 0, 0, 2, 0, 0, 0, 0, 'V', 'E', 'R', 'S', 'I', 'O', 'N', '=', '2', '.', '0', '.', '0'};
+    v4_port->inject(to_broker_v4(broker_v4_mac, kClient1Mac, kClient1, 17, udp(5001, 3653, hello)));
+    REQUIRE(eventually([&] {
+      const Totals t = totals(*dp);
+      return (t.exception - before.exception) + drops_of(t, DropReason::exception_policed_other) == 41;
+    }));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - flood_start).count();
+    const Totals t = totals(*dp);
+    const uint64_t passed_icmp = t.exception - before.exception - 1;  // less the TSP frame
+    INFO(passed_icmp << " ICMP frames passed in " << seconds << " s");
+    CHECK(passed_icmp >= 2);  // at least one worker's burst
+    CHECK(passed_icmp <= n * (2 + static_cast<uint64_t>(seconds) + 1));
+    CHECK(drops_of(t, DropReason::exception_policed_other) == 40 - passed_icmp);
+    CHECK(drops_of(t, DropReason::exception_policed_tsp) == 0);
+    dp->set_exception_limits(cfg.exception_limits);  // the defaults again: frames pass
+    v4_port->inject(to_broker_v4(broker_v4_mac, kClient1Mac, kClient1, 1, echo));
+    CHECK(eventually([&] { return totals(*dp).exception == t.exception + 1; }));
+  }
+
   // ---- Idle, the worker sleeps: well under one core busy (it would be 100% spinning).
   {
     const double cpu_before = process_cpu_seconds();
