@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     frames.push_back({(word & 0x8000) ? Side::Ipv6 : Side::Ipv4, Bytes(data + at, data + at + len)});
     at += len;
   }
-  const std::string difference = burst_vs_single(frames, {burst}, data[0] & 0x80);
+  const std::string difference = burst_vs_single(frames, {burst}, data[0] & 0x80, data[0] & 0x40);
   if (!difference.empty()) {
     std::fprintf(stderr, "fuzz_dp_pipeline: process_burst and process_packet disagree: %s\n", difference.c_str());
     std::abort();

@@ -88,9 +88,17 @@ rte_mbuf* arrive(const ArrivingFrame& f) {
   return m;
 }
 
-RunState run_single(const std::vector<ArrivingFrame>& frames, bool learn_gateways) {
+// Budgets of 2, 3 and 2 frames (neighbor, tsp, other); the clock stands still, so none refills.
+void police(PipelineHarness& h) {
+  const ExceptionLimit limits[kExceptionClassCount] = {{1, 2}, {1, 3}, {1, 2}};
+  h.ctx.policer = ExceptionPolicer(limits, 1, 1000);
+  h.ctx.now_cycles = 0;
+}
+
+RunState run_single(const std::vector<ArrivingFrame>& frames, bool learn_gateways, bool policed) {
   PipelineHarness h;
   if (learn_gateways) h.learn_gateways();
+  if (policed) police(h);
   RunState out;
   for (const ArrivingFrame& f : frames) {
     rte_mbuf* m = arrive(f);
@@ -104,9 +112,11 @@ RunState run_single(const std::vector<ArrivingFrame>& frames, bool learn_gateway
   return out;
 }
 
-RunState run_bursts(const std::vector<ArrivingFrame>& frames, const std::vector<unsigned>& sizes, bool learn_gateways) {
+RunState run_bursts(const std::vector<ArrivingFrame>& frames, const std::vector<unsigned>& sizes, bool learn_gateways,
+                    bool policed) {
   PipelineHarness h;
   if (learn_gateways) h.learn_gateways();
+  if (policed) police(h);
   RunState out;
   size_t next = 0, size_index = 0;
   std::vector<rte_mbuf*> pkts;
@@ -134,9 +144,9 @@ RunState run_bursts(const std::vector<ArrivingFrame>& frames, const std::vector<
 }  // namespace
 
 std::string burst_vs_single(const std::vector<ArrivingFrame>& frames, const std::vector<unsigned>& burst_sizes,
-                            bool learn_gateways) {
-  const RunState single = run_single(frames, learn_gateways);
-  const RunState burst = run_bursts(frames, burst_sizes, learn_gateways);
+                            bool learn_gateways, bool policed) {
+  const RunState single = run_single(frames, learn_gateways, policed);
+  const RunState burst = run_bursts(frames, burst_sizes, learn_gateways, policed);
   for (size_t i = 0; i < frames.size(); ++i) {
     const FrameResult& a = single.frames[i];
     const FrameResult& b = burst.frames[i];

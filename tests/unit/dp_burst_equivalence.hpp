@@ -27,8 +27,11 @@ struct ArrivingFrame {
 // through the sizes, or where the arrival side changes). With `learn_gateways` both harnesses
 // know the gateways' MACs from the start. Returns "" when everything agrees, else what
 // differed first.
+// With `policed`, both harnesses police the exception path with small budgets that never refill
+// (each class lets a few frames through, then drops the rest): the two paths must spend them on
+// the same frames.
 std::string burst_vs_single(const std::vector<ArrivingFrame>& frames, const std::vector<unsigned>& burst_sizes,
-                            bool learn_gateways);
+                            bool learn_gateways, bool policed = false);
 
 // Frames of every kind the pipeline tells apart, both ports: tunnel data of each test tunnel
 // (its /128 and its prefix), keepalives, spoofed sources, loops, hop limit 1, too big, for the
