@@ -113,6 +113,8 @@ std::string AdminCommands::stats() {
   if (ctx_.dataplane) dataplane = ctx_.dataplane->stats();
   auto out = stats_json(dataplane, ctx_.tunnels->counters(), ctx_.tunnels->live_tunnels());
   const auto cfg = ctx_.config();
+  // The limits in force: a reload sets the configuration and the workers' limits together.
+  if (dataplane && cfg->dataplane) out["dataplane"]["exception_limits"] = exception_limits_json(cfg->dataplane->exception_limits);
   std::optional<dns::DelegationStats> delegation;
   if (ctx_.dns_delegation && cfg->dns_delegation) delegation = ctx_.dns_delegation();
   out["dns_delegation"] = delegation ? delegation_json(cfg->dns_delegation->file, *delegation) : nlohmann::json(nullptr);

@@ -165,6 +165,16 @@ json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const Servic
   return out;
 }
 
+json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionClassCount]) {
+  json out = json::object();
+  for (unsigned c = 0; c < dp::kExceptionClassCount; ++c) {
+    const dp::ExceptionLimit& l = limits[c];
+    out[dp::kExceptionClassNames[c]] =
+        l.per_second ? json{{"per_second", l.per_second}, {"burst", l.burst}} : json(nullptr);
+  }
+  return out;
+}
+
 json delegation_json(const std::string& file, const dns::DelegationStats& stats) {
   return {{"file", file},
           {"zones", stats.zones},

@@ -35,6 +35,9 @@ nlohmann::json stats_json(const std::optional<dp::DataplaneStats>& dataplane, co
 // The reverse zone file's writer: {"file","zones","writes","write_failures","reload_commands",
 // "reload_command_failures","names_left_out","last_error"}.
 nlohmann::json delegation_json(const std::string& file, const dns::DelegationStats& stats);
+// The dataplane's exception limits: {"neighbor":{"per_second":N,"burst":N} or null (no limit),
+// "tsp":..., "other":...}.
+nlohmann::json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionClassCount]);
 
 // The live tunnel a tspctl argument names: a user name, a tunnel's IPv6 address (or any
 // address inside its prefix), its prefix, or its numeric id, tried in that order.

@@ -333,6 +333,7 @@ TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands
   CHECK(r["dataplane"]["total"]["drops"]["no_tunnel"] == 3);
   CHECK(r["dataplane"]["total"]["drops"]["no_route"] == 0);
   CHECK(r["dns_delegation"].is_null());  // not configured
+  CHECK(r["dataplane"].count("exception_limits") == 0);  // the harness's config has no dataplane block
   Harness bare(false);
   CHECK(bare.ok(cmd(Command::Stats))["dataplane"].is_null());
 
@@ -340,6 +341,19 @@ TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands
   auto with_file = parse_test_config(ConfigText{});
   with_file.dns_delegation = config::DnsDelegationConfig{"/var/lib/tspbroker/delegations.zone", 3600, {}};
   h.cfg = std::make_shared<const config::Config>(with_file);
+  {
+    // With a dataplane block: the exception limits in force (as a reload left them).
+    auto with_dp = with_file;
+    with_dp.dataplane = config::DataplaneSection{};
+    with_dp.dataplane->exception_limits[1] = dp::ExceptionLimit{0, 0};
+    with_dp.dataplane->exception_limits[2] = dp::ExceptionLimit{200, 50};
+    h.cfg = std::make_shared<const config::Config>(with_dp);
+    CHECK(h.ok(cmd(Command::Stats))["dataplane"]["exception_limits"] ==
+          json{{"neighbor", {{"per_second", 10000}, {"burst", 1000}}},
+               {"tsp", nullptr},
+               {"other", {{"per_second", 200}, {"burst", 50}}}});
+    h.cfg = std::make_shared<const config::Config>(with_file);
+  }
   dns::DelegationStats s;
   s.writes = 4;
   s.write_failures = 1;

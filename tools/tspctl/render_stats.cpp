@@ -55,6 +55,16 @@ std::string render_stats(const json& result) {
       }
       out += "\n" + drops.render();
     }
+    // What the workers may hand the kernel, per class (absent from daemons before it existed).
+    if (const json limits = dp.value("exception_limits", json(nullptr)); !limits.is_null()) {
+      std::string line;
+      for (const auto& [cls, limit] : limits.items()) {
+        line += (line.empty() ? "" : ", ") + cls + " " +
+                (limit.is_null() ? std::string("no limit")
+                                 : cell(limit.at("per_second")) + "/s burst " + cell(limit.at("burst")));
+      }
+      out += "\nexception limits: " + line + "\n";
+    }
   }
   KeyValues control;
   for (const auto& [name, value] : result.at("control").items()) control.add(name, cell(value));
