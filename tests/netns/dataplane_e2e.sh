@@ -24,7 +24,10 @@
 #  from tspt-spoof to 192.0.2.1 port 9 (closed; the kernel's, class other): all but the burst
 #  and 200 a second of the flood's time (rounded up, plus one) must be dropped as
 #  exception_policed_other, the kernel may get no more than that budget (the exception
-#  counter), and then B pings both ways again and C's TSP negotiation, right after, succeeds.
+#  counter), and then B pings both ways again. A reload (tspctl reload, the line rewritten to
+#  "exception limit other 0") then lifts the limit on the running broker: 1000 more datagrams at
+#  the same pace all reach the kernel (at least 900 counted, none policed); another reload puts
+#  "200 50" back, and C's TSP negotiation, right after, succeeds.
 #  At the end the daemon's "dataplane counters:" line (logged on SIGTERM) must account for every
 #  packet, and so must the Prometheus metrics scraped just before it (sessions, authentications,
 #  tunnels, pools, dataplane packets, bytes and drops; tests/netns/scrape_metrics.py checks the
@@ -45,6 +48,8 @@ METRICS_URL=http://$BROKER_V4:9153
 # Paced at 50 times the limit: unpaced (~150000 a second here) a worker that loses its CPU for
 # a few ms under load loses frames in its af_packet ring, which nothing counts.
 FLOOD_COUNT=3000 FLOOD_RATE=10000 FLOOD_PORT=9 OTHER_RATE=200 OTHER_BURST=50
+# The flood after the reload that lifts the limit, and the least of it the kernel must count.
+UNLIMITED_COUNT=1000 UNLIMITED_MIN=900
 
 fail() { report_failure "$*" "$work"/*.log "$work"/*.out; }
 
@@ -114,7 +119,7 @@ tunnel broker TB_Main
 metrics listen $BROKER_V4 9153
 $(broker_store_admin_dataplane)
   ! Appended to the dataplane block above: the flood check's limit (the other classes keep
-  ! their defaults, far above what this test sends).
+  ! their defaults, far above what this test sends). The reload check rewrites this line.
   exception limit other $OTHER_RATE $OTHER_BURST
 EOF
 }
@@ -372,6 +377,70 @@ flood_exception_path() {
   policed_after_flood=$((policed_before + policed))
 }
 
+# limit_text 'RATE [BURST]': how the daemon logs that limit ("no limit", "200/s burst 50").
+limit_text() { set -- $1; if [ "$1" = 0 ]; then echo "no limit"; else echo "$1/s burst $2"; fi; }
+
+# set_other_limit 'RATE [BURST]': rewrites the config's "exception limit other" line and has the
+# running broker reload it (tspctl reaches the admin socket, a path in $work, from any
+# namespace). The reload must succeed, the daemon log the change ("reload: exception limits: A
+# -> B") and the limits it handed the workers ("now limited to ..."; its log is flushed every
+# 50 ms, hence the wait).
+set_other_limit() {
+  local limit=$1 was out
+  was=$(sed -n 's/^  exception limit other //p' "$work/broker.conf")
+  sed -i "s/^  exception limit other .*/  exception limit other $limit/" "$work/broker.conf"
+  grep -qx "  exception limit other $limit" "$work/broker.conf" ||
+    fail "could not rewrite the config's exception limit line to 'exception limit other $limit'"
+  out=$("$TSPCTL" --config "$work/broker.conf" reload 2>&1) ||
+    fail "tspctl reload (exception limit other $was -> $limit) failed: $out"
+  echo "reload (exception limit other $was -> $limit): $out"
+  wait_for_line "$work/broker.log" 5 \
+    "reload: exception limits: .*other $(limit_text "$was") -> .*other $(limit_text "$limit")" "$broker_pid"
+  wait_for_line "$work/broker.log" 5 "frames for the kernel now limited to .*other $(limit_text "$limit")" "$broker_pid"
+}
+
+# With the limit lifted by a reload (exception limit other 0), UNLIMITED_COUNT datagrams at the
+# first flood's pace to the same closed port: none may be policed (exception_policed_other +0:
+# with 200/s burst 50 still in force the ~0.1 s flood would have had ~900 policed, so this is
+# the proof that the running workers took the new limit), and the kernel must get them
+# (exception counter): at least UNLIMITED_MIN, 10% left for frames lost in the af_packet ring
+# if the worker loses its CPU (the first flood, at this pace, lost none), and no more than
+# those sent plus 20 (ARP, TSP: their own classes, as in the first flood's bound). The scrapes
+# poll (up to 5 s) until every datagram is counted, or at least UNLIMITED_MIN and no more coming
+# (two scrapes 0.2 s apart agree): the ring is then empty, and the limit put back afterwards
+# polices none of this flood.
+flood_without_limit() {
+  local t1 t2 sent0 policed_before exception_before policed exception_delta last=-1 deadline
+  scrape_metrics_to "$work/metrics-before-flood2.out"
+  policed_before=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"' "$work/metrics-before-flood2.out")
+  exception_before=$(metric_sum tspbroker_dataplane_exception_packets_total 'worker=' "$work/metrics-before-flood2.out")
+  t1=$(now_ms)
+  in_ns $NS_SPOOF python3 "$helpers/udp_flood.py" $BROKER_V4 $FLOOD_PORT $UNLIMITED_COUNT $FLOOD_RATE >"$work/flood2.out" ||
+    fail "udp_flood.py $BROKER_V4 $FLOOD_PORT $UNLIMITED_COUNT $FLOOD_RATE (no limit)"
+  t2=$(now_ms)
+  sent0=$(sed -n 's/^sent=//p' "$work/flood2.out")
+  [ "$sent0" -ge "$UNLIMITED_MIN" ] || fail "the flood with no limit sent only $sent0 of $UNLIMITED_COUNT datagrams"
+  deadline=$((SECONDS + 5))
+  while :; do
+    scrape_metrics_to "$work/metrics-after-flood2.out"
+    exception_delta=$(( $(metric_sum tspbroker_dataplane_exception_packets_total 'worker=' "$work/metrics-after-flood2.out") - exception_before ))
+    [ "$exception_delta" -lt "$sent0" ] || break
+    [ "$exception_delta" -lt "$UNLIMITED_MIN" ] || [ "$exception_delta" -ne "$last" ] || break
+    [ $SECONDS -lt $deadline ] || break
+    last=$exception_delta
+    sleep 0.2
+  done
+  policed=$(( $(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"' "$work/metrics-after-flood2.out") - policed_before ))
+  echo "flood with no limit: sent=$sent0 in $((t2 - t1)) ms ($(sed -n 's/^seconds=//p' "$work/flood2.out") s in python)," \
+       "policed=$policed (0 expected), exception +$exception_delta (at least $UNLIMITED_MIN, at most $((sent0 + 20)))"
+  [ "$policed" -eq 0 ] ||
+    fail "flood with no limit: $policed exception_policed_other drops after the reload to 'exception limit other 0'"
+  [ "$exception_delta" -ge "$UNLIMITED_MIN" ] ||
+    fail "flood with no limit: the kernel got $exception_delta of $sent0 datagrams, expected at least $UNLIMITED_MIN"
+  [ "$exception_delta" -le $((sent0 + 20)) ] ||
+    fail "flood with no limit: the kernel got $exception_delta frames for $sent0 datagrams sent"
+}
+
 # ---- the test -----------------------------------------------------------------------------------
 say "topology"
 build_topology
@@ -412,6 +481,11 @@ forge udp $CLIENT_V4 "$b_port" $BROKER_V4 3653 $FOREIGN_V6 $V6_HOST $LISTEN_PORT
 say "flood: $FLOOD_COUNT UDP datagrams, $FLOOD_RATE a second, from $SPOOF_V4 to $BROKER_V4:$FLOOD_PORT (exception limit other $OTHER_RATE $OTHER_BURST)"
 flood_exception_path
 ping_both_ways "$b_v6" "B after the flood"
+say "reload: exception limit other 0 (no limit), then $UNLIMITED_COUNT datagrams, $FLOOD_RATE a second, to $BROKER_V4:$FLOOD_PORT"
+set_other_limit 0
+flood_without_limit
+say "reload: exception limit other $OTHER_RATE $OTHER_BURST again"
+set_other_limit "$OTHER_RATE $OTHER_BURST"
 stop_client b
 
 say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4 (a TSP negotiation right after the flood)"
@@ -473,7 +547,8 @@ unanswered=$(( $(relay_sum keepalives_sent a b c) - $(relay_sum keepalive_replie
 [ "${dp[drop.no_tunnel]:-0}" -ge 10 ] && [ "${dp[drop.no_tunnel]:-0}" -le $((10 + unanswered)) ] ||
   fail "drop.no_tunnel=${dp[drop.no_tunnel]:-0}: forged 10, and $unanswered keepalives went unanswered"
 # The flood: what the scrape right after it counted, and nothing of class other policed since
-# (the bucket refills in a quarter of a second and nothing else sends the kernel bursts).
+# (the bucket refills in a quarter of a second and nothing else sends the kernel bursts; the
+# second flood, with no limit, was checked to have none policed).
 [ "${dp[drop.exception_policed_other]:-0}" -ge "$policed_after_flood" ] &&
   [ "${dp[drop.exception_policed_other]:-0}" -le $((policed_after_flood + 10)) ] ||
   fail "drop.exception_policed_other=${dp[drop.exception_policed_other]:-0}, $policed_after_flood right after the flood"
