@@ -264,13 +264,13 @@ void TunnelService::release_temporary_locked(const store::TunnelRecord& r, int64
   if (r.prefix) give_back(r.prefix_pool, *r.prefix);
 }
 
-void TunnelService::drop_locked(uint32_t id, int64_t now, bool delete_from_store) {
+void TunnelService::drop_locked(uint32_t id, int64_t now, store::TunnelEnd why, bool delete_from_store) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
   const store::TunnelRecord rec = it->second;
   table_.remove(id);
   unindex_locked(rec);
-  if (delete_from_store) store_.delete_tunnel(id);
+  if (delete_from_store) store_.delete_tunnel(id, now, why);
   release_temporary_locked(rec, now + cfg_->tunnel_server().quarantine);
   free_id_locked(id);
 }
@@ -306,7 +306,7 @@ size_t TunnelService::load_from_store(int64_t now) {
     if (!ok) {
       spdlog::warn("store: tunnel {} ({} {}) no longer fits this configuration; removed", rec.id,
                    rec.anonymous ? "anonymous" : rec.user, rec.client_v6.to_string());
-      store_.delete_tunnel(rec.id);
+      store_.delete_tunnel(rec.id, now, store::TunnelEnd::Unfit);
       continue;
     }
     // The stored stamp is the commit time (activity lives in the table only), and nobody saw
@@ -326,6 +326,10 @@ size_t TunnelService::load_from_store(int64_t now) {
     if (k < used_ids.size() && used_ids[k] == id) ++k;
     else free_ids_.push_back(id);
   }
+  // Tunnels whose history says live but that the store no longer holds: a crash lost their
+  // last group-commit window (or another process deleted them while the broker was down).
+  if (const size_t lost = store_.end_lost_history(now))
+    spdlog::warn("store: {} tunnel(s) in the history were no longer stored; ended as lost", lost);
   return loaded;
 }
 
@@ -587,7 +591,7 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   rec.id = replaced.value_or(pending.reserved_id);
   try {
     store_.transaction([&](store::Store& s) {
-      if (evicted) s.delete_tunnel(*evicted);
+      if (evicted) s.delete_tunnel(*evicted, now, store::TunnelEnd::Evicted);
       s.save_tunnel(rec);
     });
   } catch (const store::StoreError& e) {
@@ -596,7 +600,7 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   }
   if (replaced) free_id_locked(pending.reserved_id);
   if (evicted && *evicted != rec.id) {
-    drop_locked(*evicted, now, false);
+    drop_locked(*evicted, now, store::TunnelEnd::Evicted, false);
     ++counters_.replaced;
   }
   if (replaced) {
@@ -606,7 +610,7 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   if (!table_.upsert(entry_for(rec))) {
     // Cannot happen while the service's indexes mirror the table; keep the store consistent.
     spdlog::error("tunnel {} refused by the dataplane table", rec.id);
-    store_.delete_tunnel(rec.id);
+    store_.delete_tunnel(rec.id, now, store::TunnelEnd::Failed);
     pending.temporary_blocks.clear();
     release_temporary_locked(rec, now);
     if (!replaced) free_id_locked(rec.id);
@@ -667,14 +671,14 @@ void TunnelService::abandon(PendingTunnel& pending, int64_t now) {
 bool TunnelService::kick(uint32_t id, int64_t now) {
   std::lock_guard lock(mu_);
   if (!live_.count(id)) return false;
-  drop_locked(id, now, true);
+  drop_locked(id, now, store::TunnelEnd::Kicked);
   return true;
 }
 
 bool TunnelService::remove_user(const std::string& user, int64_t now) {
   std::lock_guard lock(mu_);
   if (!store_.find_user(user)) return false;
-  if (auto it = by_user_.find(user); it != by_user_.end()) drop_locked(it->second, now, true);
+  if (auto it = by_user_.find(user); it != by_user_.end()) drop_locked(it->second, now, store::TunnelEnd::UserDeleted);
   // The user's stable blocks become anonymous ones: back to their pools after the quarantine.
   const int64_t reusable_at = now + cfg_->tunnel_server().quarantine;
   std::vector<store::AllocationRecord> blocks;
@@ -703,7 +707,7 @@ bool TunnelService::remove_for(const Identity& who, const Peer& peer, int64_t no
     id = it4->second;
   }
   if (!id) return false;
-  drop_locked(*id, now, true);
+  drop_locked(*id, now, store::TunnelEnd::Deleted);
   return true;
 }
 
@@ -719,7 +723,7 @@ size_t TunnelService::expire_idle(int64_t now) {
     const auto& rec = live_.at(id);
     spdlog::info("tunnel {} expired: {} {} silent for {} keepalive intervals", id,
                  rec.anonymous ? "anonymous" : rec.user, rec.client_v6.to_string(), cfg_->tsp().keepalive_missed);
-    drop_locked(id, now, true);
+    drop_locked(id, now, store::TunnelEnd::Expired);
     ++counters_.expired;
   }
   return idle.size();

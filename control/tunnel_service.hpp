@@ -175,7 +175,8 @@ class TunnelService {
   bool may_replace_locked(const store::TunnelRecord& old_rec, const store::TunnelRecord& new_rec) const;
   void index_locked(const store::TunnelRecord& rec);
   void unindex_locked(const store::TunnelRecord& rec);
-  void drop_locked(uint32_t id, int64_t now, bool delete_from_store);
+  // Ends a live tunnel; `delete_from_store` false when the caller deleted it from the store already.
+  void drop_locked(uint32_t id, int64_t now, store::TunnelEnd why, bool delete_from_store = true);
   void release_temporary_locked(const store::TunnelRecord& rec, int64_t reusable_at);
   std::optional<uint32_t> reserve_id_locked();  // calls slot_reused_ for an id used before
   void free_id_locked(uint32_t id);

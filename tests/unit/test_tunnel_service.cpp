@@ -603,6 +603,74 @@ TEST_CASE("watchers hear of every committed tunnel that stops forwarding, once",
   }
 }
 
+TEST_CASE("every way a tunnel ends is kept in its history, with the time", "[service][history]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "s3cret");
+  const Identity alice{"alice"};
+  const auto first = open_tunnel(fx, alice, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
+  fx.advance(100);
+  auto last_of = [&](const store::HistoryQuery& q) {
+    const auto h = fx.store().find_history(q);
+    REQUIRE_FALSE(h.empty());
+    return h[0];
+  };
+  auto ended = [&](const std::string& reason) {
+    const auto r = last_of({.user = "alice"});
+    CHECK(r.started_at == fx.now() - 100);
+    CHECK(r.ended_at == fx.now());
+    CHECK(r.end_reason == reason);
+  };
+  REQUIRE(first.prefix);
+  {
+    const auto r = last_of({.ipv6 = first.prefix->addr});
+    CHECK(r.tunnel_id == first.id);
+    CHECK(r.client_v4 == v4(kPublicV4));
+    CHECK(r.prefix == first.prefix);
+    CHECK_FALSE(r.ended_at);
+  }
+  SECTION("kicked") {
+    REQUIRE(fx.service().kick(first.id, fx.now()));
+    ended("kicked");
+  }
+  SECTION("deleted by a session of the user") {
+    REQUIRE(fx.service().remove_for(alice, tcp_peer("203.0.113.9"), fx.now()));
+    ended("deleted");
+  }
+  SECTION("expired") {
+    fx.advance(3500);
+    REQUIRE(fx.service().expire_idle(fx.now()) == 1);
+    const auto r = last_of({.user = "alice"});
+    CHECK(r.ended_at == fx.now());
+    CHECK(r.end_reason == "expired");
+  }
+  SECTION("its user deleted") {
+    REQUIRE(fx.service().remove_user("alice", fx.now()));
+    ended("user_deleted");
+  }
+  SECTION("replaced by the user's next tunnel from another address") {
+    open_tunnel(fx, alice, request("v6v4", "203.0.113.9", 64), tcp_peer("203.0.113.9"));
+    const auto h = fx.store().find_history({.user = "alice"});
+    REQUIRE(h.size() == 2);
+    CHECK(h[0].client_v4 == v4("203.0.113.9"));
+    CHECK_FALSE(h[0].ended_at);
+    CHECK(h[1].end_reason == "replaced");
+    CHECK(h[1].ended_at == fx.now());
+    // Who had the prefix at each moment.
+    CHECK(fx.store().find_history({.ipv6 = first.prefix->addr, .at = fx.now() - 50})[0].client_v4 == v4(kPublicV4));
+  }
+  SECTION("evicted: an anonymous v6v4 box reconnecting from the same IPv4 takes over") {
+    const auto box = open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5"));
+    fx.advance(5);
+    open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5", 50002));
+    const auto h = fx.store().find_history({.ipv4 = v4("203.0.113.5")});
+    REQUIRE(h.size() == 2);
+    CHECK_FALSE(h[0].ended_at);
+    CHECK(h[1].client_v6 == box.client_v6);
+    CHECK(h[1].ended_at == fx.now());
+    CHECK((h[1].end_reason == "evicted" || h[1].end_reason == "replaced"));
+  }
+}
+
 TEST_CASE("user watchers hear of each deleted user, once, after the user's tunnel went", "[service][watch]") {
   BrokerFixture fx;
   fx.add_user("alice", "s3cret");
