@@ -150,6 +150,9 @@ struct Config {
   // Live (and offered) anonymous tunnels from one IPv4 address (0: no limit): ANONYMOUS asks
   // for no credential, so without it one host with many UDP ports could take the whole table.
   uint32_t max_anonymous_per_address = 256;
+  // Days a tunnel's history is kept after it ends ("history keep DAYS"; 0: forever): who had
+  // which address when, for abuse reports; how long is the operator's legal question.
+  uint32_t history_keep_days = 365;
   std::string log_level = "info";  // trace, debug, info, warning or error
 
   // The tsp and tunnel server the broker uses (throw std::out_of_range on a Config that

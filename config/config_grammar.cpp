@@ -96,6 +96,10 @@ void set_limit_anonymous_per_address(ParseState& s, const StatementCall& c) {
       static_cast<uint32_t>(parse_number(c.args[0], 0, 16777216, "limit anonymous per-address"));
 }
 
+void set_history_keep(ParseState& s, const StatementCall& c) {
+  s.history_keep_days = static_cast<uint32_t>(parse_number(c.args[0], 0, 36500, "history keep (days)"));
+}
+
 void set_log_level(ParseState& s, const StatementCall& c) {
   static constexpr std::array<std::string_view, 5> levels{"trace", "debug", "info", "warning", "error"};
   for (auto level : levels) {
@@ -475,6 +479,7 @@ const StatementTable& top_level_statements() {
       {{"store", "sqlite"}, "PATH", 1, 1, false, set_store_sqlite},
       {{"limit", "tunnels"}, "COUNT", 1, 1, false, set_limit_tunnels},
       {{"limit", "anonymous", "per-address"}, "COUNT", 1, 1, false, set_limit_anonymous_per_address},
+      {{"history", "keep"}, "DAYS", 1, 1, false, set_history_keep},
       {{"log", "level"}, "LEVEL", 1, 1, false, set_log_level},
       {{"log", "stderr"}, "", 0, 0, false, set_log_stderr},
       {{"log", "syslog"}, "[FACILITY]", 0, 1, false, set_log_syslog},

@@ -27,6 +27,7 @@ class Validator {
     config.store = s_.store;
     config.max_tunnels = s_.max_tunnels;
     config.max_anonymous_per_address = s_.max_anonymous_per_address;
+    config.history_keep_days = s_.history_keep_days;
     config.log_level = s_.log_level;
     config.log_target = s_.log_target;
     config.admin = s_.admin;

@@ -68,6 +68,7 @@ struct ParseState {
   int dns_delegation_other_line = 0;  // the first 'dns delegation ttl|reload', to refuse it without a file
   uint32_t max_tunnels = 100000;
   uint32_t max_anonymous_per_address = 256;
+  uint32_t history_keep_days = 365;
   std::string log_level = "info";
 
   BlockKind open_block = BlockKind::None;  // the block indented lines belong to

@@ -102,6 +102,8 @@ bool BrokerDaemon::start() {
   start_admin();
   expiry_.emplace(io_, *tunnels_);
   expiry_->start();
+  history_pruner_.emplace(io_, *store_, [this] { return config()->history_keep_days; });
+  history_pruner_->start();
   return true;
 }
 
@@ -213,6 +215,7 @@ void BrokerDaemon::begin_drain(const char* why) {
   if (udp_) udp_->stop_accepting();
   if (tcp_) tcp_->stop();  // closes the listening socket; connections in progress go on
   if (expiry_) expiry_->stop();
+  if (history_pruner_) history_pruner_->stop();
   drain_timer_.emplace(io_);
   wait_for_sessions(std::chrono::steady_clock::now() + kDrainLimit);
 }
@@ -238,6 +241,7 @@ void BrokerDaemon::stop_servers() {
   if (udp_) udp_->stop();
   if (tcp_) tcp_->stop();
   if (expiry_) expiry_->stop();
+  if (history_pruner_) history_pruner_->stop();
   if (drain_timer_) drain_timer_->cancel();
 }
 

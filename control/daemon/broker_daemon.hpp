@@ -20,6 +20,7 @@
 #include "config/broker_config.hpp"
 #include "control/admin/admin_server.hpp"
 #include "control/daemon/expiry_timer.hpp"
+#include "control/daemon/history_pruner.hpp"
 #include "control/daemon/lockout_saver.hpp"
 #include "control/dns/delegation_writer.hpp"
 #include "control/metrics/control_counters.hpp"
@@ -115,6 +116,7 @@ class BrokerDaemon {
   std::unique_ptr<admin::AdminCommands> admin_commands_;    // what tspctl asks, run
   std::optional<admin::AdminServer> admin_;                 // tspctl's Unix socket
   std::optional<ExpiryTimer> expiry_;
+  std::optional<HistoryPruner> history_pruner_;
   std::optional<boost::asio::signal_set> signals_;
   std::optional<boost::asio::steady_timer> drain_timer_;
   bool draining_ = false;

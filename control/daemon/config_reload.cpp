@@ -179,6 +179,7 @@ std::vector<std::string> reload_changes(const Config& running, const Config& nex
   note("redirect broker", join(running.broker.redirect_brokers), join(next.broker.redirect_brokers));
   note("limit anonymous per-address", std::to_string(running.max_anonymous_per_address),
        std::to_string(next.max_anonymous_per_address));
+  note("history keep", std::to_string(running.history_keep_days), std::to_string(next.history_keep_days));
   note("log level", running.log_level, next.log_level);
   auto target = [](const Config& c) { return c.log_target.syslog ? "syslog " + c.log_target.facility : "stderr"; };
   note("log", target(running), target(next));

@@ -81,7 +81,9 @@ constexpr std::string_view kStartHistory =
 constexpr std::string_view kEndLostHistory =
     "UPDATE tunnel_history SET ended_at = ?, end_reason = 'lost'"
     " WHERE ended_at IS NULL AND tunnel_id NOT IN (SELECT id FROM tunnels)";
-constexpr std::string_view kPruneHistory = "DELETE FROM tunnel_history WHERE ended_at < ?";
+constexpr std::string_view kPruneHistory =
+    "DELETE FROM tunnel_history WHERE seq IN"
+    " (SELECT seq FROM tunnel_history WHERE ended_at < ? ORDER BY ended_at LIMIT ?)";
 constexpr std::string_view kHistoryColumns =
     "SELECT seq, tunnel_id, user, anonymous, mode, client_v4, client_port, client_v6, prefix, transport,"
     " started_at, ended_at, end_reason FROM tunnel_history";
@@ -412,10 +414,10 @@ class SqliteStore final : public Store {
     return static_cast<size_t>(conn_.changes());
   }
 
-  size_t prune_history(int64_t ended_before) override {
+  size_t prune_history(int64_t ended_before, size_t max_rows) override {
     const auto lock = enter(Access::Write);
     Query q(conn_, "prune_history", kPruneHistory);
-    q.bind(ended_before).run();
+    q.bind(ended_before).bind(static_cast<int64_t>(std::min<size_t>(max_rows, INT64_MAX))).run();
     return static_cast<size_t>(conn_.changes());
   }
 

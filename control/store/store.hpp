@@ -96,10 +96,11 @@ class Store {
 
   // Tunnel history (records.hpp). end_lost_history ends, as Lost at `now`, the records of
   // tunnels the store no longer holds (the daemon calls it at start); prune_history removes
-  // the records that ended before `ended_before`. Both return how many.
+  // at most `max_rows` of the records that ended before `ended_before`, oldest first (a
+  // caller on a busy thread prunes in slices). Both return how many.
   virtual std::vector<TunnelHistoryRecord> find_history(const HistoryQuery& query) = 0;
   virtual size_t end_lost_history(int64_t now) = 0;
-  virtual size_t prune_history(int64_t ended_before) = 0;
+  virtual size_t prune_history(int64_t ended_before, size_t max_rows) = 0;
 
   // Quarantine of released anonymous blocks, one entry per (pool, block); saving again
   // replaces `until`.

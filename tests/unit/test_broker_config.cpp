@@ -263,6 +263,9 @@ TEST_CASE("numbers at both ends of their range are accepted") {
   CHECK(parse(with_top("limit tunnels 000100")).max_tunnels == 100);
   CHECK(parse(with_top("limit anonymous per-address 0")).max_anonymous_per_address == 0);
   CHECK(parse(with_top("limit anonymous per-address 16777216")).max_anonymous_per_address == 16777216);
+  CHECK(parse(minimal()).history_keep_days == 365);
+  CHECK(parse(with_top("history keep 0")).history_keep_days == 0);
+  CHECK(parse(with_top("history keep 36500")).history_keep_days == 36500);
   CHECK(parse(with_tsp("  max sessions per-address 0")).tsp().max_sessions_per_address == 0);
   CHECK(parse(with_tsp("  max sessions per-address 1000000")).tsp().max_sessions_per_address == 1000000);
   // The longer statement is chosen over "max sessions COUNT".
@@ -567,6 +570,8 @@ TEST_CASE("numbers out of range or not numbers name the statement and its range"
   check_error(with_tsp("  max sessions per-address"), 6, {"max sessions per-address"});
   check_error(with_top("limit anonymous per-address 16777217"), 12,
               {"limit anonymous per-address '16777217' is out of range (0..16777216)"});
+  check_error(with_top("history keep 36501"), 12, {"history keep (days) '36501' is out of range (0..36500)"});
+  check_error(with_top("history keep forever"), 12, {"history keep (days) must be a whole number"});
   check_error(with_tsp("  session timeout 4"), 6, {"session timeout '4' is out of range (5..3600)"});
   check_error(with_tsp("  session timeout 1m"), 6, {"session timeout must be a whole number", "'1m'"});
   check_error(with_tsp("  lockout failures 1001"), 6, {"lockout failures '1001' is out of range (0..1000)"});

@@ -71,7 +71,7 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
     t.limit_anonymous_per_address = 4;
     const std::string next_text =
         replace_once(t.render(), "  transport tcp 3653\n", "  transport tcp 3653\n  max sessions per-address 20\n") +
-        "log level debug\n";
+        "log level debug\nhistory keep 30\n";
     CHECK_FALSE(daemon::restart_needed(running, parse(next_text), next_text));
     const auto changes = daemon::reload_changes(running, parse(next_text));
     const auto has = [&](const std::string& s) {
@@ -87,6 +87,7 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
     CHECK(has("log level: info -> debug"));
     CHECK(has("max sessions per-address: 256 -> 20"));
     CHECK(has("limit anonymous per-address: 256 -> 4"));
+    CHECK(has("history keep: 365 -> 30"));
   }
   SECTION("the TSP port") {
     const std::string next_text = replace_once(text, "  transport tcp 3653\n", "  transport tcp 3654\n");

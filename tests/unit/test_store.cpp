@@ -437,9 +437,12 @@ TEST_CASE("tunnel history: each tunnel's life, found by address, prefix, IPv4 so
 
   // Pruning removes what ended before the cut, never a live tunnel's record.
   store->save_tunnel(udp_tunnel_with_prefix(11));
-  CHECK(store->prune_history(1700000450) == 2);  // alice's two
+  CHECK(store->prune_history(1700000450, 1) == 1);  // in slices, the oldest end first
+  CHECK(store->find_history({.user = "alice"}).size() == 2);
+  CHECK(store->find_history({.user = "alice"})[1].ended_at == 1700000400);
+  CHECK(store->prune_history(1700000450, 100) == 1);  // alice's other
   CHECK(store->find_history({.user = "alice"}).size() == 1);  // the live one (11)
-  CHECK(store->prune_history(INT64_MAX) == 2);  // the anonymous two
+  CHECK(store->prune_history(INT64_MAX, 100) == 2);  // the anonymous two
   CHECK(store->find_history({.user = "alice"}).size() == 1);
 }
 
