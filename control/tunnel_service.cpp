@@ -270,7 +270,8 @@ void TunnelService::drop_locked(uint32_t id, int64_t now, store::TunnelEnd why, 
   const store::TunnelRecord rec = it->second;
   table_.remove(id);
   unindex_locked(rec);
-  if (delete_from_store) store_.delete_tunnel(id, now, why);
+  if (delete_from_store) store_.delete_tunnel(id);
+  if (history_) history_->ended(id, now, why);
   release_temporary_locked(rec, now + cfg_->tunnel_server().quarantine);
   free_id_locked(id);
 }
@@ -306,7 +307,8 @@ size_t TunnelService::load_from_store(int64_t now) {
     if (!ok) {
       spdlog::warn("store: tunnel {} ({} {}) no longer fits this configuration; removed", rec.id,
                    rec.anonymous ? "anonymous" : rec.user, rec.client_v6.to_string());
-      store_.delete_tunnel(rec.id, now, store::TunnelEnd::Unfit);
+      store_.delete_tunnel(rec.id);
+      if (history_) history_->ended(rec.id, now, store::TunnelEnd::Unfit);
       continue;
     }
     // The stored stamp is the commit time (activity lives in the table only), and nobody saw
@@ -326,10 +328,20 @@ size_t TunnelService::load_from_store(int64_t now) {
     if (k < used_ids.size() && used_ids[k] == id) ++k;
     else free_ids_.push_back(id);
   }
-  // Tunnels whose history says live but that the store no longer holds: a crash lost their
-  // last group-commit window (or another process deleted them while the broker was down).
-  if (const size_t lost = store_.end_lost_history(now))
-    spdlog::warn("store: {} tunnel(s) in the history were no longer stored; ended as lost", lost);
+  // Records the history holds open for tunnels the store no longer has (a crash lost them, or
+  // their end), and live tunnels it has no record of (the first start with a history).
+  if (history_) {
+    std::vector<store::TunnelRecord> live;
+    live.reserve(live_.size());
+    for (const auto& [id, rec] : live_) live.push_back(rec);
+    try {
+      const auto [lost, started] = history_->reconcile(live, now);
+      if (lost) spdlog::warn("tunnel history: {} tunnel(s) no longer stored; their records end as lost", lost);
+      if (started) spdlog::info("tunnel history: records started for {} live tunnel(s) it did not know", started);
+    } catch (const store::StoreError& e) {
+      spdlog::error("tunnel history: {}", e.what());
+    }
+  }
   return loaded;
 }
 
@@ -591,7 +603,7 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   rec.id = replaced.value_or(pending.reserved_id);
   try {
     store_.transaction([&](store::Store& s) {
-      if (evicted) s.delete_tunnel(*evicted, now, store::TunnelEnd::Evicted);
+      if (evicted) s.delete_tunnel(*evicted);
       s.save_tunnel(rec);
     });
   } catch (const store::StoreError& e) {
@@ -610,7 +622,8 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   if (!table_.upsert(entry_for(rec))) {
     // Cannot happen while the service's indexes mirror the table; keep the store consistent.
     spdlog::error("tunnel {} refused by the dataplane table", rec.id);
-    store_.delete_tunnel(rec.id, now, store::TunnelEnd::Failed);
+    store_.delete_tunnel(rec.id);
+    if (history_) history_->ended(rec.id, now, store::TunnelEnd::Failed);
     pending.temporary_blocks.clear();
     release_temporary_locked(rec, now);
     if (!replaced) free_id_locked(rec.id);
@@ -619,6 +632,9 @@ std::optional<LiveTunnel> TunnelService::commit(PendingTunnel& pending, int64_t 
   }
   table_.stamp_last_seen(rec.id, static_cast<uint64_t>(now));
   index_locked(rec);
+  // An evicted tunnel's end went with drop_locked; this start ends the record of the tunnel
+  // it replaced in this id.
+  if (history_) history_->started(rec);
   if (pending.anonymous_address) anonymous_quota_.offer_live(rec.id, *pending.anonymous_address);
   pending.anonymous_address.reset();
   // A reload may have made the pool anew while this offer waited: mark the block used there.

@@ -23,6 +23,7 @@
 #include "control/dns/reverse_zone.hpp"
 #include "control/status_codes.hpp"
 #include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 #include "control/xml/tunnel_xml.hpp"
 #include "shared/tunnel_table.hpp"
 
@@ -89,6 +90,10 @@ class TunnelService {
  public:
   TunnelService(const config::Config& cfg, store::Store& store, TunnelTable& table);  // copies cfg
   TunnelService(std::shared_ptr<const config::Config> cfg, store::Store& store, TunnelTable& table);
+
+  // Where every tunnel's start and end are recorded (control/store/tunnel_history.hpp); none
+  // by default. Set before load_from_store, which reconciles it with the reloaded tunnels.
+  void set_history(store::TunnelHistory* history) { history_ = history; }
 
   // The configuration in force. A reload swaps it: callers keep the one they got for the rest
   // of their operation (a session in flight finishes with the old one).
@@ -193,6 +198,7 @@ class TunnelService {
   // a commit holds mu_ through its store write. Stored under mu_ right after cfg_.
   std::atomic<std::shared_ptr<const config::Config>> published_cfg_;
   store::Store& store_;
+  store::TunnelHistory* history_ = nullptr;
   TunnelTable& table_;
   mutable std::mutex mu_;
   std::map<std::string, AddressPool> pools_;

@@ -128,7 +128,7 @@ RunResult run(const Options& o, bool background) {
           const auto id = static_cast<uint32_t>((k * o.threads + t) % o.tunnels);
           const auto began = Clock::now();
           store->transaction([&](store::Store& s) {
-            s.delete_tunnel(id, 1700000000 + static_cast<int64_t>(k), store::TunnelEnd::Replaced);
+            s.delete_tunnel(id);
             s.save_tunnel(tunnel(id, 1700000000 + static_cast<int64_t>(k)));
           });
           mine.push_back(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count());

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "control/admin/admin_views.hpp"
+#include "control/admin/history_commands.hpp"
 #include "control/admin/lockout_commands.hpp"
 #include "control/admin/source_commands.hpp"
 #include "control/admin/user_commands.hpp"
@@ -38,6 +39,8 @@ CommandResult AdminCommands::run(const AdminRequest& request) {
         return {reload(), {}};
       case Command::Sources:
         return {sources(), {}};
+      case Command::History:
+        return {history(request), {}};
       case Command::Lockouts:
       case Command::Unlock:
       case Command::UnlockUser:
@@ -132,6 +135,11 @@ std::string AdminCommands::sources() {
   if (!ctx_.sessions) return encode_error(ErrorStatus::Refused, "this daemon serves no TSP sessions");
   return sources_list(ctx_.sessions->snapshot(), ctx_.tunnels->anonymous_by_address(),
                       ctx_.config()->max_anonymous_per_address);
+}
+
+std::string AdminCommands::history(const AdminRequest& request) {
+  if (!ctx_.history) return encode_error(ErrorStatus::Refused, "this daemon keeps no tunnel history");
+  return history_list(*ctx_.history, request);
 }
 
 std::string AdminCommands::lockouts(const AdminRequest& request) {

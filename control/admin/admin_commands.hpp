@@ -14,6 +14,7 @@
 #include "control/dns/delegation_writer.hpp"
 #include "control/session_limiter.hpp"
 #include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 #include "control/tunnel_service.hpp"
 #include "dataplane/dataplane.hpp"
 
@@ -22,6 +23,7 @@ namespace tsp::admin {
 struct AdminContext {
   std::function<std::shared_ptr<const config::Config>()> config;  // the running configuration
   store::Store* store = nullptr;
+  store::TunnelHistory* history = nullptr;  // null: history not offered
   TunnelService* tunnels = nullptr;
   const dp::Dataplane* dataplane = nullptr;              // null: control plane only
   std::function<bool(std::string& error)> reload;        // empty: reload not offered
@@ -53,6 +55,7 @@ class AdminCommands {
   std::string users(const AdminRequest& request);
   std::string lockouts(const AdminRequest& request);
   std::string sources();
+  std::string history(const AdminRequest& request);
 
   AdminContext ctx_;
 };

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<Command, std::string_view>, 15> kCommandNames{{
+constexpr std::array<std::pair<Command, std::string_view>, 16> kCommandNames{{
     {Command::Tunnels, "tunnels"},
     {Command::Tunnel, "tunnel"},
     {Command::Users, "users"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<Command, std::string_view>, 15> kCommandNames{{
     {Command::Unlock, "unlock"},
     {Command::UnlockUser, "unlock_user"},
     {Command::Sources, "sources"},
+    {Command::History, "history"},
 }};
 
 constexpr std::array<std::pair<ErrorStatus, std::string_view>, 5> kStatusNames{{
@@ -70,6 +71,38 @@ std::optional<std::string> take_string(const json& obj, const char* key, size_t 
   return std::nullopt;
 }
 
+// Reads the optional integer field `key` of `obj`, within [min, max], into `out`.
+std::optional<std::string> take_integer(const json& obj, const char* key, int64_t min, int64_t max,
+                                        std::optional<int64_t>& out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return std::nullopt;
+  if (!it->is_number_integer()) return std::string("field '") + key + "' must be an integer";
+  // Non-negative numbers parse as unsigned: one above INT64_MAX must not wrap into range.
+  const bool in_range = it->is_number_unsigned()
+                            ? it->get<uint64_t>() <= static_cast<uint64_t>(max) && it->get<int64_t>() >= min
+                            : it->get<int64_t>() >= min && it->get<int64_t>() <= max;
+  if (!in_range)
+    return std::string("field '") + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max);
+  out = it->get<int64_t>();
+  return std::nullopt;
+}
+
+// history: an address (`target`) or a user (`name`), exactly one; `at` and `limit` optional.
+std::optional<std::string> take_history(const json& doc, AdminRequest& req) {
+  for (const auto& [key, value] : doc.items())
+    if (key != "command" && key != "target" && key != "name" && key != "at" && key != "limit")
+      return "command 'history' takes no field '" + key.substr(0, 64) + "'";
+  const bool by_address = doc.contains("target"), by_user = doc.contains("name");
+  if (by_address == by_user) return std::string("command 'history' takes either 'target' (an address) or 'name'");
+  auto problem = by_address ? take_string(doc, "target", kMaxTargetBytes, req.target)
+                            : take_string(doc, "name", kMaxNameBytes, req.name);
+  if (!problem) problem = take_integer(doc, "at", 0, kMaxHistoryTime, req.at);
+  std::optional<int64_t> limit;
+  if (!problem) problem = take_integer(doc, "limit", 1, kMaxHistoryLimit, limit);
+  if (limit) req.limit = static_cast<uint32_t>(*limit);
+  return problem;
+}
+
 }  // namespace
 
 std::string_view command_name(Command command) {
@@ -111,6 +144,10 @@ std::variant<AdminRequest, RequestError> parse_request(std::string_view line) {
 
   AdminRequest req;
   req.command = *command;
+  if (*command == Command::History) {
+    if (auto problem = take_history(doc, req)) return RequestError{*problem};
+    return req;
+  }
   const Needs needs = needs_of(*command);
   for (const auto& [key, value] : doc.items()) {
     const bool known = key == "command" || (key == "target" && needs.target) || (key == "name" && needs.name) ||
@@ -133,6 +170,15 @@ std::string encode_request(const AdminRequest& request) {
   if (needs.target) doc["target"] = request.target;
   if (needs.name) doc["name"] = request.name;
   if (needs.password) doc["password"] = request.password;
+  if (request.command == Command::History) {
+    if (request.name.empty()) {
+      doc["target"] = request.target;
+    } else {
+      doc["name"] = request.name;
+    }
+    if (request.at) doc["at"] = *request.at;
+    doc["limit"] = request.limit;
+  }
   return to_wire_json(doc) + "\n";
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,10 +22,15 @@ inline constexpr size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr size_t kMaxNameBytes = 253;
 inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxTargetBytes = 256;
+// history: how many records one answer holds, and the latest time it may ask about
+// (9999-12-31T23:59:59Z: what ISO 8601 can write with four digits).
+inline constexpr uint32_t kDefaultHistoryLimit = 100;
+inline constexpr uint32_t kMaxHistoryLimit = 10000;
+inline constexpr int64_t kMaxHistoryTime = 253402300799;
 
 enum class Command {
   Tunnels, Tunnel, Users, UserAdd, UserPasswd, UserDel, UserShow, Pools, Stats, Kick, Reload, Lockouts, Unlock,
-  UnlockUser, Sources
+  UnlockUser, Sources, History
 };
 
 std::string_view command_name(Command command);  // "user_add", ...
@@ -32,9 +38,12 @@ std::optional<Command> command_from_name(std::string_view name);
 
 struct AdminRequest {
   Command command = Command::Stats;
-  std::string target;    // tunnel, kick: user, IPv6 address, prefix or tunnel id; unlock: IPv4 address or "all"
-  std::string name;      // user_*, unlock_user: the user name
+  std::string target;    // tunnel, kick: user, IPv6 address, prefix or tunnel id; unlock: IPv4 address or "all";
+                         // history: an IPv6 or IPv4 address (or `name` instead)
+  std::string name;      // user_*, unlock_user, history: the user name
   std::string password;  // user_add, user_passwd
+  std::optional<int64_t> at;                // history: only tunnels live at this unix time
+  uint32_t limit = kDefaultHistoryLimit;    // history: at most this many records, newest first
 };
 
 struct RequestError {

@@ -68,6 +68,20 @@ json tunnel_json(const TunnelView& view, int64_t now) {
           {"traffic", traffic_json(view.traffic)}};
 }
 
+json history_record_json(const store::TunnelHistoryRecord& r) {
+  return {{"tunnel_id", r.tunnel_id},
+          {"user", r.anonymous ? json(nullptr) : json(r.user)},
+          {"mode", mode_name(r.mode)},
+          {"client_ipv4", r.client_v4.to_string()},
+          {"client_port", r.client_port},
+          {"ipv6_address", r.client_v6.to_string()},
+          {"prefix", r.prefix ? json(r.prefix->to_string()) : json(nullptr)},
+          {"transport", r.transport},
+          {"started_at", r.started_at},
+          {"ended_at", r.ended_at ? json(*r.ended_at) : json(nullptr)},
+          {"end_reason", r.ended_at ? json(r.end_reason) : json(nullptr)}};
+}
+
 // The same fields as tunnel_json, in its (alphabetical, nlohmann's) order, written directly:
 // a DOM per tunnel costs more than the whole listing may take.
 std::string tunnel_list_json(const std::vector<TunnelView>& views, int64_t now, bool dataplane) {

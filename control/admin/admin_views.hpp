@@ -26,6 +26,10 @@ struct TunnelView {
 std::string_view mode_name(store::TunnelModeRec mode);  // "v6v4", "v6udpv4"
 
 nlohmann::json tunnel_json(const TunnelView& view, int64_t now);
+// One tunnel's life (tspctl history): {"tunnel_id","user" (null: anonymous),"mode",
+// "client_ipv4","client_port","ipv6_address","prefix","transport","started_at","ended_at",
+// "end_reason"}, the last two null while it lives.
+nlohmann::json history_record_json(const store::TunnelHistoryRecord& r);
 // {"now":N,"dataplane":bool,"tunnels":[...]} serialized: built straight as text, since it may
 // hold 100k tunnels.
 std::string tunnel_list_json(const std::vector<TunnelView>& views, int64_t now, bool dataplane);

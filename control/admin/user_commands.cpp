@@ -78,7 +78,7 @@ std::string user_del(UserContext& ctx, const std::string& name) {
     // No daemon: its stored tunnels must not come back at the next start.
     ctx.store.transaction([&](store::Store& s) {
       for (const auto& t : s.load_tunnels())
-        if (!t.anonymous && t.user == name) s.delete_tunnel(t.id, ctx.now, store::TunnelEnd::UserDeleted);
+        if (!t.anonymous && t.user == name) s.delete_tunnel(t.id);
       removed = s.delete_user(name);
     });
   }

@@ -46,7 +46,13 @@ bool BrokerDaemon::start() {
   // checkpoints (and their syncs) off the store's lock (store.hpp).
   store_ = store::Store::open_sqlite(cfg.store.sqlite_path, {store::kDaemonGroupCommitWindow, true});
   table_ = std::make_unique<TunnelTable>(cfg.max_tunnels);
+  // Every tunnel's life, in a file beside the store, written off the session path.
+  const std::string history_path = store::TunnelHistory::path_beside(cfg.store.sqlite_path);
+  history_ = std::make_unique<store::TunnelHistory>(history_path);
+  spdlog::info("tunnel history in {} (kept {} day(s) after each tunnel ends{})", history_path,
+               cfg.history_keep_days, cfg.history_keep_days == 0 ? ": 0 = forever" : "");
   tunnels_ = std::make_unique<TunnelService>(cfg_, *store_, *table_);
+  tunnels_->set_history(history_.get());
   tunnels_->on_delegations_changed([this](dns::DelegationChange change) {
     std::lock_guard lock(dns_delegation_mu_);
     if (dns_delegation_) dns_delegation_->changed(std::move(change));
@@ -102,7 +108,7 @@ bool BrokerDaemon::start() {
   start_admin();
   expiry_.emplace(io_, *tunnels_);
   expiry_->start();
-  history_pruner_.emplace(io_, *store_, [this] { return config()->history_keep_days; });
+  history_pruner_.emplace(io_, *history_, [this] { return config()->history_keep_days; });
   history_pruner_->start();
   return true;
 }
@@ -162,6 +168,7 @@ void BrokerDaemon::start_admin() {
   admin::AdminContext ctx;
   ctx.config = [this] { return cfg_; };
   ctx.store = store_.get();
+  ctx.history = history_.get();
   ctx.tunnels = tunnels_.get();
   ctx.dataplane = dataplane_.get();
   ctx.reload = [this](std::string& error) { return reload(error); };

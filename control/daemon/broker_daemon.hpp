@@ -91,6 +91,7 @@ class BrokerDaemon {
   // First: the sessions count into it until the very end.
   metrics::ControlCounters control_counters_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::TunnelHistory> history_;  // after the store; TunnelService holds it
   std::unique_ptr<TunnelTable> table_;
   // Guards the pointer below: TunnelService pokes the writer under its own mutex, from any
   // thread, while a reload may replace it.

@@ -1,7 +1,7 @@
 // Removes tunnel history older than `history keep DAYS` on the daemon's I/O thread: once
 // at start, then every hour, in slices of a few thousand records so that a large backlog
-// (the first run after a long time, or a shortened retention) never holds the store, and the
-// sessions waiting on it, for long.
+// (the first run after a long time, or a shortened retention) never holds the I/O thread,
+// or the history's writer, for long.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -13,7 +13,7 @@
 #include <functional>
 
 #include "control/daemon/expiry_timer.hpp"
-#include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 
 namespace tsp::daemon {
 
@@ -23,8 +23,8 @@ class HistoryPruner {
   static constexpr std::chrono::hours kEvery{1};
 
   // `keep_days`: the retention in force (a reload may change it); 0 keeps everything.
-  HistoryPruner(boost::asio::io_context& io, store::Store& store, std::function<uint32_t()> keep_days)
-      : timer_(io), store_(store), keep_days_(std::move(keep_days)) {}
+  HistoryPruner(boost::asio::io_context& io, store::TunnelHistory& history, std::function<uint32_t()> keep_days)
+      : timer_(io), history_(history), keep_days_(std::move(keep_days)) {}
 
   void start() { run_after(std::chrono::seconds(0)); }
   void stop() { timer_.cancel(); }
@@ -43,7 +43,7 @@ class HistoryPruner {
     if (days == 0) return false;
     const int64_t before = unix_now() - int64_t{days} * 86400;
     try {
-      const size_t removed = store_.prune_history(before, kSlice);
+      const size_t removed = history_.prune(before, kSlice);
       pruned_ += removed;
       if (removed == kSlice) return true;
       if (pruned_ > 0) spdlog::info("tunnel history: {} record(s) that ended over {} day(s) ago removed", pruned_, days);
@@ -55,7 +55,7 @@ class HistoryPruner {
   }
 
   boost::asio::steady_timer timer_;
-  store::Store& store_;
+  store::TunnelHistory& history_;
   std::function<uint32_t()> keep_days_;
   size_t pruned_ = 0;  // in this run, over its slices
 };

@@ -14,29 +14,6 @@ std::string_view mode_text(TunnelModeRec mode) {
   return {};
 }
 
-}  // namespace tsp::store::sqlite
-
-namespace tsp::store {
-
-std::string_view tunnel_end_text(TunnelEnd why) {
-  switch (why) {
-    case TunnelEnd::Deleted: return "deleted";
-    case TunnelEnd::Kicked: return "kicked";
-    case TunnelEnd::Expired: return "expired";
-    case TunnelEnd::Replaced: return "replaced";
-    case TunnelEnd::Evicted: return "evicted";
-    case TunnelEnd::UserDeleted: return "user_deleted";
-    case TunnelEnd::Unfit: return "unfit";
-    case TunnelEnd::Failed: return "failed";
-    case TunnelEnd::Lost: return "lost";
-  }
-  return "unknown";
-}
-
-}  // namespace tsp::store
-
-namespace tsp::store::sqlite {
-
 void RowReader::invalid(std::string_view field, std::string_view value) const {
   std::string what = row_name_.empty() ? std::string() : row_name_ + ": ";
   what += "stored " + std::string(field) + " is invalid: '" + std::string(value) + "'";

@@ -94,37 +94,6 @@ CREATE TABLE secrets (
 ) STRICT;
 )sql";
 
-// Version 4: every tunnel's life, kept after it ends (records.hpp, TunnelHistoryRecord), so
-// that "who had this address at that time" has an answer. The tunnels live when the file is
-// migrated start their records from their commit time.
-constexpr const char* kVersion4 = R"sql(
-CREATE TABLE tunnel_history (
-  seq         INTEGER PRIMARY KEY,
-  tunnel_id   INTEGER NOT NULL CHECK (tunnel_id BETWEEN 0 AND 4294967295),
-  user        TEXT NOT NULL,
-  anonymous   INTEGER NOT NULL CHECK (anonymous IN (0, 1)),
-  mode        TEXT NOT NULL CHECK (mode IN ('v6v4', 'v6udpv4')),
-  client_v4   TEXT NOT NULL,
-  client_port INTEGER NOT NULL CHECK (client_port BETWEEN 0 AND 65535),
-  client_v6   TEXT NOT NULL,
-  prefix      TEXT,
-  transport   TEXT NOT NULL,
-  started_at  INTEGER NOT NULL,
-  ended_at    INTEGER,
-  end_reason  TEXT
-) STRICT;
-CREATE INDEX tunnel_history_open ON tunnel_history (tunnel_id) WHERE ended_at IS NULL;
-CREATE INDEX tunnel_history_ended ON tunnel_history (ended_at) WHERE ended_at IS NOT NULL;
-CREATE INDEX tunnel_history_v6 ON tunnel_history (client_v6);
-CREATE INDEX tunnel_history_prefix ON tunnel_history (prefix) WHERE prefix IS NOT NULL;
-CREATE INDEX tunnel_history_v4 ON tunnel_history (client_v4);
-CREATE INDEX tunnel_history_user ON tunnel_history (user);
-INSERT INTO tunnel_history (tunnel_id, user, anonymous, mode, client_v4, client_port, client_v6, prefix, transport,
-                            started_at)
-  SELECT id, user, anonymous, mode, client_v4, client_port, client_v6, prefix, transport, created_at
-  FROM tunnels ORDER BY id;
-)sql";
-
 struct Migration {
   int to_version;
   const char* sql;
@@ -135,7 +104,6 @@ constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
     {3, kVersion3},
-    {4, kVersion4},
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

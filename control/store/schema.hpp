@@ -6,7 +6,7 @@ namespace tsp::store::sqlite {
 class Connection;
 
 // The schema version this build writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 3;
 
 // Sets the connection's pragmas (WAL, synchronous=NORMAL, foreign keys), then creates or
 // migrates the schema in one transaction. Throws StoreError if the file is newer than

@@ -72,22 +72,6 @@ constexpr std::string_view kLoadTunnels =
     " dns_names, transport, created_at, last_seen FROM tunnels ORDER BY id";
 constexpr std::string_view kTouchTunnel = "UPDATE tunnels SET last_seen = ? WHERE id = ?";
 
-// ---- tunnel history ----
-constexpr std::string_view kEndHistory =
-    "UPDATE tunnel_history SET ended_at = ?, end_reason = ? WHERE tunnel_id = ? AND ended_at IS NULL";
-constexpr std::string_view kStartHistory =
-    "INSERT INTO tunnel_history (tunnel_id, user, anonymous, mode, client_v4, client_port, client_v6, prefix,"
-    " transport, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr std::string_view kEndLostHistory =
-    "UPDATE tunnel_history SET ended_at = ?, end_reason = 'lost'"
-    " WHERE ended_at IS NULL AND tunnel_id NOT IN (SELECT id FROM tunnels)";
-constexpr std::string_view kPruneHistory =
-    "DELETE FROM tunnel_history WHERE seq IN"
-    " (SELECT seq FROM tunnel_history WHERE ended_at < ? ORDER BY ended_at LIMIT ?)";
-constexpr std::string_view kHistoryColumns =
-    "SELECT seq, tunnel_id, user, anonymous, mode, client_v4, client_port, client_v6, prefix, transport,"
-    " started_at, ended_at, end_reason FROM tunnel_history";
-
 // ---- quarantine ----
 constexpr std::string_view kSaveQuarantine =
     "INSERT INTO quarantine (pool, block, until) VALUES (?, ?, ?)"
@@ -178,26 +162,6 @@ TunnelRecord read_tunnel(const Query& q) {
   t.created_at = r.integer();
   t.last_seen = r.integer();
   return t;
-}
-
-TunnelHistoryRecord read_history(const Query& q) {
-  RowReader r(q);
-  TunnelHistoryRecord h;
-  h.seq = r.integer();
-  h.tunnel_id = r.unsigned_int<uint32_t>("tunnel_id");
-  r.name_row("tunnel history " + std::to_string(h.seq));
-  h.user = r.text();
-  h.anonymous = r.flag("anonymous");
-  h.mode = r.mode("mode");
-  h.client_v4 = r.ipv4("client_v4");
-  h.client_port = r.unsigned_int<uint16_t>("client_port");
-  h.client_v6 = r.ipv6("client_v6");
-  h.prefix = r.optional_prefix("prefix");
-  h.transport = r.text();
-  h.started_at = r.integer();
-  if (!q.column_is_null(11)) h.ended_at = q.column_int(11);
-  h.end_reason = q.column_is_null(12) ? std::string() : q.column_text(12);
-  return h;
 }
 
 class SqliteStore final : public Store {
@@ -342,83 +306,14 @@ class SqliteStore final : public Store {
     }
     q.bind(t.prefix_pool).bind(int64_t{t.keepalive_interval}).bind(int64_t{t.mtu});
     q.bind(t.dns_names).bind(t.transport).bind(t.created_at).bind(t.last_seen);
-    // One unit: the tunnel, the end of the record of the tunnel it replaces in this id, its own.
-    transaction([&](Store&) {
-      q.run();
-      end_history(t.id, t.created_at, TunnelEnd::Replaced);
-      Query h(conn_, "save_tunnel", kStartHistory);
-      h.bind(int64_t{t.id}).bind(t.user).bind(int64_t{t.anonymous}).bind(mode);
-      h.bind(t.client_v4.to_string()).bind(int64_t{t.client_port}).bind(t.client_v6.to_string());
-      if (t.prefix) {
-        h.bind(t.prefix->to_string());
-      } else {
-        h.bind_null();
-      }
-      h.bind(t.transport).bind(t.created_at).run();
-    });
+    q.run();
   }
 
-  bool delete_tunnel(uint32_t id, int64_t now, TunnelEnd why) override {
-    bool deleted = false;
-    transaction([&](Store&) {
-      Query q(conn_, "delete_tunnel", kDeleteTunnel);
-      q.bind(int64_t{id}).run();
-      deleted = conn_.changes() > 0;
-      if (deleted) end_history(id, now, why);
-    });
-    return deleted;
-  }
-
-  std::vector<TunnelHistoryRecord> find_history(const HistoryQuery& query) override {
-    if (!query.ipv6 && !query.ipv4 && !query.user) throw StoreError("store: find_history: no address or user given");
-    // The subject by its indexes: an IPv6 address is a tunnel's /128 or inside its prefix, at
-    // any length (the candidate prefixes are the address cut at each of them).
-    std::string sql(kHistoryColumns);
-    std::vector<std::string> args;
-    std::vector<std::string> where;
-    if (query.ipv6) {
-      std::string any = "(client_v6 = ?";
-      args.push_back(query.ipv6->to_string());
-      any += " OR prefix IN (";
-      for (unsigned len = 0; len <= 128; ++len) {
-        any += len ? ", ?" : "?";
-        args.push_back(Ipv6Prefix{query.ipv6->masked(len), static_cast<uint8_t>(len)}.to_string());
-      }
-      where.push_back(any + "))");
-    }
-    if (query.ipv4) {
-      where.push_back("client_v4 = ?");
-      args.push_back(query.ipv4->to_string());
-    }
-    if (query.user) {
-      where.push_back("user = ? AND anonymous = 0");
-      args.push_back(*query.user);
-    }
-    if (query.at) where.push_back("started_at <= ? AND (ended_at IS NULL OR ended_at >= ?)");
-    for (size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
-    sql += " ORDER BY seq DESC LIMIT ?";
-    const auto lock = enter(Access::Read);
-    Query q(conn_, "find_history", sql);
-    for (const auto& a : args) q.bind(a);
-    if (query.at) q.bind(*query.at).bind(*query.at);
-    q.bind(static_cast<int64_t>(std::min<size_t>(query.limit, INT64_MAX)));
-    std::vector<TunnelHistoryRecord> out;
-    while (q.step()) out.push_back(read_history(q));
-    return out;
-  }
-
-  size_t end_lost_history(int64_t now) override {
+  bool delete_tunnel(uint32_t id) override {
     const auto lock = enter(Access::Write);
-    Query q(conn_, "end_lost_history", kEndLostHistory);
-    q.bind(now).run();
-    return static_cast<size_t>(conn_.changes());
-  }
-
-  size_t prune_history(int64_t ended_before, size_t max_rows) override {
-    const auto lock = enter(Access::Write);
-    Query q(conn_, "prune_history", kPruneHistory);
-    q.bind(ended_before).bind(static_cast<int64_t>(std::min<size_t>(max_rows, INT64_MAX))).run();
-    return static_cast<size_t>(conn_.changes());
+    Query q(conn_, "delete_tunnel", kDeleteTunnel);
+    q.bind(int64_t{id}).run();
+    return conn_.changes() > 0;
   }
 
   std::vector<TunnelRecord> load_tunnels() override {
@@ -536,11 +431,6 @@ class SqliteStore final : public Store {
       out.users.push_back(std::move(u));
     }
     return out;
-  }
-
-  void end_history(uint32_t id, int64_t at, TunnelEnd why) {
-    Query q(conn_, "end tunnel history", kEndHistory);
-    q.bind(at).bind(tunnel_end_text(why)).bind(int64_t{id}).run();
   }
 
   void transaction(const std::function<void(Store&)>& body) override {

@@ -1,5 +1,4 @@
-// The broker's persistent state: users, stable allocations, live tunnels and their history,
-// quarantine.
+// The broker's persistent state: users, stable allocations, live tunnels, quarantine.
 // An interface so that a PostgreSQL store (several brokers) can sit beside the SQLite one.
 #pragma once
 
@@ -87,20 +86,10 @@ class Store {
   virtual std::vector<AllocationRecord> load_allocations() = 0;  // ordered by user, pool
 
   // Live tunnels. save_tunnel inserts or replaces by id; touch_tunnel ignores unknown ids.
-  // Each also keeps the history: save_tunnel starts a tunnel's record (ending the one of the
-  // tunnel it replaces in that id, as Replaced, at its created_at); delete_tunnel ends it.
   virtual void save_tunnel(const TunnelRecord& tunnel) = 0;
-  virtual bool delete_tunnel(uint32_t id, int64_t now, TunnelEnd why) = 0;
+  virtual bool delete_tunnel(uint32_t id) = 0;
   virtual std::vector<TunnelRecord> load_tunnels() = 0;  // ordered by id
   virtual void touch_tunnel(uint32_t id, int64_t last_seen) = 0;
-
-  // Tunnel history (records.hpp). end_lost_history ends, as Lost at `now`, the records of
-  // tunnels the store no longer holds (the daemon calls it at start); prune_history removes
-  // at most `max_rows` of the records that ended before `ended_before`, oldest first (a
-  // caller on a busy thread prunes in slices). Both return how many.
-  virtual std::vector<TunnelHistoryRecord> find_history(const HistoryQuery& query) = 0;
-  virtual size_t end_lost_history(int64_t now) = 0;
-  virtual size_t prune_history(int64_t ended_before, size_t max_rows) = 0;
 
   // Quarantine of released anonymous blocks, one entry per (pool, block); saving again
   // replaces `until`.

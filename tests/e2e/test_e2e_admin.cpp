@@ -229,6 +229,77 @@ TEST_CASE("tspctl: every command against a live daemon", "[e2e][admin]") {
   CHECK_THAT(down.output, Catch::Contains("tspctl: daemon not reachable: cannot connect to " + socket_of(broker)));
 }
 
+TEST_CASE("tspctl history: a kicked tunnel is still found by its address, also with the daemon down", "[e2e][admin][history]") {
+  BrokerProcess broker;
+  broker.add_user("alice", "alice-pw");
+  broker.start();
+  TcpClient alice(broker.port(), "127.0.0.2");
+  tcp_hello(alice);
+  tcp_login_plain(alice, "alice", "alice-pw");
+  TunnelRequestSpec router;
+  router.type = "v6v4";
+  router.client_ipv4 = "127.0.0.2";
+  router.router_prefix_length = 48;
+  const OfferFields offer = tcp_create_offer(alice, router);
+  tcp_accept(alice);
+  const std::string v6 = compressed(offer.client_ipv6);
+  const std::string prefix = compressed(offer.prefix) + "/48";
+  auto inside = Ipv6Addr::parse(compressed(offer.prefix));
+  REQUIRE(inside);
+  inside->bytes[15] = 0x42;  // what an abuse report quotes: some host behind alice's router
+
+  const json live = json_of(broker.tspctl({"--json", "history", v6}, ""));
+  REQUIRE(live["history"].size() == 1);
+  CHECK(live["history"][0]["ended_at"].is_null());
+  CHECK(live["history"][0]["end_reason"].is_null());
+
+  CHECK(broker.tspctl({"kick", v6}, "").exit_status == 0);
+  const json ended = json_of(broker.tspctl({"--json", "history", inside->to_string()}, ""));
+  REQUIRE(ended["history"].size() == 1);
+  const json& rec = ended["history"][0];
+  CHECK(rec["user"] == "alice");
+  CHECK(rec["mode"] == "v6v4");
+  CHECK(rec["transport"] == "tcp");
+  CHECK(rec["client_ipv4"] == "127.0.0.2");
+  CHECK(rec["ipv6_address"] == v6);
+  CHECK(rec["prefix"] == prefix);
+  CHECK(rec["end_reason"] == "kicked");
+  CHECK(rec["ended_at"].get<int64_t>() >= rec["started_at"].get<int64_t>());
+  CHECK(ended["query"]["ipv6_address"] == inside->to_string());
+
+  const CommandResult table = broker.tspctl({"history", v6}, "");
+  INFO(table.output);
+  CHECK(table.exit_status == 0);
+  CHECK_THAT(table.output, Catch::StartsWith("STARTED               ENDED                 REASON  TUNNEL  USER"));
+  CHECK_THAT(table.output, Catch::Contains("Z  kicked"));
+  CHECK_THAT(table.output, Catch::EndsWith("1 tunnel(s), newest first\n"));
+  // By the time it lived (unix seconds), by its IPv4 source, by its user; long before, nobody.
+  const std::string started = std::to_string(rec["started_at"].get<int64_t>());
+  CHECK(json_of(broker.tspctl({"--json", "history", v6, "--at", started}, ""))["history"].size() == 1);
+  CHECK(json_of(broker.tspctl({"--json", "history", "127.0.0.2"}, ""))["history"].size() == 1);
+  CHECK(json_of(broker.tspctl({"--json", "history", "--user", "alice", "--limit", "5"}, ""))["history"].size() == 1);
+  const CommandResult before = broker.tspctl({"history", v6, "--at", "2000-01-01 00:00:00"}, "");
+  CHECK(before.exit_status == 0);
+  CHECK(before.output == "no tunnel had " + v6 + " at 2000-01-01T00:00:00Z\n");
+
+  // Usage errors: exit 1, before or from the daemon.
+  const CommandResult bad = broker.tspctl({"history", "alice"}, "");
+  CHECK(bad.exit_status == 1);
+  CHECK(bad.output == "tspctl: 'alice' is not an IPv6 or IPv4 address\n");
+  CHECK(broker.tspctl({"history", v6, "--at", "yesterday"}, "").exit_status == 1);
+  CHECK(broker.tspctl({"history"}, "").exit_status == 1);
+  broker.stop_expect_clean_exit();
+
+  // The daemon down: tspctl reads the history file itself.
+  const CommandResult offline = broker.tspctl({"--json", "history", inside->to_string()}, "");
+  INFO(offline.output);
+  REQUIRE(offline.exit_status == 0);
+  CHECK_THAT(offline.output, Catch::StartsWith("tspctl: no daemon on " + socket_of(broker)));
+  const json kept = json::parse(offline.output.substr(offline.output.find('{')));
+  REQUIRE(kept["history"].size() == 1);
+  CHECK(kept["history"][0] == rec);
+}
+
 TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a restart", "[e2e][admin][lockout]") {
   BrokerSettings settings;
   settings.tsp_lines = {"lockout failures 2"};

@@ -16,8 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string line = encode_request(*req);
   const auto again = parse_request(std::string_view(line).substr(0, line.size() - 1));
   const auto* back = std::get_if<AdminRequest>(&again);
-  // Invalid UTF-8 in a field is replaced on encoding: the command must still match.
-  if (!back || back->command != req->command) std::abort();
+  // Invalid UTF-8 in a field is replaced on encoding: the command must still match, and the
+  // numbers (history's time and limit) come back unchanged.
+  if (!back || back->command != req->command || back->at != req->at || back->limit != req->limit) std::abort();
   std::string why;
   (void)parse_reply(input, why);
   return 0;

@@ -7,6 +7,7 @@
 
 #include "control/admin/admin_commands.hpp"
 #include "control/admin/admin_views.hpp"
+#include "control/admin/history_commands.hpp"
 #include "control/admin/user_commands.hpp"
 #include "tests/unit/control_test_support.hpp"
 
@@ -75,6 +76,8 @@ struct Harness {
     AdminContext ctx;
     ctx.config = [this] { return cfg; };
     ctx.store = &fx.store();
+    ctx.history = &history;
+    fx.service().set_history(&history);
     ctx.tunnels = &fx.service();
     ctx.dataplane = with_dataplane ? &dataplane : nullptr;
     ctx.now = [this] { return fx.now(); };
@@ -107,6 +110,7 @@ struct Harness {
     return r.result;
   }
 
+  store::TunnelHistory history{":memory:"};  // before fx: the service it serves holds it
   BrokerFixture fx;
   bool with_dp;
   std::shared_ptr<const config::Config> cfg;
@@ -124,6 +128,18 @@ AdminRequest cmd(Command c, std::string target = {}) {
   r.command = c;
   r.target = target;
   r.name = target;
+  return r;
+}
+
+// history ADDRESS (or, with an empty target, --user NAME) [--at AT] [--limit LIMIT].
+AdminRequest history_cmd(std::string target, std::string user = {}, std::optional<int64_t> at = std::nullopt,
+                         uint32_t limit = kDefaultHistoryLimit) {
+  AdminRequest r;
+  r.command = Command::History;
+  r.target = std::move(target);
+  r.name = std::move(user);
+  r.at = at;
+  r.limit = limit;
   return r;
 }
 
@@ -547,4 +563,92 @@ TEST_CASE("user show tells support whether the name is locked and from where it 
   // tspctl's own fallback (no daemon) does not know the running state.
   UserContext offline{h.fx.store(), nullptr, kRealm, t};
   CHECK(json::parse(user_show(offline, "alice"))["result"]["lockout"].is_null());
+}
+
+TEST_CASE("history: who had an address, came from an IPv4 address, or was a user, and when", "[admin][commands][history]") {
+  Harness h;
+  h.fx.add_user("alice", "alice-pw");
+  const int64_t t0 = h.fx.now();
+  // alice's router from .8 for 100 s, kicked; an anonymous host from .8 at t0 + 150; alice
+  // again from .9 at t0 + 200 (her stable /128 and /48 again). The last two live.
+  const auto first = open_tunnel(h.fx, Identity{"alice"}, request("198.51.100.8", 48), "198.51.100.8");
+  h.fx.advance(100);
+  h.ok(cmd(Command::Kick, "alice"));
+  h.fx.advance(50);
+  const auto anon = open_tunnel(h.fx, Identity{}, request("198.51.100.8"), "198.51.100.8");
+  h.fx.advance(50);
+  const auto again = open_tunnel(h.fx, Identity{"alice"}, request("198.51.100.9", 48), "198.51.100.9");
+  REQUIRE(again.prefix == first.prefix);
+  Ipv6Addr inside = first.prefix->addr;
+  inside.bytes[15] = 0x42;
+
+  // An address inside the prefix: both of alice's tunnels, newest first, each in full.
+  json r = h.ok(history_cmd(inside.to_string()));
+  REQUIRE(r["history"].size() == 2);
+  CHECK(r["history"][0]["tunnel_id"] == again.id);
+  CHECK(r["history"][0]["client_ipv4"] == "198.51.100.9");
+  CHECK(r["history"][0]["started_at"] == t0 + 200);
+  CHECK(r["history"][0]["ended_at"].is_null());
+  CHECK(r["history"][0]["end_reason"].is_null());
+  CHECK(r["history"][1] == json{{"tunnel_id", first.id},
+                                {"user", "alice"},
+                                {"mode", "v6v4"},
+                                {"client_ipv4", "198.51.100.8"},
+                                {"client_port", 0},
+                                {"ipv6_address", first.client_v6.to_string()},
+                                {"prefix", first.prefix->to_string()},
+                                {"transport", "tcp"},
+                                {"started_at", t0},
+                                {"ended_at", t0 + 100},
+                                {"end_reason", "kicked"}});
+  CHECK(r["query"] == json{{"ipv6_address", inside.to_string()}, {"client_ipv4", nullptr}, {"user", nullptr},
+                           {"at", nullptr}, {"limit", 100}});
+  CHECK(h.ok(history_cmd(first.client_v6.to_string()))["history"].size() == 2);  // its /128 too
+
+  // At a time: who held it then (the end second included); nobody between the two.
+  r = h.ok(history_cmd(inside.to_string(), {}, t0 + 50));
+  REQUIRE(r["history"].size() == 1);
+  CHECK(r["history"][0]["tunnel_id"] == first.id);
+  CHECK(r["query"]["at"] == t0 + 50);
+  CHECK(h.ok(history_cmd(inside.to_string(), {}, t0 + 100))["history"].size() == 1);
+  r = h.ok(history_cmd(inside.to_string(), {}, t0 + 120));
+  CHECK(r["history"].empty());
+  CHECK(r["query"]["at"] == t0 + 120);
+
+  // The client's IPv4 source: the anonymous host and alice's first tunnel.
+  r = h.ok(history_cmd("198.51.100.8"));
+  REQUIRE(r["history"].size() == 2);
+  CHECK(r["history"][0]["tunnel_id"] == anon.id);
+  CHECK(r["history"][0]["user"].is_null());
+  CHECK(r["history"][1]["tunnel_id"] == first.id);
+  CHECK(r["query"]["client_ipv4"] == "198.51.100.8");
+  CHECK(r["query"]["ipv6_address"].is_null());
+  r = h.ok(history_cmd("198.51.100.8", {}, t0 + 160));
+  REQUIRE(r["history"].size() == 1);
+  CHECK(r["history"][0]["tunnel_id"] == anon.id);
+
+  // A user: hers only, and at most `limit` of them, the newest.
+  r = h.ok(history_cmd({}, "alice"));
+  REQUIRE(r["history"].size() == 2);
+  CHECK(r["query"]["user"] == "alice");
+  r = h.ok(history_cmd({}, "alice", std::nullopt, 1));
+  REQUIRE(r["history"].size() == 1);
+  CHECK(r["history"][0]["tunnel_id"] == again.id);
+  CHECK(r["query"]["limit"] == 1);
+  CHECK(h.ok(history_cmd({}, "bob"))["history"].empty());
+
+  // No match is an empty answer, the address written canonically; no address is a bad request.
+  r = h.ok(history_cmd("2001:DB8:FFFF:0::1"));
+  CHECK(r["history"].empty());
+  CHECK(r["query"]["ipv6_address"] == "2001:db8:ffff::1");
+  CHECK(h.ok(history_cmd("203.0.113.1"))["history"].empty());
+  for (const std::string& target : {std::string("not-an-address"), first.prefix->to_string(), std::string("alice")}) {
+    const auto bad = h.run(history_cmd(target));
+    CHECK(bad.status == ErrorStatus::BadRequest);
+    CHECK(bad.error == "'" + target + "' is not an IPv6 or IPv4 address");
+  }
+  CHECK(h.run(history_cmd({})).status == ErrorStatus::BadRequest);
+
+  // tspctl's own fallback (no daemon) reads the same store the same way.
+  CHECK(json::parse(history_list(h.history, history_cmd("198.51.100.8")))["result"] == h.ok(history_cmd("198.51.100.8")));
 }

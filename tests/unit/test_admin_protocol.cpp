@@ -30,7 +30,8 @@ std::string parse_error(const std::string& line) {
 TEST_CASE("every command survives encode and parse", "[admin][protocol]") {
   for (auto c : {Command::Tunnels, Command::Tunnel, Command::Users, Command::UserAdd, Command::UserPasswd,
                  Command::UserDel, Command::UserShow, Command::Pools, Command::Stats, Command::Kick,
-                 Command::Reload, Command::Lockouts, Command::Unlock, Command::UnlockUser, Command::Sources}) {
+                 Command::Reload, Command::Lockouts, Command::Unlock, Command::UnlockUser, Command::Sources,
+                 Command::History}) {
     AdminRequest req;
     req.command = c;
     req.target = "alice";
@@ -44,8 +45,71 @@ TEST_CASE("every command survives encode and parse", "[admin][protocol]") {
     CHECK(command_from_name(command_name(c)) == c);
     if (c == Command::Tunnel || c == Command::Kick || c == Command::Unlock) CHECK(back.target == "alice");
     if (c == Command::UserAdd || c == Command::UserPasswd) CHECK(back.password == req.password);
-    if (c == Command::UserDel || c == Command::UserShow || c == Command::UnlockUser) CHECK(back.name == "bob");
+    if (c == Command::UserDel || c == Command::UserShow || c == Command::UnlockUser || c == Command::History)
+      CHECK(back.name == "bob");
   }
+}
+
+TEST_CASE("history: an address or a user, a time and a limit", "[admin][protocol][history]") {
+  auto req = parse_ok(R"({"command":"history","target":"2001:db8::1"})");
+  CHECK(req.command == Command::History);
+  CHECK(req.target == "2001:db8::1");
+  CHECK(req.name.empty());
+  CHECK_FALSE(req.at);
+  CHECK(req.limit == kDefaultHistoryLimit);
+  req = parse_ok(R"({"command":"history","name":"alice","at":1795183380,"limit":10000})");
+  CHECK(req.name == "alice");
+  CHECK(req.at == 1795183380);
+  CHECK(req.limit == 10000);
+  CHECK(parse_ok(R"({"command":"history","target":"x","at":0,"limit":1})").at == 0);
+  CHECK(parse_ok(R"({"command":"history","target":"x","at":253402300799})").at == kMaxHistoryTime);
+
+  // What tspctl sends comes back the same, the time and the limit with it.
+  AdminRequest sent;
+  sent.command = Command::History;
+  sent.target = "198.51.100.7";
+  sent.at = 1795183380;
+  sent.limit = 7;
+  const std::string line = encode_request(sent);
+  CHECK(line == R"({"at":1795183380,"command":"history","limit":7,"target":"198.51.100.7"})" "\n");
+  const auto back = parse_ok(line.substr(0, line.size() - 1));
+  CHECK(back.target == sent.target);
+  CHECK(back.at == sent.at);
+  CHECK(back.limit == 7);
+  sent.target.clear();
+  sent.name = "alice";
+  sent.at.reset();
+  CHECK(encode_request(sent) == R"({"command":"history","limit":7,"name":"alice"})" "\n");
+}
+
+TEST_CASE("history: malformed arguments get a clear reason", "[admin][protocol][history]") {
+  const std::string either = "command 'history' takes either 'target' (an address) or 'name'";
+  CHECK(parse_error(R"({"command":"history"})") == either);
+  CHECK(parse_error(R"({"command":"history","target":"2001:db8::1","name":"alice"})") == either);
+  CHECK(parse_error(R"({"command":"history","at":5})") == either);
+  CHECK(parse_error(R"({"command":"history","target":""})") == "field 'target' is empty");
+  CHECK(parse_error(R"({"command":"history","name":7})") == "field 'name' must be a string");
+  CHECK(parse_error(R"({"command":"history","target":")" + std::string(300, '1') + R"("})") ==
+        "field 'target' is longer than 256 bytes");
+  CHECK(parse_error(R"({"command":"history","target":"x","password":"p"})") ==
+        "command 'history' takes no field 'password'");
+  const std::string at_range = "field 'at' must be between 0 and 253402300799";
+  CHECK(parse_error(R"({"command":"history","target":"x","at":"2026-11-20T14:03:00Z"})") ==
+        "field 'at' must be an integer");
+  CHECK(parse_error(R"({"command":"history","target":"x","at":1.5})") == "field 'at' must be an integer");
+  CHECK(parse_error(R"({"command":"history","target":"x","at":null})") == "field 'at' must be an integer");
+  CHECK(parse_error(R"({"command":"history","target":"x","at":-1})") == at_range);
+  CHECK(parse_error(R"({"command":"history","target":"x","at":253402300800})") == at_range);
+  // Above INT64_MAX: refused, not wrapped into range.
+  CHECK(parse_error(R"({"command":"history","target":"x","at":18446744073709551615})") == at_range);
+  const std::string limit_range = "field 'limit' must be between 1 and 10000";
+  CHECK(parse_error(R"({"command":"history","target":"x","limit":0})") == limit_range);
+  CHECK(parse_error(R"({"command":"history","target":"x","limit":10001})") == limit_range);
+  CHECK(parse_error(R"({"command":"history","target":"x","limit":-3})") == limit_range);
+  CHECK(parse_error(R"({"command":"history","target":"x","limit":true})") == "field 'limit' must be an integer");
+  // Other commands take neither.
+  CHECK(parse_error(R"({"command":"tunnels","at":5})") == "command 'tunnels' takes no field 'at'");
+  CHECK(parse_error(R"({"command":"tunnel","target":"x","limit":5})") == "command 'tunnel' takes no field 'limit'");
 }
 
 TEST_CASE("malformed requests get a clear reason", "[admin][protocol]") {

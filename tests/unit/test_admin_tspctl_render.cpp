@@ -7,6 +7,7 @@
 #include "tools/tspctl/format.hpp"
 #include "tools/tspctl/render.hpp"
 #include "tools/tspctl/table.hpp"
+#include "tools/tspctl/time_arg.hpp"
 
 using namespace tsp::tspctl;
 using tsp::admin::Command;
@@ -44,6 +45,29 @@ TEST_CASE("durations, bytes, cells, timestamps", "[tspctl][render]") {
   CHECK(cell(json("x")) == "x");
   CHECK(cell(json(42)) == "42");
   CHECK(timestamp(1'700'000'000) == "2023-11-14 22:13:20");
+  CHECK(iso_time(1'700'000'000) == "2023-11-14T22:13:20Z");
+  CHECK(iso_time(0) == "1970-01-01T00:00:00Z");
+}
+
+TEST_CASE("history --at: unix seconds or a UTC time, nothing else", "[tspctl][history]") {
+  CHECK(parse_time("1795183380") == 1'795'183'380);
+  CHECK(parse_time("0") == 0);
+  CHECK(parse_time("2026-11-20T14:03:00Z") == 1'795'183'380);
+  CHECK(parse_time("2026-11-20 14:03:00") == 1'795'183'380);
+  CHECK(parse_time("1970-01-01T00:00:00Z") == 0);
+  CHECK(parse_time("2024-02-29T23:59:59Z") == 1'709'251'199);  // a leap day
+  CHECK(parse_time("9999-12-31T23:59:59Z") == 253'402'300'799);
+  CHECK(iso_time(*parse_time("2026-11-20T14:03:00Z")) == "2026-11-20T14:03:00Z");
+  for (const char* bad : {"", "-5", "+5", "1e9", "253402300800", "9999999999999", "yesterday", "14:03",
+                          "2026-11-20", "2026-11-20T14:03Z", "2026-11-20T14:03:00", "2026-11-20 14:03:00Z",
+                          "2026-11-20T14:03:00+01:00", "2026-11-20t14:03:00z", "2026-11-20T14:03:00.5Z",
+                          "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z",
+                          "2026-11-31T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T14:60:00Z",
+                          "2026-11-20T14:03:60Z", "1969-12-31T23:59:59Z", "2026/11/20T14:03:00Z",
+                          "2026-11-2xT14:03:00Z", " 2026-11-20T14:03:00Z"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_time(bad));
+  }
 }
 
 namespace {
@@ -239,4 +263,58 @@ TEST_CASE("sources: one row per address, then the limits", "[tspctl][render]") {
         "tunnels; 1 at a limit\n"
         "per address: 256 unfinished session(s) (max sessions per-address), no limit anonymous tunnel(s) (limit "
         "anonymous per-address)\n");
+}
+
+namespace {
+
+json history_record(uint32_t id, json user, const char* mode, json ended_at, json reason) {
+  return {{"tunnel_id", id},
+          {"user", user},
+          {"mode", mode},
+          {"client_ipv4", "198.51.100.7"},
+          {"client_port", std::string(mode) == "v6udpv4" ? 40001 : 0},
+          {"ipv6_address", "2001:db8:f001:1::2"},
+          {"prefix", user.is_null() ? json(nullptr) : json("2001:db8:f100::/48")},
+          {"transport", "udp"},
+          {"started_at", 1'795'183'380},
+          {"ended_at", ended_at},
+          {"end_reason", reason}};
+}
+
+json history_query(json ipv6, json ipv4, json user, json at, unsigned limit = 100) {
+  return {{"ipv6_address", ipv6}, {"client_ipv4", ipv4}, {"user", user}, {"at", at}, {"limit", limit}};
+}
+
+}  // namespace
+
+TEST_CASE("history: newest first, UTC times, live or how it ended", "[tspctl][render][history]") {
+  const json result = {{"history",
+                        {history_record(7, nullptr, "v6udpv4", nullptr, nullptr),
+                         history_record(3, "alice", "v6v4", 1'795'186'980, "kicked")}},
+                       {"query", history_query(nullptr, "198.51.100.7", nullptr, nullptr)}};
+  CHECK(render(Command::History, result, false) ==
+        "STARTED               ENDED                 REASON  TUNNEL  USER         MODE     CLIENT              "
+        "IPV6                PREFIX\n"
+        "2026-11-20T14:03:00Z  live                  -            7  (anonymous)  v6udpv4  198.51.100.7:40001  "
+        "2001:db8:f001:1::2  -\n"
+        "2026-11-20T14:03:00Z  2026-11-20T15:03:00Z  kicked       3  alice        v6v4     198.51.100.7        "
+        "2001:db8:f001:1::2  2001:db8:f100::/48\n"
+        "2 tunnel(s), newest first\n");
+  // A full answer says that older ones may exist.
+  json full = result;
+  full["query"]["limit"] = 2;
+  CHECK_THAT(render(Command::History, full, false),
+             Catch::EndsWith("\n2 tunnel(s), newest first; the limit: older ones not shown (--limit)\n"));
+  CHECK(json::parse(render(Command::History, result, true)) == result);
+}
+
+TEST_CASE("history: an empty answer says what had no match", "[tspctl][render][history]") {
+  auto empty = [](json query) { return render(Command::History, {{"history", json::array()}, {"query", query}}, false); };
+  CHECK(empty(history_query("2001:db8::1", nullptr, nullptr, 1'795'183'380)) ==
+        "no tunnel had 2001:db8::1 at 2026-11-20T14:03:00Z\n");
+  CHECK(empty(history_query("2001:db8::1", nullptr, nullptr, nullptr)) == "no tunnel had 2001:db8::1\n");
+  CHECK(empty(history_query(nullptr, "198.51.100.7", nullptr, 0)) ==
+        "no tunnel came from 198.51.100.7 at 1970-01-01T00:00:00Z\n");
+  CHECK(empty(history_query(nullptr, nullptr, "alice", nullptr)) == "user 'alice' had no tunnel\n");
+  CHECK_THROWS_AS(render(Command::History, {{"history", json::array()}}, false), json::exception);
 }

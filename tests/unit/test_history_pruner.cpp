@@ -1,12 +1,12 @@
 // The daemon's pruning of tunnel history (control/daemon/history_pruner.hpp), against a real
-// SQLite store: records that ended longer ago than the retention go, in slices, at start;
+// history file: records that ended longer ago than the retention go, in slices, at start;
 // live tunnels' records and recent ones stay; 0 keeps everything.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <chrono>
 
 #include "control/daemon/history_pruner.hpp"
-#include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 #include "tests/unit/scratch_dir.hpp"
 
 namespace tsp::daemon {
@@ -36,27 +36,26 @@ store::TunnelRecord tunnel(uint32_t id, int64_t created_at) {
 
 TEST_CASE("history pruner: old records go in slices at start, recent and live ones stay", "[daemon][history]") {
   test::ScratchDir dir("tsp-history-pruner");
-  auto store = store::Store::open_sqlite(dir.file("broker.db"));
+  auto history = std::make_unique<store::TunnelHistory>(dir.file("broker-history.db"));
   const int64_t now = unix_now();
   const int64_t day = 86400;
   // 12,000 tunnels that ended 40 days ago (more than two slices), 10 that ended 10 days ago,
   // and 1 live one that started 100 days ago.
-  store->transaction([&](store::Store& s) {
-    for (uint32_t id = 0; id < 12000; ++id) {
-      s.save_tunnel(tunnel(id, now - 41 * day));
-      s.delete_tunnel(id, now - 40 * day, store::TunnelEnd::Expired);
-    }
-    for (uint32_t id = 20000; id < 20010; ++id) {
-      s.save_tunnel(tunnel(id, now - 11 * day));
-      s.delete_tunnel(id, now - 10 * day, store::TunnelEnd::Kicked);
-    }
-    s.save_tunnel(tunnel(30000, now - 100 * day));
-  });
-  REQUIRE(store->find_history({.ipv4 = tunnel(0, 0).client_v4, .limit = 1000000}).size() > 40);
+  for (uint32_t id = 0; id < 12000; ++id) {
+    history->started(tunnel(id, now - 41 * day));
+    history->ended(id, now - 40 * day, store::TunnelEnd::Expired);
+  }
+  for (uint32_t id = 20000; id < 20010; ++id) {
+    history->started(tunnel(id, now - 11 * day));
+    history->ended(id, now - 10 * day, store::TunnelEnd::Kicked);
+  }
+  history->started(tunnel(30000, now - 100 * day));
+  history->flush();
+  REQUIRE(history->find({.ipv4 = tunnel(0, 0).client_v4, .limit = 1000000}).size() > 40);
 
   uint32_t keep = 30;
   boost::asio::io_context io;
-  HistoryPruner pruner(io, *store, [&] { return keep; });
+  HistoryPruner pruner(io, *history, [&] { return keep; });
   pruner.start();
   // Three slices (5000, 5000, 2000), each its own turn of the loop; then the hourly wait.
   for (int turn = 0; turn < 10; ++turn) io.run_for(20ms);
@@ -66,7 +65,7 @@ TEST_CASE("history pruner: old records go in slices at start, recent and live on
   // By IPv4 source: the old ones are all gone; the recent and the live ones stay.
   size_t old_left = 0, recent = 0;
   for (uint32_t id = 0; id < 256; ++id) {
-    for (const auto& r : store->find_history({.ipv4 = tunnel(id, 0).client_v4, .limit = 1000000})) {
+    for (const auto& r : history->find({.ipv4 = tunnel(id, 0).client_v4, .limit = 1000000})) {
       if (!r.ended_at) continue;
       if (*r.ended_at == now - 40 * day) ++old_left;
       else ++recent;
@@ -74,23 +73,23 @@ TEST_CASE("history pruner: old records go in slices at start, recent and live on
   }
   CHECK(old_left == 0);
   CHECK(recent == 10);
-  const auto live = store->find_history({.ipv4 = tunnel(30000, 0).client_v4, .limit = 1000000});
+  const auto live = history->find({.ipv4 = tunnel(30000, 0).client_v4, .limit = 1000000});
   CHECK(std::count_if(live.begin(), live.end(), [](const auto& r) { return !r.ended_at; }) == 1);
 }
 
 TEST_CASE("history pruner: 0 keeps everything", "[daemon][history]") {
   test::ScratchDir dir("tsp-history-pruner");
-  auto store = store::Store::open_sqlite(dir.file("broker.db"));
+  auto history = std::make_unique<store::TunnelHistory>(dir.file("broker-history.db"));
   const int64_t now = unix_now();
-  store->save_tunnel(tunnel(1, now - 5000 * 86400));
-  store->delete_tunnel(1, now - 4000 * 86400, store::TunnelEnd::Deleted);
+  history->started(tunnel(1, now - 5000 * 86400));
+  history->ended(1, now - 4000 * 86400, store::TunnelEnd::Deleted);
   boost::asio::io_context io;
-  HistoryPruner pruner(io, *store, [] { return uint32_t{0}; });
+  HistoryPruner pruner(io, *history, [] { return uint32_t{0}; });
   pruner.start();
   io.run_for(50ms);
   pruner.stop();
   io.run_for(10ms);
-  CHECK(store->find_history({.ipv4 = tunnel(1, 0).client_v4}).size() == 1);
+  CHECK(history->find({.ipv4 = tunnel(1, 0).client_v4}).size() == 1);
 }
 
 }  // namespace tsp::daemon

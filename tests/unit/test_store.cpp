@@ -256,8 +256,8 @@ TEST_CASE("tunnels: save, replace, touch, delete, reload with every field") {
   CHECK(tunnels[1].last_seen == 1800000000);
   CHECK(tunnels[0].last_seen == INT64_MAX);
 
-  CHECK(store->delete_tunnel(3, 2000, store::TunnelEnd::Deleted));
-  CHECK_FALSE(store->delete_tunnel(3, 2000, store::TunnelEnd::Deleted));
+  CHECK(store->delete_tunnel(3));
+  CHECK_FALSE(store->delete_tunnel(3));
   tunnels = store->load_tunnels();
   REQUIRE(tunnels.size() == 1);
   CHECK(tunnels[0].id == 7);
@@ -341,109 +341,16 @@ TEST_CASE("secrets: the first value saved under a name stays, across reopening")
   CHECK(Store::open_sqlite(dir.db())->find_secret("scram-fake-salt") == first);
 }
 
-TEST_CASE("a store of schema version 1 gains the lockout, secret and history tables and keeps its rows") {
+TEST_CASE("a store of schema version 1 gains the lockout and secret tables and keeps its rows") {
   TempDir dir;
   Store::open_sqlite(dir.db())->save_tunnel(udp_tunnel_with_prefix(7));
-  raw_exec(dir.db(), "DROP TABLE lockout_sources; DROP TABLE lockout_users; DROP TABLE secrets; "
-                     "DROP TABLE tunnel_history; PRAGMA user_version = 1");
+  raw_exec(dir.db(), "DROP TABLE lockout_sources; DROP TABLE lockout_users; DROP TABLE secrets; PRAGMA user_version = 1");
   auto store = Store::open_sqlite(dir.db());
-  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "4");
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "3");
   CHECK(store->load_tunnels() == std::vector<TunnelRecord>{udp_tunnel_with_prefix(7)});
-  // The live tunnel's history starts at its commit.
-  const auto h = store->find_history({.user = "alice"});
-  REQUIRE(h.size() == 1);
-  CHECK(h[0].tunnel_id == 7);
-  CHECK(h[0].started_at == udp_tunnel_with_prefix(7).created_at);
-  CHECK_FALSE(h[0].ended_at);
   const LockoutRecords saved{{{*Ipv4Addr::parse("198.51.100.9"), 1000, 0, 1300}}, {}};
   store->save_lockouts(saved);
   CHECK(store->load_lockouts() == saved);
-}
-
-TEST_CASE("tunnel history: each tunnel's life, found by address, prefix, IPv4 source, user and time") {
-  TempDir dir;
-  auto store = Store::open_sqlite(dir.db());
-  TunnelRecord router = udp_tunnel_with_prefix(7);  // alice, 2001:db8:ffff::2 + 2001:db8:f100::/48
-  store->save_tunnel(router);
-  TunnelRecord host = anonymous_v6v4(8);  // 203.0.113.9, 2001:db8:ffff::a
-  host.created_at = 1700000150;
-  store->save_tunnel(host);
-
-  auto one = [&](const HistoryQuery& q) {
-    const auto h = store->find_history(q);
-    REQUIRE(h.size() == 1);
-    return h[0];
-  };
-  const TunnelHistoryRecord r = one({.ipv6 = v6("2001:db8:f100:42::1")});  // inside the /48
-  CHECK(r.tunnel_id == 7);
-  CHECK(r.user == "alice");
-  CHECK(r.mode == TunnelModeRec::V6UDPV4);
-  CHECK(r.client_v4 == v4("198.51.100.7"));
-  CHECK(r.client_port == 61234);
-  CHECK(r.client_v6 == v6("2001:db8:ffff::2"));
-  CHECK(r.prefix == prefix("2001:db8:f100::/48"));
-  CHECK(r.transport == "tcp");
-  CHECK(r.started_at == 1700000100);
-  CHECK_FALSE(r.ended_at);
-  CHECK(r.end_reason.empty());
-  CHECK(one({.ipv6 = v6("2001:db8:ffff::2")}).tunnel_id == 7);  // its /128
-  CHECK(one({.ipv6 = v6("2001:db8:ffff::a")}).anonymous);
-  CHECK(one({.ipv4 = v4("203.0.113.9")}).tunnel_id == 8);
-  CHECK(store->find_history({.ipv6 = v6("2001:db8:f101::1")}).empty());  // just outside the /48
-  CHECK(store->find_history({.user = "bob"}).empty());
-  CHECK_THROWS_WITH(store->find_history({}), Catch::Contains("no address or user"));
-
-  // Alice reconnects from another address in the same slot (her tunnel replaced in place),
-  // then is kicked; the anonymous host expires.
-  TunnelRecord again = router;
-  again.client_v4 = v4("198.51.100.8");
-  again.created_at = 1700000300;
-  store->save_tunnel(again);
-  CHECK(store->delete_tunnel(7, 1700000400, TunnelEnd::Kicked));
-  CHECK(store->delete_tunnel(8, 1700000500, TunnelEnd::Expired));
-  CHECK_FALSE(store->delete_tunnel(8, 1700000600, TunnelEnd::Kicked));  // gone: its record stays as it ended
-  const auto alice = store->find_history({.user = "alice"});
-  REQUIRE(alice.size() == 2);  // newest first
-  CHECK(alice[0].client_v4 == v4("198.51.100.8"));
-  CHECK(alice[0].ended_at == 1700000400);
-  CHECK(alice[0].end_reason == "kicked");
-  CHECK(alice[1].client_v4 == v4("198.51.100.7"));
-  CHECK(alice[1].ended_at == 1700000300);
-  CHECK(alice[1].end_reason == "replaced");
-  const TunnelHistoryRecord gone = one({.ipv4 = v4("203.0.113.9")});
-  CHECK(gone.ended_at == 1700000500);
-  CHECK(gone.end_reason == "expired");
-
-  // Who had the /48 at a given time: the first tunnel, the second, nobody.
-  CHECK(one({.ipv6 = v6("2001:db8:f100::1"), .at = 1700000200}).client_v4 == v4("198.51.100.7"));
-  CHECK(one({.ipv6 = v6("2001:db8:f100::1"), .at = 1700000350}).client_v4 == v4("198.51.100.8"));
-  CHECK(store->find_history({.ipv6 = v6("2001:db8:f100::1"), .at = 1700000401}).empty());
-  CHECK(store->find_history({.ipv6 = v6("2001:db8:f100::1"), .at = 1700000099}).empty());
-  CHECK(store->find_history({.user = "alice", .limit = 1}).size() == 1);
-
-  // A rolled-back commit leaves no record.
-  CHECK_THROWS(store->transaction([&](Store& s) {
-    s.save_tunnel(udp_tunnel_with_prefix(9));
-    throw std::runtime_error("no");
-  }));
-  CHECK(store->find_history({.user = "alice"}).size() == 2);
-
-  // At start: a record still open for a tunnel the store lost ends as lost.
-  store->save_tunnel(anonymous_v6v4(10));
-  raw_exec(dir.db(), "DELETE FROM tunnels WHERE id = 10");
-  CHECK(store->end_lost_history(1700000700) == 1);
-  CHECK(store->end_lost_history(1700000800) == 0);
-  CHECK(store->find_history({.ipv4 = v4("203.0.113.9")})[0].end_reason == "lost");
-
-  // Pruning removes what ended before the cut, never a live tunnel's record.
-  store->save_tunnel(udp_tunnel_with_prefix(11));
-  CHECK(store->prune_history(1700000450, 1) == 1);  // in slices, the oldest end first
-  CHECK(store->find_history({.user = "alice"}).size() == 2);
-  CHECK(store->find_history({.user = "alice"})[1].ended_at == 1700000400);
-  CHECK(store->prune_history(1700000450, 100) == 1);  // alice's other
-  CHECK(store->find_history({.user = "alice"}).size() == 1);  // the live one (11)
-  CHECK(store->prune_history(INT64_MAX, 100) == 2);  // the anonymous two
-  CHECK(store->find_history({.user = "alice"}).size() == 1);
 }
 
 TEST_CASE("transaction: commit keeps everything, an exception leaves nothing") {
@@ -454,7 +361,7 @@ TEST_CASE("transaction: commit keeps everything, an exception leaves nothing") {
 
   SECTION("rollback") {
     CHECK_THROWS_WITH(store->transaction([](Store& s) {
-      REQUIRE(s.delete_tunnel(1, 2000, store::TunnelEnd::Deleted));
+      REQUIRE(s.delete_tunnel(1));
       s.save_tunnel(udp_tunnel_with_prefix(2));
       s.save_allocation("alice", "p48", prefix("2001:db8:f100::/48"));
       s.save_quarantine({"p64", prefix("2001:db8:e000:1::/64"), 1000});
@@ -473,7 +380,7 @@ TEST_CASE("transaction: commit keeps everything, an exception leaves nothing") {
   }
   SECTION("commit: a tunnel replaces another atomically") {
     store->transaction([](Store& s) {
-      REQUIRE(s.delete_tunnel(1, 2000, store::TunnelEnd::Deleted));
+      REQUIRE(s.delete_tunnel(1));
       s.save_tunnel(udp_tunnel_with_prefix(2));
     });
     auto tunnels = store->load_tunnels();
@@ -485,7 +392,7 @@ TEST_CASE("transaction: commit keeps everything, an exception leaves nothing") {
       s.save_tunnel(udp_tunnel_with_prefix(2));
       CHECK_THROWS_AS(s.transaction([](Store& inner) {
         inner.save_tunnel(udp_tunnel_with_prefix(3));
-        REQUIRE(inner.delete_tunnel(1, 2000, store::TunnelEnd::Deleted));
+        REQUIRE(inner.delete_tunnel(1));
         throw StoreError("inner failed");
       }), StoreError);
       s.transaction([](Store& inner) { inner.save_quarantine({"p64", prefix("2001:db8:e000:9::/64"), 7}); });
@@ -519,7 +426,7 @@ TEST_CASE("reopening the file keeps everything; the file is owner-only") {
   REQUIRE(stat(dir.db().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(raw_text(dir.db(), "PRAGMA journal_mode") == "wal");
-  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "4");
+  CHECK(raw_text(dir.db(), "PRAGMA user_version") == "3");
 
   auto store = Store::open_sqlite(dir.db());
   REQUIRE(stat((dir.db() + "-wal").c_str(), &st) == 0);  // SQLite copies the mode to the WAL

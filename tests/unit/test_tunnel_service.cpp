@@ -605,12 +605,14 @@ TEST_CASE("watchers hear of every committed tunnel that stops forwarding, once",
 
 TEST_CASE("every way a tunnel ends is kept in its history, with the time", "[service][history]") {
   BrokerFixture fx;
+  store::TunnelHistory history(":memory:");
+  fx.service().set_history(&history);
   fx.add_user("alice", "s3cret");
   const Identity alice{"alice"};
   const auto first = open_tunnel(fx, alice, request("v6v4", kPublicV4, 64), tcp_peer(kPublicV4));
   fx.advance(100);
   auto last_of = [&](const store::HistoryQuery& q) {
-    const auto h = fx.store().find_history(q);
+    const auto h = history.find(q);
     REQUIRE_FALSE(h.empty());
     return h[0];
   };
@@ -649,20 +651,20 @@ TEST_CASE("every way a tunnel ends is kept in its history, with the time", "[ser
   }
   SECTION("replaced by the user's next tunnel from another address") {
     open_tunnel(fx, alice, request("v6v4", "203.0.113.9", 64), tcp_peer("203.0.113.9"));
-    const auto h = fx.store().find_history({.user = "alice"});
+    const auto h = history.find({.user = "alice"});
     REQUIRE(h.size() == 2);
     CHECK(h[0].client_v4 == v4("203.0.113.9"));
     CHECK_FALSE(h[0].ended_at);
     CHECK(h[1].end_reason == "replaced");
     CHECK(h[1].ended_at == fx.now());
     // Who had the prefix at each moment.
-    CHECK(fx.store().find_history({.ipv6 = first.prefix->addr, .at = fx.now() - 50})[0].client_v4 == v4(kPublicV4));
+    CHECK(history.find({.ipv6 = first.prefix->addr, .at = fx.now() - 50})[0].client_v4 == v4(kPublicV4));
   }
   SECTION("evicted: an anonymous v6v4 box reconnecting from the same IPv4 takes over") {
     const auto box = open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5"));
     fx.advance(5);
     open_tunnel(fx, kAnonymous, request("v6v4", "203.0.113.5"), tcp_peer("203.0.113.5", 50002));
-    const auto h = fx.store().find_history({.ipv4 = v4("203.0.113.5")});
+    const auto h = history.find({.ipv4 = v4("203.0.113.5")});
     REQUIRE(h.size() == 2);
     CHECK_FALSE(h[0].ended_at);
     CHECK(h[1].client_v6 == box.client_v6);

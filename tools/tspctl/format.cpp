@@ -32,12 +32,29 @@ std::string cell(const nlohmann::json& v) {
   return v.dump();
 }
 
-std::string timestamp(int64_t unix_seconds) {
+namespace {
+
+// Unix seconds as UTC calendar fields; false when gmtime cannot say.
+bool utc(int64_t unix_seconds, std::tm& tm) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  return ::gmtime_r(&t, &tm) != nullptr;
+}
+
+}  // namespace
+
+std::string timestamp(int64_t unix_seconds) {
   std::tm tm{};
-  if (!::gmtime_r(&t, &tm)) return std::to_string(unix_seconds);
+  if (!utc(unix_seconds, tm)) return std::to_string(unix_seconds);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string iso_time(int64_t unix_seconds) {
+  std::tm tm{};
+  if (!utc(unix_seconds, tm)) return std::to_string(unix_seconds);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 

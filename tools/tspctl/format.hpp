@@ -16,5 +16,7 @@ std::string bytes(uint64_t count);
 std::string cell(const nlohmann::json& value);
 // Unix seconds as UTC "2024-05-01 12:00:00".
 std::string timestamp(int64_t unix_seconds);
+// Unix seconds as ISO 8601 UTC "2024-05-01T12:00:00Z": what abuse reports and logs quote.
+std::string iso_time(int64_t unix_seconds);
 
 }  // namespace tsp::tspctl

@@ -2,8 +2,10 @@
 
 #include <ctime>
 
+#include "control/admin/history_commands.hpp"
 #include "control/admin/user_commands.hpp"
 #include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 
 namespace tsp::tspctl {
 
@@ -16,6 +18,7 @@ bool works_without_daemon(Command command) {
     case Command::UserPasswd:
     case Command::UserDel:
     case Command::UserShow:
+    case Command::History:
       return true;
     default:
       return false;
@@ -23,6 +26,10 @@ bool works_without_daemon(Command command) {
 }
 
 std::string run_on_store(const config::Config& cfg, const admin::AdminRequest& request) {
+  if (request.command == Command::History) {
+    store::TunnelHistory history(store::TunnelHistory::path_beside(cfg.store.sqlite_path));
+    return admin::history_list(history, request);
+  }
   auto store = store::Store::open_sqlite(cfg.store.sqlite_path);
   admin::UserContext ctx{*store, nullptr, cfg.tsp().realm, static_cast<int64_t>(std::time(nullptr))};
   switch (request.command) {

@@ -1,7 +1,8 @@
 // tspctl: administration of a running tspbrokerd over its admin socket (admin_protocol.hpp).
 //   tspctl [--config FILE | --socket PATH] [--json] COMMAND ...
 // User commands fall back to the configured store when no daemon listens, so users can be
-// added before the first start. Passwords are read from standard input, never from argv.
+// added before the first start; so does history, from its file beside the store. Passwords
+// are read from standard input, never from argv.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "tools/tspctl/exit_codes.hpp"
 #include "tools/tspctl/local_fallback.hpp"
 #include "tools/tspctl/render.hpp"
+#include "tools/tspctl/time_arg.hpp"
 
 namespace {
 
@@ -65,7 +67,8 @@ int print_reply(Command command, const std::string& line, bool as_json) {
 
 struct Cli {
   CLI::App app{"tspctl: administration of a running tspbroker daemon"};
-  std::string config_path, socket_path, target, name;
+  std::string config_path, socket_path, target, name, at;
+  uint32_t limit = admin::kDefaultHistoryLimit;
   bool as_json = false;
   std::vector<std::pair<CLI::App*, Command>> commands;
 
@@ -108,7 +111,37 @@ struct Cli {
     add(app, "sources",
         "client IPv4 addresses holding unfinished TSP sessions or anonymous tunnels, against their per-address limits",
         Command::Sources);
+    add_history();
     add(app, "reload", "re-read the daemon's configuration file (prints OK or the error)", Command::Reload);
+  }
+
+  // history ADDRESS | --user NAME, [--at TIME] [--limit N]: an abuse report names an address
+  // and a time.
+  void add_history() {
+    auto* history = add(app, "history",
+                        "who had an IPv6 address, or came from an IPv4 address, and when (or a user's tunnels): "
+                        "live and ended tunnels, newest first (works on the history file when no daemon runs)",
+                        Command::History);
+    auto* address = history->add_option(
+        "address", target, "an IPv6 address (a tunnel's own, or one inside its prefix) or a client's IPv4 address");
+    history->add_option("--user", name, "a user's tunnels instead of an address's")->type_name("NAME")->excludes(address);
+    history
+        ->add_option("--at", at,
+                     "only the tunnels live at TIME: unix seconds or UTC, as 2026-11-20T14:03:00Z or "
+                     "'2026-11-20 14:03:00'")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+              return parse_time(text) ? std::string()
+                                      : "'" + text + "' is neither unix seconds nor a UTC time like 2026-11-20T14:03:00Z";
+            },
+            ""))
+        ->type_name("TIME");
+    history->add_option("--limit", limit, "at most N tunnels, the newest (default 100, at most 10000)")
+        ->type_name("N")
+        ->check(CLI::Range(1u, admin::kMaxHistoryLimit).description(""));
+    history->callback([this] {
+      if (target.empty() && name.empty()) throw CLI::ValidationError("history", "give an ADDRESS or --user NAME");
+    });
   }
 
   CLI::App* add(CLI::App& parent, const char* verb, const char* help, Command command) {
@@ -151,6 +184,8 @@ int main(int argc, char** argv) {
   request.command = *command;
   request.target = cli.target;
   request.name = cli.name;
+  if (!cli.at.empty()) request.at = parse_time(cli.at);  // checked while parsing
+  request.limit = cli.limit;
   if (*command == Command::UserAdd || *command == Command::UserPasswd) {
     const auto password = read_password();
     if (!password) {

@@ -163,6 +163,8 @@ std::string render(Command command, const json& result, bool as_json) {
       return render_lockouts(result);
     case Command::Sources:
       return render_sources(result);
+    case Command::History:
+      return render_history(result);
     case Command::UserAdd:
     case Command::UserPasswd:
     case Command::UserDel:

@@ -10,20 +10,19 @@ namespace {
 using nlohmann::json;
 using Align = Table::Align;
 
-std::string user_of(const json& t) { return t.at("user").is_null() ? "(anonymous)" : cell(t.at("user")); }
-
-// v6v4 tunnels are keyed by the client's address, v6udpv4 ones by address and port.
-std::string client_of(const json& t) {
-  std::string c = cell(t.at("client_ipv4"));
-  if (t.at("mode") == "v6udpv4") c += ":" + cell(t.at("client_port"));
-  return c;
-}
-
 std::string ipv6_of(const json& t) {
   return t.at("prefix").is_null() ? cell(t.at("ipv6_address")) : cell(t.at("prefix"));
 }
 
 }  // namespace
+
+std::string user_of(const json& t) { return t.at("user").is_null() ? "(anonymous)" : cell(t.at("user")); }
+
+std::string client_of(const json& t) {
+  std::string c = cell(t.at("client_ipv4"));
+  if (t.at("mode") == "v6udpv4") c += ":" + cell(t.at("client_port"));
+  return c;
+}
 
 std::string render_tunnel_list(const json& result) {
   Table table({{"ID", Align::Right},
