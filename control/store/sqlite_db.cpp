@@ -1,6 +1,8 @@
 #include "control/store/sqlite_db.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "control/store/store.hpp"
 
@@ -145,6 +147,12 @@ std::span<const uint8_t> Query::column_blob(int col) const {
   const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_.handle(), col));
   if (data == nullptr) return {};
   return {data, static_cast<size_t>(sqlite3_column_bytes(stmt_.handle(), col))};
+}
+
+void create_private_file(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
 }
 
 }  // namespace tsp::store::sqlite

@@ -16,6 +16,11 @@ struct sqlite3_stmt;
 
 namespace tsp::store::sqlite {
 
+// SQLite creates files with the umask's mode: a new database file is created owner-only
+// first (SQLite gives its -wal and -shm files the same mode). Nothing for ":memory:" or a
+// URI; failures are left for the open that follows to report.
+void create_private_file(const std::string& path);
+
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);  // sql must hold exactly one statement

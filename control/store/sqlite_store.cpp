@@ -1,8 +1,6 @@
 // The Store on SQLite: one connection, one mutex, statements prepared once and reused, and
 // optionally group commit (store.hpp) with a background thread that closes each window.
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -541,22 +539,13 @@ class SqliteStore final : public Store {
   std::thread flusher_;  // last: started after, and joined before, everything above goes
 };
 
-// SQLite creates files with the umask's mode, but the DIGEST-MD5 hash is
-// password-equivalent: create a new database owner-only first (SQLite gives the -wal and
-// -shm files the database's mode). Failures are left for sqlite3_open_v2 to report.
-void create_private_file(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) ::close(fd);
-}
-
 }  // namespace
 
 std::unique_ptr<Store> Store::open_sqlite(const std::string& path, const StoreOptions& options) {
   if (options.group_commit_window.count() < 0) throw StoreError("store: open '" + path + "': negative group-commit window");
   if (options.checkpoint_in_background && options.group_commit_window.count() == 0)
     throw StoreError("store: open '" + path + "': background checkpoints need group commit (the window's commit finishes them)");
-  create_private_file(path);
+  sqlite::create_private_file(path);  // the DIGEST-MD5 hash is password-equivalent
   return std::make_unique<SqliteStore>(path, options);
 }
 

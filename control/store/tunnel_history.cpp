@@ -1,8 +1,5 @@
 #include "control/store/tunnel_history.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <unordered_set>
 
@@ -70,15 +67,8 @@ constexpr std::string_view kColumns =
     "SELECT seq, tunnel_id, user, anonymous, mode, client_v4, client_port, client_v6, prefix, transport,"
     " started_at, ended_at, end_reason FROM tunnel_history";
 
-// User names and addresses: owner-only, like the store (SQLite gives -wal and -shm the mode).
-void create_private_file(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) ::close(fd);
-}
-
 std::unique_ptr<sqlite::Connection> open_history(const std::string& path) {
-  create_private_file(path);
+  sqlite::create_private_file(path);  // user names and addresses: owner-only, like the store
   try {
     auto conn = std::make_unique<sqlite::Connection>(path);
     conn->exec("journal_mode", "PRAGMA journal_mode = WAL");

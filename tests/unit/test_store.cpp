@@ -11,9 +11,11 @@
 
 #include "control/store/store.hpp"
 #include "tests/unit/scratch_dir.hpp"
+#include "tests/unit/store_test_records.hpp"
 
 using namespace tsp;
 using namespace tsp::store;
+using namespace tsp::test;
 
 namespace {
 
@@ -23,9 +25,6 @@ struct TempDir : tsp::test::ScratchDir {
   std::string db() const { return file("broker.db"); }
 };
 
-Ipv6Addr v6(const char* text) { return *Ipv6Addr::parse(text); }
-Ipv6Prefix prefix(const char* text) { return *Ipv6Prefix::parse(text); }
-Ipv4Addr v4(const char* text) { return *Ipv4Addr::parse(text); }
 
 StoredCredentials credentials(uint8_t seed) {
   StoredCredentials c;
@@ -49,52 +48,6 @@ void check_same_credentials(const StoredCredentials& a, const StoredCredentials&
 
 UserRecord user(const std::string& name, uint8_t seed) {
   return UserRecord{name, credentials(seed), true, 1700000000 + seed};
-}
-
-// A registered v6udpv4 tunnel over TCP with a delegated prefix.
-TunnelRecord udp_tunnel_with_prefix(uint32_t id) {
-  TunnelRecord t;
-  t.id = id;
-  t.user = "alice";
-  t.anonymous = false;
-  t.mode = TunnelModeRec::V6UDPV4;
-  t.client_v4 = v4("198.51.100.7");
-  t.client_port = 61234;
-  t.server_v4 = v4("192.0.2.1");
-  t.server_port = 3653;
-  t.client_v6 = v6("2001:db8:ffff::2");
-  t.server_v6 = v6("2001:db8:ffff::1");
-  t.endpoint_pool = "endpoints";
-  t.prefix = prefix("2001:db8:f100::/48");
-  t.prefix_pool = "p48";
-  t.keepalive_interval = 30;
-  t.mtu = 1280;
-  t.dns_names = "alice.broker.example.net:ns1.example.net";
-  t.transport = "tcp";
-  t.created_at = 1700000100;
-  t.last_seen = 1700000200;
-  return t;
-}
-
-// An anonymous v6v4 tunnel with no prefix.
-TunnelRecord anonymous_v6v4(uint32_t id) {
-  TunnelRecord t;
-  t.id = id;
-  t.anonymous = true;
-  t.mode = TunnelModeRec::V6V4;
-  t.client_v4 = v4("203.0.113.9");
-  t.client_port = 0;
-  t.server_v4 = v4("192.0.2.1");
-  t.server_port = 0;
-  t.client_v6 = v6("2001:db8:ffff::a");
-  t.server_v6 = v6("2001:db8:ffff::1");
-  t.endpoint_pool = "endpoints";
-  t.keepalive_interval = 4294967295u;  // extremes of every width survive the round trip
-  t.mtu = 65535;
-  t.transport = "udp";
-  t.created_at = -1;
-  t.last_seen = INT64_MAX;
-  return t;
 }
 
 // Runs one SQL statement on the file behind the store's back (an admin with the CLI).

@@ -11,60 +11,13 @@
 
 #include "control/store/tunnel_history.hpp"
 #include "tests/unit/scratch_dir.hpp"
+#include "tests/unit/store_test_records.hpp"
 
 using namespace tsp;
 using namespace tsp::store;
+using namespace tsp::test;
 
 namespace {
-
-Ipv4Addr v4(const char* t) { return *Ipv4Addr::parse(t); }
-Ipv6Addr v6(const char* t) { return *Ipv6Addr::parse(t); }
-Ipv6Prefix prefix(const char* t) { return *Ipv6Prefix::parse(t); }
-
-TunnelRecord udp_tunnel_with_prefix(uint32_t id) {
-  TunnelRecord t;
-  t.id = id;
-  t.user = "alice";
-  t.anonymous = false;
-  t.mode = TunnelModeRec::V6UDPV4;
-  t.client_v4 = v4("198.51.100.7");
-  t.client_port = 61234;
-  t.server_v4 = v4("192.0.2.1");
-  t.server_port = 3653;
-  t.client_v6 = v6("2001:db8:ffff::2");
-  t.server_v6 = v6("2001:db8:ffff::1");
-  t.endpoint_pool = "endpoints";
-  t.prefix = prefix("2001:db8:f100::/48");
-  t.prefix_pool = "p48";
-  t.keepalive_interval = 30;
-  t.mtu = 1280;
-  t.dns_names = "alice.broker.example.net:ns1.example.net";
-  t.transport = "tcp";
-  t.created_at = 1700000100;
-  t.last_seen = 1700000200;
-  return t;
-}
-
-// An anonymous v6v4 tunnel with no prefix.
-TunnelRecord anonymous_v6v4(uint32_t id) {
-  TunnelRecord t;
-  t.id = id;
-  t.anonymous = true;
-  t.mode = TunnelModeRec::V6V4;
-  t.client_v4 = v4("203.0.113.9");
-  t.client_port = 0;
-  t.server_v4 = v4("192.0.2.1");
-  t.server_port = 0;
-  t.client_v6 = v6("2001:db8:ffff::a");
-  t.server_v6 = v6("2001:db8:ffff::1");
-  t.endpoint_pool = "endpoints";
-  t.keepalive_interval = 4294967295u;  // extremes of every width survive the round trip
-  t.mtu = 65535;
-  t.transport = "udp";
-  t.created_at = -1;
-  t.last_seen = INT64_MAX;
-  return t;
-}
 
 // A count read behind the history's back (an admin with the sqlite3 CLI).
 int64_t raw_count(const std::string& db, const char* sql) {
