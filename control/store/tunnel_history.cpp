@@ -185,29 +185,27 @@ void TunnelHistory::write_locked(const std::vector<Event>& events) {
   });
 }
 
-void TunnelHistory::write_batch(std::vector<Event>& events) {
-  if (events.empty()) return;
+// The queue is taken with db_mu_ held: whoever writes next writes the oldest events, so a
+// tunnel's end is never written before its start (flush() and the writer thread race).
+void TunnelHistory::write_pending() {
   std::lock_guard db(db_mu_);
+  std::vector<Event> events;
+  {
+    std::lock_guard lock(mu_);
+    events.swap(queue_);
+  }
+  if (events.empty()) return;
   try {
     write_locked(events);
   } catch (const StoreError& e) {
     std::lock_guard lock(mu_);
     ++failures_;
     last_error_ = e.what();
-    events.clear();
     throw;
   }
-  events.clear();
 }
 
-void TunnelHistory::flush() {
-  std::vector<Event> events;
-  {
-    std::lock_guard lock(mu_);
-    events.swap(queue_);
-  }
-  write_batch(events);
-}
+void TunnelHistory::flush() { write_pending(); }
 
 void TunnelHistory::writer_loop() {
   std::unique_lock lock(mu_);
@@ -215,14 +213,12 @@ void TunnelHistory::writer_loop() {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     // Gather a window's events into one transaction (at once when stopping).
     if (!stopping_) wake_.wait_for(lock, window_, [&] { return stopping_; });
-    std::vector<Event> events;
-    events.swap(queue_);
     const bool last = stopping_;
     lock.unlock();
     try {
-      write_batch(events);
+      write_pending();
     } catch (const StoreError&) {
-      // Counted in write_batch; the next batch tries again.
+      // Counted in write_pending; those events are lost, the next ones are tried.
     }
     lock.lock();
     if (last && queue_.empty()) return;

@@ -75,10 +75,10 @@ class TunnelHistory {
   void queue(Event e);
   void writer_loop();
   void write_locked(const std::vector<Event>& events);  // db_mu_ held
-  void write_batch(std::vector<Event>& events);          // takes db_mu_; empties `events`
+  void write_pending();                                  // takes db_mu_, then the queue
 
   std::unique_ptr<sqlite::Connection> conn_;
-  mutable std::mutex db_mu_;  // conn_
+  mutable std::mutex db_mu_;  // conn_; taken before mu_, never after
 
   const std::chrono::milliseconds window_;
   mutable std::mutex mu_;  // what follows
