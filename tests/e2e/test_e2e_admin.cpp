@@ -107,6 +107,19 @@ std::string login_reply(const BrokerProcess& broker, const char* from, std::stri
 // Other uids must reach the socket inside the broker's directory (mkdtemp makes it 0700).
 void open_directory(const BrokerProcess& b) { REQUIRE(::chmod(b.dir().c_str(), 0755) == 0); }
 
+// alice's v6v4 router with a /48, from 127.0.0.2 over TCP: logged in with PLAIN, accepted.
+OfferFields alice_router_over_tcp(TcpClient& alice) {
+  tcp_hello(alice);
+  tcp_login_plain(alice, "alice", "alice-pw");
+  TunnelRequestSpec router;
+  router.type = "v6v4";
+  router.client_ipv4 = "127.0.0.2";
+  router.router_prefix_length = 48;
+  const OfferFields offer = tcp_create_offer(alice, router);
+  tcp_accept(alice);
+  return offer;
+}
+
 }  // namespace
 
 TEST_CASE("tspctl: every command against a live daemon", "[e2e][admin]") {
@@ -142,14 +155,7 @@ TEST_CASE("tspctl: every command against a live daemon", "[e2e][admin]") {
   const OfferFields anon_offer = udp_create_offer(anon, udp_host);
   udp_accept(anon);
   TcpClient alice(broker.port(), "127.0.0.2");
-  tcp_hello(alice);
-  tcp_login_plain(alice, "alice", "alice-pw");
-  TunnelRequestSpec router;
-  router.type = "v6v4";
-  router.client_ipv4 = "127.0.0.2";
-  router.router_prefix_length = 48;
-  const OfferFields alice_offer = tcp_create_offer(alice, router);
-  tcp_accept(alice);
+  const OfferFields alice_offer = alice_router_over_tcp(alice);
   const std::string anon_v6 = compressed(anon_offer.client_ipv6);
   const std::string alice_v6 = compressed(alice_offer.client_ipv6);
   const std::string alice_prefix = compressed(alice_offer.prefix) + "/48";
@@ -234,14 +240,7 @@ TEST_CASE("tspctl history: a kicked tunnel is still found by its address, also w
   broker.add_user("alice", "alice-pw");
   broker.start();
   TcpClient alice(broker.port(), "127.0.0.2");
-  tcp_hello(alice);
-  tcp_login_plain(alice, "alice", "alice-pw");
-  TunnelRequestSpec router;
-  router.type = "v6v4";
-  router.client_ipv4 = "127.0.0.2";
-  router.router_prefix_length = 48;
-  const OfferFields offer = tcp_create_offer(alice, router);
-  tcp_accept(alice);
+  const OfferFields offer = alice_router_over_tcp(alice);
   const std::string v6 = compressed(offer.client_ipv6);
   const std::string prefix = compressed(offer.prefix) + "/48";
   auto inside = Ipv6Addr::parse(compressed(offer.prefix));
