@@ -97,8 +97,9 @@ struct DataplaneSection {
   std::string ipv4_tap = "tsp-v4";
   std::string ipv6_tap = "tsp-v6";
   // "exception limit CLASS RATE [BURST]", by dp::ExceptionClass.
-  dp::ExceptionLimit exception_limits[dp::kExceptionClassCount] = {
-      dp::kDefaultExceptionLimits[0], dp::kDefaultExceptionLimits[1], dp::kDefaultExceptionLimits[2]};
+  dp::ExceptionLimit exception_limits[dp::kExceptionLimitCount] = {
+      dp::kDefaultExceptionLimits[0], dp::kDefaultExceptionLimits[1], dp::kDefaultExceptionLimits[2],
+      dp::kDefaultExceptionLimits[3]};
   int line = 0;
 };
 

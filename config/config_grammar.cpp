@@ -387,14 +387,14 @@ void set_ipv6_port(ParseState& s, const StatementCall& c) {
   dataplane(s).ipv6_port_line = c.line;
 }
 
-// "exception limit CLASS RATE [BURST]": frames a second for the kernel, 0 = no limit.
+// "exception limit NAME RATE [BURST]": frames a second for the kernel, 0 = no limit.
 constexpr uint64_t max_exception_rate = 100000000;
 void set_exception_limit(ParseState& s, const StatementCall& c) {
-  unsigned cls = dp::kExceptionClassCount;
-  for (unsigned k = 0; k < dp::kExceptionClassCount; ++k)
-    if (c.args[0] == dp::kExceptionClassNames[k]) cls = k;
-  if (cls == dp::kExceptionClassCount) {
-    throw ValueError("exception class " + quote(c.args[0]) + " is not one of neighbor, tsp, other");
+  unsigned cls = dp::kExceptionLimitCount;
+  for (unsigned k = 0; k < dp::kExceptionLimitCount; ++k)
+    if (c.args[0] == dp::kExceptionLimitNames[k]) cls = k;
+  if (cls == dp::kExceptionLimitCount) {
+    throw ValueError("exception class " + quote(c.args[0]) + " is not one of neighbor, tsp, other, tsp-source");
   }
   dp::ExceptionLimit limit;
   limit.per_second = static_cast<uint32_t>(parse_number(c.args[1], 0, max_exception_rate, "frames per second"));
@@ -534,7 +534,7 @@ const StatementTable& block_statements(BlockKind kind) {
       {{"port", "ipv4"}, "DEVICE", 1, 1, false, set_ipv4_port},
       {{"port", "ipv6"}, "DEVICE", 1, 1, false, set_ipv6_port},
       {{"workers"}, "COUNT", 1, 1, false, set_workers},
-      {{"exception", "limit"}, "neighbor|tsp|other RATE [BURST]", 2, 3, true, set_exception_limit},
+      {{"exception", "limit"}, "neighbor|tsp|other|tsp-source RATE [BURST]", 2, 3, true, set_exception_limit},
       {{"ipv4", "address"}, "IPV4-ADDRESS/LENGTH", 1, 1, false, set_dp_ipv4_address},
       {{"ipv4", "gateway"}, "IPV4-ADDRESS", 1, 1, false, set_dp_ipv4_gateway},
       {{"ipv6", "address"}, "IPV6-ADDRESS/LENGTH", 1, 1, false, set_dp_ipv6_address},

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ namespace tsp::dp {
 namespace {
 
 constexpr size_t kMaxInterfaceName = 15;  // Linux IFNAMSIZ less the NUL
+
+// The per-source buckets' hash seed (exception_policer.hpp), new at every start.
+uint64_t random_seed() {
+  std::random_device rd;
+  return uint64_t{rd()} << 32 | rd();
+}
 
 // What the config parser checks too, for callers that build a DataplaneConfig themselves.
 void check_config(const DataplaneConfig& cfg) {
@@ -66,7 +73,7 @@ class DpdkDataplane final : public Dataplane {
   DataplaneStats stats() const override;
   TunnelStats tunnel_stats(uint32_t tunnel_id) const override;
   void restart_tunnel_stats(uint32_t tunnel_id) override;
-  void set_exception_limits(const ExceptionLimit (&limits)[kExceptionClassCount]) override;
+  void set_exception_limits(const ExceptionLimit (&limits)[kExceptionLimitCount]) override;
 
  private:
   TunnelStats summed_tunnel_counters(uint32_t tunnel_id) const;
@@ -109,7 +116,7 @@ void DpdkDataplane::start() {
   ports_->start(cfg_.workers, worker_sockets);
   kernel_.emplace(cfg_);
   neighbors_ = std::make_unique<NeighborTable>();
-  limits_.emplace(cfg_.exception_limits, cfg_.workers, rte_get_tsc_hz());
+  limits_.emplace(cfg_.exception_limits, cfg_.workers, rte_get_tsc_hz(), random_seed());
   prepare_workers(lcores);
 
   for (const auto& w : workers_) {
@@ -132,7 +139,7 @@ void DpdkDataplane::start() {
                exception_limits_text(cfg_.exception_limits));
 }
 
-void DpdkDataplane::set_exception_limits(const ExceptionLimit (&limits)[kExceptionClassCount]) {
+void DpdkDataplane::set_exception_limits(const ExceptionLimit (&limits)[kExceptionLimitCount]) {
   if (!limits_) return;
   limits_->publish(limits);
   spdlog::info("dataplane: frames for the kernel now limited to {}", exception_limits_text(limits));
@@ -179,7 +186,7 @@ void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
     w->ctx.counters = counters_.back().get();
     w->ctx.pool = ports_->pool(static_cast<int>(rte_lcore_to_socket_id(lcores[i])));
     w->limits = &*limits_;
-    w->ctx.policer = limits_->policer(w->limits_seen);
+    limits_->rebuild(w->ctx.policer, w->limits_seen);
     workers_.push_back(std::move(w));
   }
 }

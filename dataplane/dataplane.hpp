@@ -26,9 +26,15 @@ enum class ExceptionClass : uint8_t {
   Other,     // everything else for the kernel: ICMP, other ports, broadcasts, the uplink address
 };
 inline constexpr unsigned kExceptionClassCount = 3;
-inline constexpr const char* kExceptionClassNames[kExceptionClassCount] = {"neighbor", "tsp", "other"};
 
-// "exception limit CLASS RATE [BURST]": frames per second for the whole dataplane (each worker
+// What "exception limit NAME RATE [BURST]" limits: each class (the first three, in
+// ExceptionClass's order), and each source address's share of the tsp class, so that one
+// host flooding the TSP port cannot take the budget every TSP client shares.
+inline constexpr unsigned kExceptionLimitCount = kExceptionClassCount + 1;
+inline constexpr unsigned kTspSourceLimit = kExceptionClassCount;  // its index among the limits
+inline constexpr const char* kExceptionLimitNames[kExceptionLimitCount] = {"neighbor", "tsp", "other", "tsp-source"};
+
+// "exception limit NAME RATE [BURST]": frames per second for the whole dataplane (each worker
 // gets its share) and the burst allowed above it. 0 = no limit.
 struct ExceptionLimit {
   uint32_t per_second = 0;
@@ -36,9 +42,11 @@ struct ExceptionLimit {
   bool operator==(const ExceptionLimit&) const = default;
 };
 // Defaults: well above what the control plane needs at its rated 10,000 TSP sessions a second
-// (5-10 frames each), well below what a tap and the kernel behind it can take.
-inline constexpr ExceptionLimit kDefaultExceptionLimits[kExceptionClassCount] = {
-    {10000, 1000}, {100000, 10000}, {10000, 1000}};
+// (5-10 frames each), well below what a tap and the kernel behind it can take. One source
+// address gets 1,000 TSP frames a second, a hundredth of the class: a hundred sessions a
+// second or so, for the many clients behind a carrier-grade NAT.
+inline constexpr ExceptionLimit kDefaultExceptionLimits[kExceptionLimitCount] = {
+    {10000, 1000}, {100000, 10000}, {10000, 1000}, {1000, 1000}};
 
 // What the `dataplane` block of the broker configuration says.
 struct DataplaneConfig {
@@ -56,8 +64,8 @@ struct DataplaneConfig {
   std::string ipv6_tap = "tsp-v6";
   uint16_t udp_port = 3653;              // TSP/v6udpv4 port on ipv4_address
   uint16_t tcp_port = 3653;              // TSP over TCP (0: none), for the exception policer's classes
-  ExceptionLimit exception_limits[kExceptionClassCount] = {
-      kDefaultExceptionLimits[0], kDefaultExceptionLimits[1], kDefaultExceptionLimits[2]};
+  ExceptionLimit exception_limits[kExceptionLimitCount] = {kDefaultExceptionLimits[0], kDefaultExceptionLimits[1],
+                                                          kDefaultExceptionLimits[2], kDefaultExceptionLimits[3]};
   uint16_t tunnel_mtu = 1280;            // inner MTU (>= 1280)
   uint32_t max_tunnels = 100000;         // per-tunnel counter arrays
 };
@@ -111,15 +119,15 @@ class Dataplane {
   virtual void restart_tunnel_stats(uint32_t /*tunnel_id*/) {}
   // A reload's new exception limits (the workers' buckets start again, full). A no-op for
   // dataplanes that police nothing.
-  virtual void set_exception_limits(const ExceptionLimit (&/*limits*/)[kExceptionClassCount]) {}
+  virtual void set_exception_limits(const ExceptionLimit (&/*limits*/)[kExceptionLimitCount]) {}
 };
 
 // "neighbor 10000/s burst 1000, tsp no limit, ..." for the log.
-inline std::string exception_limits_text(const ExceptionLimit (&limits)[kExceptionClassCount]) {
+inline std::string exception_limits_text(const ExceptionLimit (&limits)[kExceptionLimitCount]) {
   std::string text;
-  for (unsigned c = 0; c < kExceptionClassCount; ++c) {
+  for (unsigned c = 0; c < kExceptionLimitCount; ++c) {
     const ExceptionLimit& l = limits[c];
-    text += std::string(c ? ", " : "") + kExceptionClassNames[c] + " " +
+    text += std::string(c ? ", " : "") + kExceptionLimitNames[c] + " " +
             (l.per_second ? std::to_string(l.per_second) + "/s burst " + std::to_string(l.burst) : "no limit");
   }
   return text;

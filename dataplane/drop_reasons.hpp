@@ -30,6 +30,7 @@ namespace tsp::dp {
   X(segmented_frame, "multi-segment frame that does not fit one buffer")                      \
   X(exception_policed_neighbor, "ARP or neighbor discovery for the kernel over its exception limit") \
   X(exception_policed_tsp, "TSP (UDP or TCP to the TSP port) for the kernel over its exception limit") \
+  X(exception_policed_tsp_source, "TSP from one source address over its share (exception limit tsp-source)") \
   X(exception_policed_other, "other traffic for the kernel over its exception limit")
 
 enum class DropReason : unsigned {

@@ -29,7 +29,7 @@ Verdict other_ipv4_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame&
       ctx.forget_neighbors();  // what it taught must count for the rest of the burst
       return exception(ctx, Side::Ipv4, ExceptionClass::Neighbor);  // the kernel answers ARP for our address
     case Ipv4PortFrame::Kind::Exception:
-      return exception(ctx, Side::Ipv4, ipv4_exception_class(*ctx.cfg, m));
+      return ipv4_exception(ctx, m);
     case Ipv4PortFrame::Kind::Tunnel:  // not reached: the callers decapsulate
     case Ipv4PortFrame::Kind::Drop:
       break;

@@ -92,7 +92,7 @@ uint64_t coarse_unix_seconds() {
 unsigned poll_once(Worker& w) {
   w.ctx.now = coarse_unix_seconds();
   w.ctx.now_cycles = rte_rdtsc();
-  if (w.limits && w.limits->generation() != w.limits_seen) w.ctx.policer = w.limits->policer(w.limits_seen);
+  if (w.limits && w.limits->generation() != w.limits_seen) w.limits->rebuild(w.ctx.policer, w.limits_seen);
   LoopCounts counts;
   Outputs out;
   for (const RxQueue& q : w.rx) {

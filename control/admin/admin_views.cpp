@@ -179,11 +179,11 @@ json stats_json(const std::optional<dp::DataplaneStats>& dataplane, const Servic
   return out;
 }
 
-json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionClassCount]) {
+json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionLimitCount]) {
   json out = json::object();
-  for (unsigned c = 0; c < dp::kExceptionClassCount; ++c) {
+  for (unsigned c = 0; c < dp::kExceptionLimitCount; ++c) {
     const dp::ExceptionLimit& l = limits[c];
-    out[dp::kExceptionClassNames[c]] =
+    out[dp::kExceptionLimitNames[c]] =
         l.per_second ? json{{"per_second", l.per_second}, {"burst", l.burst}} : json(nullptr);
   }
   return out;

@@ -41,7 +41,7 @@ nlohmann::json stats_json(const std::optional<dp::DataplaneStats>& dataplane, co
 nlohmann::json delegation_json(const std::string& file, const dns::DelegationStats& stats);
 // The dataplane's exception limits: {"neighbor":{"per_second":N,"burst":N} or null (no limit),
 // "tsp":..., "other":...}.
-nlohmann::json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionClassCount]);
+nlohmann::json exception_limits_json(const dp::ExceptionLimit (&limits)[dp::kExceptionLimitCount]);
 
 // The live tunnel a tspctl argument names: a user name, a tunnel's IPv6 address (or any
 // address inside its prefix), its prefix, or its numeric id, tried in that order.

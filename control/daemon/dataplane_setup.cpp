@@ -32,7 +32,7 @@ dp::DataplaneConfig dataplane_config(const config::Config& cfg) {
   // Without a UDP transport there are no v6udpv4 tunnels: UDP to us is then all the kernel's.
   out.udp_port = cfg.tsp().udp_port.value_or(0);
   out.tcp_port = cfg.tsp().tcp_port.value_or(0);
-  for (unsigned c = 0; c < dp::kExceptionClassCount; ++c) out.exception_limits[c] = d.exception_limits[c];
+  for (unsigned c = 0; c < dp::kExceptionLimitCount; ++c) out.exception_limits[c] = d.exception_limits[c];
   out.tunnel_mtu = static_cast<uint16_t>(cfg.tunnel_server().mtu);
   out.max_tunnels = cfg.max_tunnels;
   return out;

@@ -27,7 +27,12 @@
 #  counter), and then B pings both ways again. A reload (tspctl reload, the line rewritten to
 #  "exception limit other 0") then lifts the limit on the running broker: 1000 more datagrams at
 #  the same pace all reach the kernel (at least 900 counted, none policed); another reload puts
-#  "200 50" back, and C's TSP negotiation, right after, succeeds.
+#  "200 50" back. One source flooding the TSP port ("exception limit tsp 2000 200" for the class,
+#  "tsp-source 100 20" for each source): tspt-spoof sends 10000 datagrams a second to
+#  192.0.2.1:3653, and C negotiates over TCP from 192.0.2.11 while it runs; all but the
+#  flooder's share must be dropped as exception_policed_tsp_source, the class never runs out
+#  (exception_policed_tsp stays 0, where without the per-source share the flood alone would
+#  spend it five times over), and C comes up before the flood ends.
 #  At the end the daemon's "dataplane counters:" line (logged on SIGTERM) must account for every
 #  packet, and so must the Prometheus metrics scraped just before it (sessions, authentications,
 #  tunnels, pools, dataplane packets, bytes and drops; tests/netns/scrape_metrics.py checks the
@@ -50,6 +55,11 @@ METRICS_URL=http://$BROKER_V4:9153
 FLOOD_COUNT=3000 FLOOD_RATE=10000 FLOOD_PORT=9 OTHER_RATE=200 OTHER_BURST=50
 # The flood after the reload that lifts the limit, and the least of it the kernel must count.
 UNLIMITED_COUNT=1000 UNLIMITED_MIN=900
+# The flood at the TSP port from one source, and the limits of the tsp class and of each source.
+# It runs until C is up (at most TSP_FLOOD_COUNT datagrams at FLOOD_RATE: 15 s).
+TSP_FLOOD_COUNT=150000 TSP_PORT=3653 TSP_CLASS_RATE=2000 TSP_CLASS_BURST=200 TSP_SOURCE_RATE=100 TSP_SOURCE_BURST=20
+# What it sends: a client's first TSP datagram (the 8-byte header, then "VERSION=2.0.0\r\n").
+TSP_FLOOD_PAYLOAD=f000000100000000$(printf 'VERSION=2.0.0\r\n' | od -An -tx1 | tr -d ' \n')
 
 fail() { report_failure "$*" "$work"/*.log "$work"/*.out; }
 
@@ -118,9 +128,11 @@ tunnel broker TB_Main
   set tunnel server TS_Main
 metrics listen $BROKER_V4 9153
 $(broker_store_admin_dataplane)
-  ! Appended to the dataplane block above: the flood check's limit (the other classes keep
-  ! their defaults, far above what this test sends). The reload check rewrites this line.
+  ! Appended to the dataplane block above: the flood checks' limits (neighbor keeps its
+  ! default, far above what this test sends). The reload check rewrites the first line.
   exception limit other $OTHER_RATE $OTHER_BURST
+  exception limit tsp $TSP_CLASS_RATE $TSP_CLASS_BURST
+  exception limit tsp-source $TSP_SOURCE_RATE $TSP_SOURCE_BURST
 EOF
 }
 
@@ -319,6 +331,9 @@ check_metrics() {
   for reason in exception_policed_neighbor exception_policed_tsp; do
     [ "$(metric_sum tspbroker_dataplane_drops_total "reason=\"$reason\"")" -eq 0 ] || fail "metrics: $reason drops"
   done
+  policed=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp_source"')
+  [ "$policed" -ge "$policed_tsp_source_after_flood" ] && [ "$policed" -le "${dp[drop.exception_policed_tsp_source]:-0}" ] ||
+    fail "metrics: exception_policed_tsp_source=$policed, $policed_tsp_source_after_flood right after the TSP flood, ${dp[drop.exception_policed_tsp_source]:-0} at stop"
 }
 
 # ---- the exception path's policer --------------------------------------------------------------
@@ -395,7 +410,7 @@ set_other_limit() {
     fail "tspctl reload (exception limit other $was -> $limit) failed: $out"
   echo "reload (exception limit other $was -> $limit): $out"
   wait_for_line "$work/broker.log" 5 \
-    "reload: exception limits: .*other $(limit_text "$was") -> .*other $(limit_text "$limit")" "$broker_pid"
+    "reload: exception limits: .*other $(limit_text "$was")\(, [^>]*\)\? -> .*other $(limit_text "$limit")" "$broker_pid"
   wait_for_line "$work/broker.log" 5 "frames for the kernel now limited to .*other $(limit_text "$limit")" "$broker_pid"
 }
 
@@ -439,6 +454,50 @@ flood_without_limit() {
     fail "flood with no limit: the kernel got $exception_delta of $sent0 datagrams, expected at least $UNLIMITED_MIN"
   [ "$exception_delta" -le $((sent0 + 20)) ] ||
     fail "flood with no limit: the kernel got $exception_delta frames for $sent0 datagrams sent"
+}
+
+# flood_tsp_port_during COMMAND...: a flood from tspt-spoof at the broker's TSP port (FLOOD_RATE
+# datagrams a second, each a session's first VERSION= from one socket) while COMMAND runs; COMMAND must be done before
+# the flood (at most TSP_FLOOD_COUNT datagrams), which is then stopped. The flooder's share lets
+# through at most TSP_SOURCE_BURST + TSP_SOURCE_RATE a second, so over the flood's T ms at least
+# sent - TSP_SOURCE_BURST - TSP_SOURCE_RATE * (ceil(T) + 1) are dropped as
+# exception_policed_tsp_source (as in flood_exception_path). Sets policed_tsp_source_after_flood
+# for the final accounting; that the class never ran out (exception_policed_tsp 0) is checked
+# there, over the whole run.
+flood_tsp_port_during() {
+  local t1 t2 flood_pid sent policed_before policed min_policed deadline
+  scrape_metrics_to "$work/metrics-before-tsp-flood.out"
+  policed_before=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp_source"' "$work/metrics-before-tsp-flood.out")
+  t1=$(now_ms)
+  ip netns exec $NS_SPOOF python3 "$helpers/udp_flood.py" $BROKER_V4 $TSP_PORT $TSP_FLOOD_COUNT $FLOOD_RATE \
+    "$TSP_FLOOD_PAYLOAD" >"$work/tsp-flood.out" 2>&1 &
+  flood_pid=$!
+  pids+=("$flood_pid")
+  sleep 0.5  # the flooder's burst is long spent when COMMAND starts
+  "$@"
+  kill -0 "$flood_pid" 2>/dev/null ||
+    fail "the TSP flood ended before '$*' did (it would prove nothing): raise TSP_FLOOD_COUNT"
+  kill -TERM "$flood_pid"
+  wait "$flood_pid" || fail "udp_flood.py at $BROKER_V4:$TSP_PORT exited with status $?"
+  t2=$(now_ms)
+  sent=$(sed -n 's/^sent=//p' "$work/tsp-flood.out")
+  [ -n "$sent" ] && [ "$sent" -ge $(((t2 - t1) * FLOOD_RATE / 1000 / 2)) ] ||
+    fail "the TSP flood sent only '${sent}' datagrams in $((t2 - t1)) ms"
+  min_policed=$((sent - TSP_SOURCE_BURST - TSP_SOURCE_RATE * ($(ceil_s $((t2 - t1))) + 1)))
+  deadline=$((SECONDS + 5))
+  while :; do
+    scrape_metrics_to "$work/metrics-after-tsp-flood.out"
+    policed=$(( $(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp_source"' "$work/metrics-after-tsp-flood.out") - policed_before ))
+    [ "$policed" -lt "$min_policed" ] && [ $SECONDS -lt $deadline ] || break
+    sleep 0.2
+  done
+  echo "TSP flood: sent=$sent in $((t2 - t1)) ms, exception_policed_tsp_source=$policed (at least $min_policed)," \
+       "exception_policed_tsp=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp"' "$work/metrics-after-tsp-flood.out")"
+  [ "$policed" -gt 0 ] && [ "$policed" -ge "$min_policed" ] && [ "$policed" -le "$sent" ] ||
+    fail "TSP flood: $policed exception_policed_tsp_source drops for $sent datagrams in $((t2 - t1)) ms, expected at least $min_policed"
+  [ "$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp"' "$work/metrics-after-tsp-flood.out")" -eq 0 ] ||
+    fail "TSP flood: the tsp class ran out (exception_policed_tsp > 0): the flooder's excess reached it"
+  policed_tsp_source_after_flood=$((policed_before + policed))
 }
 
 # ---- the test -----------------------------------------------------------------------------------
@@ -488,8 +547,8 @@ say "reload: exception limit other $OTHER_RATE $OTHER_BURST again"
 set_other_limit "$OTHER_RATE $OTHER_BURST"
 stop_client b
 
-say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4 (a TSP negotiation right after the flood)"
-start_client c tspc0 --mode v6v4 --tcp --user bob --password bob-secret --router --prefixlen 48 --bind $CLIENT2_V4
+say "C: bob over TCP, v6v4 router /48 from $CLIENT2_V4, negotiated while $SPOOF_V4 floods the TSP port at $FLOOD_RATE a second (exception limit tsp $TSP_CLASS_RATE $TSP_CLASS_BURST, tsp-source $TSP_SOURCE_RATE $TSP_SOURCE_BURST)"
+flood_tsp_port_during start_client c tspc0 --mode v6v4 --tcp --user bob --password bob-secret --router --prefixlen 48 --bind $CLIENT2_V4
 [ "$(value c type)" = v6v4 ] || fail "C: offered $(value c type), asked for v6v4"
 [ "$(value c prefix_length)" = 48 ] || fail "C: asked for a /48, got '$(value c prefix)'"
 ping_both_ways "$(value c client_ipv6)" C
@@ -552,8 +611,12 @@ unanswered=$(( $(relay_sum keepalives_sent a b c) - $(relay_sum keepalive_replie
 [ "${dp[drop.exception_policed_other]:-0}" -ge "$policed_after_flood" ] &&
   [ "${dp[drop.exception_policed_other]:-0}" -le $((policed_after_flood + 10)) ] ||
   fail "drop.exception_policed_other=${dp[drop.exception_policed_other]:-0}, $policed_after_flood right after the flood"
-# Nothing else the test sent has a reason to be dropped (ARP, neighbor discovery and TSP stay
-# far below their default limits).
+# The TSP flood: what the scrape right after it counted, and nothing policed since.
+[ "${dp[drop.exception_policed_tsp_source]:-0}" -ge "$policed_tsp_source_after_flood" ] &&
+  [ "${dp[drop.exception_policed_tsp_source]:-0}" -le $((policed_tsp_source_after_flood + 10)) ] ||
+  fail "drop.exception_policed_tsp_source=${dp[drop.exception_policed_tsp_source]:-0}, $policed_tsp_source_after_flood right after the TSP flood"
+# Nothing else the test sent has a reason to be dropped (ARP, neighbor discovery and the TSP
+# class stay below their limits: the TSP flood's excess never reaches the class).
 for reason in malformed_ipv4 malformed_ipv6 ipv4_fragment inner_not_ipv6 tunnel_loop no_route hop_limit_exceeded \
               too_big tx_full no_mbuf malformed_udp no_gateway no_headroom segmented_frame \
               exception_policed_neighbor exception_policed_tsp; do

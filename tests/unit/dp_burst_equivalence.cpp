@@ -88,9 +88,10 @@ rte_mbuf* arrive(const ArrivingFrame& f) {
   return m;
 }
 
-// Budgets of 2, 3 and 2 frames (neighbor, tsp, other); the clock stands still, so none refills.
+// Budgets of 2, 3 and 2 frames (neighbor, tsp, other), 2 per TSP source; the clock stands
+// still, so none refills.
 void police(PipelineHarness& h) {
-  const ExceptionLimit limits[kExceptionClassCount] = {{1, 2}, {1, 3}, {1, 2}};
+  const ExceptionLimit limits[kExceptionLimitCount] = {{1, 2}, {1, 3}, {1, 2}, {1, 2}};
   h.ctx.policer = ExceptionPolicer(limits, 1, 1000);
   h.ctx.now_cycles = 0;
 }

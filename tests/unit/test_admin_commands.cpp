@@ -363,11 +363,13 @@ TEST_CASE("stats: per worker, totals, control-plane counters", "[admin][commands
     with_dp.dataplane = config::DataplaneSection{};
     with_dp.dataplane->exception_limits[1] = dp::ExceptionLimit{0, 0};
     with_dp.dataplane->exception_limits[2] = dp::ExceptionLimit{200, 50};
+    with_dp.dataplane->exception_limits[dp::kTspSourceLimit] = dp::ExceptionLimit{20, 40};
     h.cfg = std::make_shared<const config::Config>(with_dp);
     CHECK(h.ok(cmd(Command::Stats))["dataplane"]["exception_limits"] ==
           json{{"neighbor", {{"per_second", 10000}, {"burst", 1000}}},
                {"tsp", nullptr},
-               {"other", {{"per_second", 200}, {"burst", 50}}}});
+               {"other", {{"per_second", 200}, {"burst", 50}}},
+               {"tsp-source", {{"per_second", 20}, {"burst", 40}}}});
     h.cfg = std::make_shared<const config::Config>(with_file);
   }
   dns::DelegationStats s;

@@ -132,9 +132,13 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   CHECK_THAT(s, !Catch::Contains("exception limits"));  // a daemon that does not report them
   json limited = stats;
   limited["dataplane"]["exception_limits"] = {
-      {"neighbor", {{"per_second", 10000}, {"burst", 1000}}}, {"tsp", nullptr}, {"other", {{"per_second", 200}, {"burst", 50}}}};
+      {"neighbor", {{"per_second", 10000}, {"burst", 1000}}},
+      {"tsp", nullptr},
+      {"other", {{"per_second", 200}, {"burst", 50}}},
+      {"tsp-source", {{"per_second", 1000}, {"burst", 1000}}}};
   CHECK_THAT(render(Command::Stats, limited, false),
-             Catch::Contains("\nexception limits: neighbor 10000/s burst 1000, other 200/s burst 50, tsp no limit\n"));
+             Catch::Contains("\nexception limits: neighbor 10000/s burst 1000, other 200/s burst 50, tsp no limit, "
+                             "tsp-source 1000/s burst 1000\n"));
   json with_delegation = stats;
   with_delegation["dns_delegation"] = {{"file", "/var/lib/tspbroker/delegations.zone"},
                                        {"zones", 12},

@@ -942,8 +942,9 @@ TEST_CASE("dataplane statements: workers range, repetition and placement") {
 
 TEST_CASE("dataplane exception limits: per class, a default burst, 0 for none, mistakes at their line") {
   const auto defaults = parse(with_dataplane(required_dataplane_lines()));
-  for (unsigned c = 0; c < tsp::dp::kExceptionClassCount; ++c)
+  for (unsigned c = 0; c < tsp::dp::kExceptionLimitCount; ++c)
     CHECK(defaults.dataplane->exception_limits[c] == tsp::dp::kDefaultExceptionLimits[c]);
+  CHECK(defaults.dataplane->exception_limits[tsp::dp::kTspSourceLimit] == tsp::dp::ExceptionLimit{1000, 1000});
   const auto c = parse(with_dataplane_plus("  exception limit other 200 50\n  exception limit tsp 0\n"
                                            "  exception limit neighbor 25\n  exception limit other 300"));
   const auto& l = c.dataplane->exception_limits;
@@ -952,12 +953,19 @@ TEST_CASE("dataplane exception limits: per class, a default burst, 0 for none, m
   CHECK(l[0] == tsp::dp::ExceptionLimit{25, 2});
   CHECK(parse(with_dataplane_plus("  exception limit other 5")).dataplane->exception_limits[2] ==
         tsp::dp::ExceptionLimit{5, 1});
-  check_error(with_dataplane_plus("  exception limit icmp 100"), 17, {"exception class 'icmp'", "neighbor, tsp, other"});
+  // One source's share of TSP: a limit of its own, beside the class's.
+  const auto s = parse(with_dataplane_plus("  exception limit tsp-source 50\n  exception limit tsp 500 100"));
+  CHECK(s.dataplane->exception_limits[tsp::dp::kTspSourceLimit] == tsp::dp::ExceptionLimit{50, 5});
+  CHECK(s.dataplane->exception_limits[1] == tsp::dp::ExceptionLimit{500, 100});
+  CHECK(parse(with_dataplane_plus("  exception limit tsp-source 0")).dataplane->exception_limits[tsp::dp::kTspSourceLimit] ==
+        tsp::dp::ExceptionLimit{0, 0});
+  check_error(with_dataplane_plus("  exception limit tsp-source 0 10"), 17, {"a burst needs a rate"});
+  check_error(with_dataplane_plus("  exception limit icmp 100"), 17, {"exception class 'icmp'", "neighbor, tsp, other, tsp-source"});
   check_error(with_dataplane_plus("  exception limit other lots"), 17, {"frames per second must be a whole number in 0..100000000, not 'lots'"});
   check_error(with_dataplane_plus("  exception limit other 100000001"), 17, {"out of range (0..100000000)"});
   check_error(with_dataplane_plus("  exception limit other 100 0"), 17, {"burst '0' is out of range"});
   check_error(with_dataplane_plus("  exception limit other 0 10"), 17, {"a burst needs a rate"});
-  check_error(with_dataplane_plus("  exception limit other"), 17, {"exception limit neighbor|tsp|other RATE [BURST]"});
+  check_error(with_dataplane_plus("  exception limit other"), 17, {"exception limit neighbor|tsp|other|tsp-source RATE [BURST]"});
   check_error(with_tsp("  exception limit other 5"), 6, {"belongs in a 'dataplane' block"});
 }
 

@@ -138,13 +138,15 @@ TEST_CASE("restart_needed: what a reload cannot change names file:line", "[daemo
         "  ipv6 address 2001:db8:ffff::1/64\n";
     const std::string with_dp = text + block;
     const auto running_dp = parse(with_dp);
-    const std::string limited = with_dp + "  exception limit other 200 50\n  exception limit tsp 0\n";
+    const std::string limited =
+        with_dp + "  exception limit other 200 50\n  exception limit tsp 0\n  exception limit tsp-source 20 40\n";
     CHECK_FALSE(daemon::restart_needed(running_dp, parse(limited), limited));
     const auto changes = daemon::reload_changes(running_dp, parse(limited));
     REQUIRE(changes.size() == 1);
     CHECK(changes[0] ==
-          "exception limits: neighbor 10000/s burst 1000, tsp 100000/s burst 10000, other 10000/s burst 1000 -> "
-          "neighbor 10000/s burst 1000, tsp no limit, other 200/s burst 50");
+          "exception limits: neighbor 10000/s burst 1000, tsp 100000/s burst 10000, other 10000/s burst 1000, "
+          "tsp-source 1000/s burst 1000 -> neighbor 10000/s burst 1000, tsp no limit, other 200/s burst 50, "
+          "tsp-source 20/s burst 40");
     const std::string moved = replace_once(with_dp, "port ipv4 net_tap0", "port ipv4 net_tap2");
     const auto why = daemon::restart_needed(running_dp, parse(moved), moved);
     REQUIRE(why);
