@@ -55,8 +55,10 @@ struct PipelineContext {
   // Worker-private state the pipeline itself updates.
   uint16_t next_ipv4_id = 0;  // identification of the outer IPv4 headers it builds
   IcmpErrorBudget icmp_budget;
-  ExceptionPolicer policer;  // no limit unless the worker's setup gives it the configured one
   NeighborMemo last_neighbor[2];  // by Side
+  // Last: 64 KiB (the per-source buckets) read only on the exception path, after the fields the
+  // forwarding path reads. No limit unless the worker's setup gives it the configured one.
+  ExceptionPolicer policer;
 
   void forget_neighbors() noexcept { last_neighbor[0].valid = last_neighbor[1].valid = false; }
 };
