@@ -35,6 +35,7 @@ struct Ipv4PortFrame {
     Exception,  // for the kernel: ICMP, TCP, TSP control, broadcasts, other ethertypes
     Arp,        // for the kernel too, after learning its sender
     Tunnel,     // tunnel data addressed to us: decapsulate
+    Fragment,   // a fragment of protocol 41 or UDP addressed to us: reassemble (reassembly.hpp)
   } kind = Kind::Drop;
   DropReason reason = DropReason::malformed_ethernet;
   // Tunnel only.
@@ -110,13 +111,10 @@ inline bool ipv4_checksum_ok(const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept
 }
 
 inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rte_ipv4_hdr* ip, uint32_t payload_offset,
-                         uint32_t payload_len, bool more_fragments, Ipv4PortFrame& f) noexcept {
+                         uint32_t payload_len, Ipv4PortFrame& f) noexcept {
   if (payload_len < kUdpHeaderLen) return v4_drop(f, DropReason::malformed_udp);
   const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, payload_offset);
   if (be16(udp->dst_port) != cfg.udp_port) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
-  // The first fragment of a datagram to our port: tunnel data is never fragmented on purpose
-  // and TSP control messages are small, so nothing legitimate is lost.
-  if (more_fragments) return v4_drop(f, DropReason::ipv4_fragment);
   const uint32_t udp_len = be16(udp->dgram_len);
   if (udp_len < kUdpHeaderLen || udp_len > payload_len) return v4_drop(f, DropReason::malformed_udp);
   // Data starts with an IPv6 version nibble, a TSP control message with 0xF (RUDP header).
@@ -158,20 +156,20 @@ inline void classify_udp(const DataplaneConfig& cfg, const rte_mbuf* m, const rt
                                                : v4_drop(f, DropReason::not_for_us);
   }
 
-  const uint16_t fragment = be16(ip->fragment_offset);
-  const bool more_fragments = (fragment & RTE_IPV4_HDR_MF_FLAG) != 0;
-  const bool later_fragment = (fragment & RTE_IPV4_HDR_OFFSET_MASK) != 0;
+  // Fragments of tunnel data are put together by the worker and the whole classified again.
+  // All of UDP's come too, whatever the port (a later fragment does not show it): the kernel
+  // then gets its own datagrams whole.
+  const bool fragment = (be16(ip->fragment_offset) & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0;
   const uint32_t payload_offset = kEthernetHeaderLen + header_len;
   const uint32_t payload_len = total_len - header_len;
   switch (ip->next_proto_id) {
     case IPPROTO_IPV6: {
-      if (more_fragments || later_fragment) return v4_drop(f, DropReason::ipv4_fragment);
+      if (fragment) return v4_kind(f, Ipv4PortFrame::Kind::Fragment);
       return v4_tunnel(f, TunnelMode::V6V4, ip->src_addr, 0, payload_offset, payload_len);
     }
     case IPPROTO_UDP:
-      // A later fragment does not show its port; the kernel reassembles or discards it.
-      if (later_fragment) return v4_kind(f, Ipv4PortFrame::Kind::Exception);
-      return classify_udp(cfg, m, ip, payload_offset, payload_len, more_fragments, f);
+      if (fragment) return v4_kind(f, Ipv4PortFrame::Kind::Fragment);
+      return classify_udp(cfg, m, ip, payload_offset, payload_len, f);
     default:
       return v4_kind(f, Ipv4PortFrame::Kind::Exception);
   }

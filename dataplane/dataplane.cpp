@@ -187,6 +187,7 @@ void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {
     w->ctx.pool = ports_->pool(static_cast<int>(rte_lcore_to_socket_id(lcores[i])));
     w->limits = &*limits_;
     limits_->rebuild(w->ctx.policer, w->limits_seen);
+    w->reassembly = std::make_unique<Ipv4Reassembly>(rte_get_tsc_hz(), static_cast<int>(rte_lcore_to_socket_id(lcores[i])));
     workers_.push_back(std::move(w));
   }
 }
@@ -203,7 +204,7 @@ void DpdkDataplane::stop() {
     spdlog::info("dataplane: workers on lcore(s){} stopped; closing ports {} and {}, removing taps {} and {}",
                  lcore_list, cfg_.ipv4_port, cfg_.ipv6_port, cfg_.ipv4_tap, cfg_.ipv6_tap);
   }
-  workers_.clear();
+  workers_.clear();  // with their reassemblies' fragments, before the pools go
   kernel_.reset();  // the rules; addresses and routes go with the taps
   ports_.reset();
   neighbors_.reset();

@@ -75,6 +75,7 @@ struct DataplaneStats {
   struct Worker {
     unsigned lcore = 0;
     uint64_t rx = 0, tx = 0, decap = 0, encap = 0, exception = 0, keepalive_replies = 0, icmp_errors = 0;
+    uint64_t reassembled = 0;  // IPv4 packets put together from fragments
     uint64_t decap_bytes = 0, encap_bytes = 0;  // inner IPv6 bytes of the decap and encap packets
     uint64_t drops[kDropReasonCount] = {};
   };
@@ -91,6 +92,7 @@ struct DataplaneStats {
       t.exception += w.exception;
       t.keepalive_replies += w.keepalive_replies;
       t.icmp_errors += w.icmp_errors;
+      t.reassembled += w.reassembled;
       t.decap_bytes += w.decap_bytes;
       t.encap_bytes += w.encap_bytes;
       for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += w.drops[i];

@@ -11,7 +11,7 @@ namespace tsp::dp {
   X(malformed_ethernet, "frame too short or unsupported ethertype")                            \
   X(malformed_ipv4, "bad IPv4 header (version, length, checksum)")                             \
   X(malformed_ipv6, "bad IPv6 header (version or payload length)")                             \
-  X(ipv4_fragment, "fragmented IPv4 tunnel packet")                                            \
+  X(ipv4_fragment, "IPv4 fragment not reassembled (timed out, overlapping, or too many packets in reassembly)") \
   X(not_for_us, "IPv4 packet addressed to somebody else")                                     \
   X(no_tunnel, "no tunnel for the outer source (address, or address and port)")              \
   X(inner_source_spoofed, "inner IPv6 source outside the tunnel's address and prefix")        \

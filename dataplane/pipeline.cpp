@@ -30,6 +30,8 @@ Verdict other_ipv4_frame(PipelineContext& ctx, rte_mbuf* m, const Ipv4PortFrame&
       return exception(ctx, Side::Ipv4, ExceptionClass::Neighbor);  // the kernel answers ARP for our address
     case Ipv4PortFrame::Kind::Exception:
       return ipv4_exception(ctx, m);
+    case Ipv4PortFrame::Kind::Fragment:
+      return Verdict{Verdict::Kind::Reassemble, Side::Ipv4, DropReason::ipv4_fragment};
     case Ipv4PortFrame::Kind::Tunnel:  // not reached: the callers decapsulate
     case Ipv4PortFrame::Kind::Drop:
       break;

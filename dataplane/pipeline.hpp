@@ -64,7 +64,10 @@ struct PipelineContext {
 };
 
 struct Verdict {
-  enum class Kind : uint8_t { Transmit, Exception, Drop } kind = Kind::Drop;
+  // Reassemble: an IPv4 fragment of tunnel data (or UDP) for the worker's reassembly
+  // (reassembly.hpp); the caller gives it the mbuf, and the whole packet, when it completes
+  // one, to process_packet. Nothing is counted for the fragment itself.
+  enum class Kind : uint8_t { Transmit, Exception, Drop, Reassemble } kind = Kind::Drop;
   Side out = Side::Ipv4;  // Transmit: leave by this side's NIC port; Exception: into this side's tap
   DropReason reason = DropReason::malformed_ethernet;  // Drop: why (the caller frees the mbuf)
 };

@@ -21,8 +21,9 @@ constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 constexpr unsigned kMempoolCache = 256;
 // Frames a worker may hold besides the descriptors: staged for transmission, one burst being
-// processed, the packets the pipeline builds.
-constexpr unsigned kInFlightPerWorker = 4 * kStagedPerOutput + kRxBurst + ExtraPackets::kMax;
+// processed, the packets the pipeline builds, the fragments its reassembly keeps.
+constexpr unsigned kInFlightPerWorker =
+    4 * kStagedPerOutput + kRxBurst + ExtraPackets::kMax + Ipv4Reassembly::kMaxHeldMbufs;
 constexpr unsigned kSpareMbufs = 1024;
 // Outer headers the IPv4 side adds to a tunnel's inner packet (IPv4 + UDP), and what a
 // frame carries besides its IP packet (Ethernet header, one VLAN tag, FCS).

@@ -52,23 +52,56 @@ struct Outputs {
   Staged tap[2];
 };
 
+// Packets the reassembly completed during a burst (at most one per fragment).
+struct Completed {
+  rte_mbuf* pkts[kRxBurst];
+  unsigned n = 0;
+};
+
+// Fragments the reassembly gave up on, counted as ipv4_fragment drops.
+void count_dropped_fragments(Worker& w) {
+  if (const uint32_t n = w.reassembly->take_dropped()) w.ctx.counters->drops[static_cast<unsigned>(DropReason::ipv4_fragment)].add(n);
+}
+
+// Where a frame goes by its verdict. Reassemble: the fragment goes to the worker's reassembly,
+// and a packet it completes into `completed` (nullptr: none expected here, the frame is dropped).
+void dispatch(Worker& w, rte_mbuf* m, const Verdict& v, Outputs& out, LoopCounts& counts, Completed* completed) {
+  const auto out_side = static_cast<unsigned>(v.out);
+  switch (v.kind) {
+    case Verdict::Kind::Transmit:
+      stage(out.nic[out_side], w.nic_tx[out_side], m, counts);
+      break;
+    case Verdict::Kind::Exception:
+      stage(out.tap[out_side], w.tap_tx[out_side], m, counts);
+      break;
+    case Verdict::Kind::Drop:
+      rte_pktmbuf_free(m);  // the pipeline counted the reason
+      break;
+    case Verdict::Kind::Reassemble:
+      if (w.reassembly == nullptr || completed == nullptr) {
+        w.ctx.counters->drop(DropReason::ipv4_fragment);
+        rte_pktmbuf_free(m);
+      } else if (rte_mbuf* whole = w.reassembly->add(m, w.ctx.now_cycles)) {
+        completed->pkts[completed->n++] = whole;
+      }
+      break;
+  }
+}
+
 void handle_nic_burst(Worker& w, Side from, rte_mbuf** pkts, uint16_t n, Outputs& out, LoopCounts& counts) {
   Verdict verdicts[kRxBurst];
   ExtraPackets extra;
   process_burst(w.ctx, from, pkts, n, verdicts, extra);
-  for (uint16_t i = 0; i < n; ++i) {
-    const auto out_side = static_cast<unsigned>(verdicts[i].out);
-    switch (verdicts[i].kind) {
-      case Verdict::Kind::Transmit:
-        stage(out.nic[out_side], w.nic_tx[out_side], pkts[i], counts);
-        break;
-      case Verdict::Kind::Exception:
-        stage(out.tap[out_side], w.tap_tx[out_side], pkts[i], counts);
-        break;
-      case Verdict::Kind::Drop:
-        rte_pktmbuf_free(pkts[i]);  // process_burst counted the reason
-        break;
+  Completed completed;
+  for (uint16_t i = 0; i < n; ++i) dispatch(w, pkts[i], verdicts[i], out, counts, &completed);
+  if (w.reassembly != nullptr) {
+    // Packets put together from fragments: the reference path, whole (a whole packet is no
+    // fragment, so none goes back to the reassembly).
+    for (unsigned k = 0; k < completed.n; ++k) {
+      dispatch(w, completed.pkts[k], process_packet(w.ctx, from, completed.pkts[k], extra), out, counts, nullptr);
     }
+    if (completed.n) w.ctx.counters->reassembled.add(completed.n);
+    count_dropped_fragments(w);
   }
   for (unsigned e = 0; e < extra.n; ++e) {
     const auto side = static_cast<unsigned>(extra.pkt[e].out);
@@ -93,6 +126,10 @@ unsigned poll_once(Worker& w) {
   w.ctx.now = coarse_unix_seconds();
   w.ctx.now_cycles = rte_rdtsc();
   if (w.limits && w.limits->generation() != w.limits_seen) w.limits->rebuild(w.ctx.policer, w.limits_seen);
+  if (w.reassembly) {
+    w.reassembly->expire(w.ctx.now_cycles);
+    count_dropped_fragments(w);
+  }
   LoopCounts counts;
   Outputs out;
   for (const RxQueue& q : w.rx) {

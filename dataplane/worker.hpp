@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "dataplane/pipeline.hpp"
+#include "dataplane/reassembly.hpp"
 
 namespace tsp::dp {
 
@@ -36,6 +38,7 @@ struct Worker {
   const std::atomic<bool>* stop = nullptr;
   const ExceptionLimitBoard* limits = nullptr;  // ctx.policer follows it when set
   uint64_t limits_seen = 0;                     // the board's generation ctx.policer reflects
+  std::unique_ptr<Ipv4Reassembly> reassembly;   // for Reassemble verdicts; without one they are dropped
 };
 
 inline constexpr uint16_t kRxBurst = 32;

@@ -3,7 +3,8 @@
 //
 // Who counts what:
 //   - the poll loop: rx (frames received), tx (frames handed to a NIC or tap and accepted),
-//     drops[tx_full] and drops[no_mbuf] when it cannot send;
+//     drops[tx_full] and drops[no_mbuf] when it cannot send; its IPv4 reassembly's
+//     reassembled (whole packets) and drops[ipv4_fragment] (fragments it gave up on);
 //   - process_packet: decap (tunnel packets forwarded to the uplink), encap (uplink packets
 //     sent into a tunnel), exception (verdicts Exception), keepalive_replies, icmp_errors
 //     (time exceeded and packet too big actually built), every other drop reason, and the
@@ -48,6 +49,7 @@ struct alignas(64) WorkerCounters {
   WorkerCounters& operator=(const WorkerCounters&) = delete;
 
   Counter rx, tx, decap, encap, exception, keepalive_replies, icmp_errors;
+  Counter reassembled;  // IPv4 packets put together from fragments (the poll loop)
   Counter decap_bytes, encap_bytes;  // inner IPv6 bytes, with decap and encap
   Counter drops[kDropReasonCount];
 
@@ -83,6 +85,7 @@ struct alignas(64) WorkerCounters {
     w.exception = exception.read();
     w.keepalive_replies = keepalive_replies.read();
     w.icmp_errors = icmp_errors.read();
+    w.reassembled = reassembled.read();
     w.decap_bytes = decap_bytes.read();
     w.encap_bytes = encap_bytes.read();
     for (size_t i = 0; i < kDropReasonCount; ++i) w.drops[i] = drops[i].read();

@@ -37,6 +37,7 @@ std::string describe_verdict(const dp::Verdict& v) {
       return std::string("transmit on the ") + (v.out == dp::Side::Ipv4 ? "IPv4" : "IPv6") + " side";
     case dp::Verdict::Kind::Exception: return "exception";
     case dp::Verdict::Kind::Drop: return "drop (" + std::string(dp::drop_reason_name(v.reason)) + ")";
+    case dp::Verdict::Kind::Reassemble: return "reassemble";
   }
   return "?";
 }

@@ -31,6 +31,7 @@ json worker_json(const dp::DataplaneStats::Worker& w, bool with_lcore) {
               {"exception", w.exception},
               {"keepalive_replies", w.keepalive_replies},
               {"icmp_errors", w.icmp_errors},
+              {"reassembled", w.reassembled},
               {"drops", std::move(drops)}};
   if (with_lcore) out["lcore"] = w.lcore;
   return out;

@@ -70,14 +70,15 @@ void log_dataplane_counters(const dp::DataplaneStats& stats) {
       drops += fmt::format(" {}={}", dp::drop_reason_name(static_cast<dp::DropReason>(i)), w.drops[i]);
     }
     spdlog::info("dataplane worker lcore {}: rx {} tx {} decap {} encap {} exception {} keepalive replies {} "
-                 "icmp errors {}, drops:{}",
+                 "icmp errors {} reassembled {}, drops:{}",
                  w.lcore, w.rx, w.tx, w.decap, w.encap, w.exception, w.keepalive_replies, w.icmp_errors,
-                 drops.empty() ? " none" : drops);
+                 w.reassembled, drops.empty() ? " none" : drops);
   }
   const dp::DataplaneStats::Worker sum = stats.total();
-  std::string line = fmt::format("rx={} tx={} decap={} encap={} exception={} keepalive_replies={} icmp_errors={}",
-                                 sum.rx, sum.tx, sum.decap, sum.encap, sum.exception, sum.keepalive_replies,
-                                 sum.icmp_errors);
+  std::string line =
+      fmt::format("rx={} tx={} decap={} encap={} exception={} keepalive_replies={} icmp_errors={} reassembled={}",
+                  sum.rx, sum.tx, sum.decap, sum.encap, sum.exception, sum.keepalive_replies, sum.icmp_errors,
+                  sum.reassembled);
   for (size_t i = 0; i < dp::kDropReasonCount; ++i) {
     line += fmt::format(" drop.{}={}", dp::drop_reason_name(static_cast<dp::DropReason>(i)), sum.drops[i]);
   }

@@ -243,6 +243,8 @@ void MetricsCollector::add_dataplane(std::vector<MetricFamily>& out) const {
                                   "Keepalive echo requests answered by the dataplane");
   auto icmp = counter_family("tspbroker_dataplane_icmp_errors_total",
                              "ICMPv6 errors sent (time exceeded, packet too big)");
+  auto reassembled = counter_family("tspbroker_dataplane_reassembled_packets_total",
+                                    "IPv4 packets (tunnel data, UDP) put together from fragments");
   auto drops = counter_family("tspbroker_dataplane_drops_total", "Packets dropped, by reason");
   for (size_t i = 0; i < stats.workers.size(); ++i) {
     const auto& w = stats.workers[i];
@@ -256,6 +258,7 @@ void MetricsCollector::add_dataplane(std::vector<MetricFamily>& out) const {
     exception.add({{"worker", worker}}, w.exception);
     keepalive.add({{"worker", worker}}, w.keepalive_replies);
     icmp.add({{"worker", worker}}, w.icmp_errors);
+    reassembled.add({{"worker", worker}}, w.reassembled);
     for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
       drops.add({{"worker", worker}, {"reason", std::string(dp::drop_reason_name(static_cast<dp::DropReason>(r)))}},
                 w.drops[r]);
@@ -263,7 +266,9 @@ void MetricsCollector::add_dataplane(std::vector<MetricFamily>& out) const {
   }
   out.push_back(gauge_family("tspbroker_dataplane_workers", "Dataplane worker lcores")
                     .add({}, uint64_t{stats.workers.size()}));
-  for (auto* f : {&rx, &tx, &packets, &bytes, &exception, &keepalive, &icmp, &drops}) out.push_back(std::move(*f));
+  for (auto* f : {&rx, &tx, &packets, &bytes, &exception, &keepalive, &icmp, &reassembled, &drops}) {
+    out.push_back(std::move(*f));
+  }
 }
 
 void MetricsCollector::add_per_tunnel(std::vector<MetricFamily>& out) const {

@@ -20,6 +20,7 @@ std::string describe(const Verdict& v) {
     case Verdict::Kind::Transmit: out << "transmit on " << side_name(v.out); break;
     case Verdict::Kind::Exception: out << "exception to " << side_name(v.out); break;
     case Verdict::Kind::Drop: out << "drop (" << drop_reason_name(v.reason) << ")"; break;
+    case Verdict::Kind::Reassemble: out << "reassemble"; break;
   }
   return out.str();
 }

@@ -42,7 +42,7 @@ TEST_CASE("IPv4 port: what goes to the kernel's tap", "[dp][classify][exception]
       {"UDP to another port, first nibble 6", to_broker(17, udp(40000, 53, inner))},
       {"TCP to 3653", to_broker(6, Bytes{0x9c, 0x40, 0x0e, 0x45, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0})},
       {"ICMP echo to us", to_broker(1, Bytes{8, 0, 0xf7, 0xff, 0, 0, 0, 0})},
-      {"a later UDP fragment (its port is unknown)", to_broker(17, Bytes(16, 0x61), 0x0002)},
+      {"a fragment of TCP (the kernel reassembles its own)", to_broker(6, Bytes(24, 0), 0x2000)},
       {"limited broadcast", to_broker(17, udp(68, 67, Bytes(10, 0)), 0, v4("255.255.255.255"))},
       {"subnet broadcast", to_broker(17, udp(137, 137, Bytes(10, 0)), 0, v4("192.0.2.255"))},
       {"multicast", to_broker(2, Bytes(8, 0), 0, v4("224.0.0.1"))},
@@ -62,7 +62,7 @@ TEST_CASE("IPv4 port: what goes to the kernel's tap", "[dp][classify][exception]
   }
 }
 
-TEST_CASE("IPv4 port: fragments of tunnel packets are dropped", "[dp][classify][fragment]") {
+TEST_CASE("IPv4 port: fragments of tunnel packets and of UDP go to the reassembly", "[dp][classify][fragment]") {
   const TunnelEntry p41 = tunnels::proto41_host();
   const TunnelEntry u = tunnels::udp_slash48();
   const Bytes inner = udp6_packet(p41.client_v6, addrs::internet_host, 64, 40);
@@ -87,14 +87,21 @@ TEST_CASE("IPv4 port: fragments of tunnel packets are dropped", "[dp][classify][
     cases.push_back({"UDP 3653 first fragment",
                      ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4,
                               ipv4(h, udp(u.client_port, 3653, inner)))});
+    cases.push_back({"UDP 53 first fragment (the kernel's, whole afterwards)",
+                     ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4,
+                              ipv4(h, udp(u.client_port, 53, inner)))});
+    h.flags_fragment = 0x0002;
+    cases.push_back({"a later UDP fragment (its port is unknown)",
+                     ethernet(addrs::v4_port_mac, addrs::v4_gateway_mac, RTE_ETHER_TYPE_IPV4, ipv4(h, Bytes(16, 0x61)))});
   }
   for (const Case& c : cases) {
     INFO(c.name);
     PipelineHarness h;
     const Outcome out = h.run(Side::Ipv4, c.frame);
-    CHECK(out.verdict.kind == Verdict::Kind::Drop);
-    CHECK(out.verdict.reason == DropReason::ipv4_fragment);
-    CHECK(h.only_drop(DropReason::ipv4_fragment));
+    CHECK(out.verdict.kind == Verdict::Kind::Reassemble);
+    CHECK(hex(out.frame) == hex(c.frame));  // untouched
+    CHECK(h.only_drop(DropReason::malformed_ethernet, 0));  // nothing counted
+    CHECK(h.counters.exception.read() == 0);
   }
   SECTION("DF alone is no fragment") {
     PipelineHarness h;

@@ -585,6 +585,34 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   CHECK(v6_port->wait_for([](const Bytes& f) { return ether_type(f) == 0x86DD && f[20] == 17; }));
   CHECK(eventually([&] { return dp->tunnel_stats(2).packets_in == 2; }));
 
+  // ---- A v6udpv4 packet in two IPv4 fragments, the last (which shows no port) first: the
+  // worker's reassembly puts it together, then it is forwarded as if it had come whole.
+  {
+    const Bytes big = udp6_packet(tunnel2().client_v6, kInternetHost, 64, 1100);
+    const Bytes datagram = udp(40000, 3653, big);
+    Ipv4Header h;
+    h.src = kClient2;
+    h.dst = v4("192.0.2.1");
+    h.proto = 17;
+    h.id = 4242;
+    constexpr size_t kCut = 800;  // a multiple of 8
+    h.flags_fragment = kCut / 8;
+    v4_port->inject(ethernet(broker_v4_mac, kClient2Mac, RTE_ETHER_TYPE_IPV4,
+                             ipv4(h, Bytes(datagram.begin() + kCut, datagram.end()))));
+    h.flags_fragment = 0x2000;
+    v4_port->inject(ethernet(broker_v4_mac, kClient2Mac, RTE_ETHER_TYPE_IPV4,
+                             ipv4(h, Bytes(datagram.begin(), datagram.begin() + kCut))));
+    const auto whole = v6_port->wait_for([&](const Bytes& f) { return f.size() == 14 + big.size(); });
+    REQUIRE(whole);
+    CHECK(hex(*whole) == hex(ethernet(kGatewayMac, broker_v6_mac, RTE_ETHER_TYPE_IPV6, with_hop_limit(big, 63))));
+    CHECK(eventually([&] {
+      uint64_t reassembled = 0;
+      for (const auto& w : dp->stats().workers) reassembled += w.reassembled;
+      return reassembled == 1;
+    }));
+    CHECK(drops_of(totals(*dp), DropReason::ipv4_fragment) == 0);
+  }
+
   // ---- A reload's exception limits reach the running workers: each may hand the kernel 1 ICMP
   // frame a second, a burst of 2; the rest of a quick flood is dropped and counted, TSP still
   // passes. (The limits are the dataplane's: each worker gets its share.)
@@ -671,7 +699,7 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
   const Totals after_stop = totals(*dp);
   CHECK(after_stop.decap == before_stop.decap);
   CHECK(drops_of(after_stop, DropReason::no_tunnel) == 2);
-  CHECK(dp->tunnel_stats(2).packets_in == 2);
+  CHECK(dp->tunnel_stats(2).packets_in == 3);  // two whole, one reassembled
   dp->stop();  // idempotent
   dp.reset();
 

@@ -305,6 +305,7 @@ TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics]
   w0.exception = 3;
   w0.keepalive_replies = 2;
   w0.icmp_errors = 1;
+  w0.reassembled = 4;
   w0.drops[static_cast<size_t>(dp::DropReason::inner_source_spoofed)] = 10;
   auto& w1 = dp.stats_.workers[1];
   w1.lcore = 2;
@@ -324,6 +325,7 @@ TEST_CASE("dataplane families per worker, every drop reason by name", "[metrics]
   CHECK(value_of(families, "tspbroker_dataplane_exception_packets_total", {{"worker", "0"}}) == 3);
   CHECK(value_of(families, "tspbroker_dataplane_keepalive_replies_total", {{"worker", "0"}}) == 2);
   CHECK(value_of(families, "tspbroker_dataplane_icmp_errors_total", {{"worker", "0"}}) == 1);
+  CHECK(value_of(families, "tspbroker_dataplane_reassembled_packets_total", {{"worker", "0"}}) == 4);
   CHECK(value_of(families, "tspbroker_dataplane_drops_total", {{"worker", "0"}, {"reason", "inner_source_spoofed"}}) ==
         10);
   CHECK(value_of(families, "tspbroker_dataplane_drops_total", {{"worker", "1"}, {"reason", "no_tunnel"}}) == 5);
