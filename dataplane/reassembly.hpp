@@ -9,7 +9,9 @@
 // Bounded: at most kMaxPackets packets in reassembly per worker, each of at most
 // RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) fragments, each kept for at most kTimeoutSeconds; a fragment
 // that does not fit (table full, too many fragments, overlapping, expired) is dropped and
-// counted (ipv4_fragment). Not thread-safe: one per worker, used by its lcore only.
+// counted (ipv4_fragment). A whole packet must then fit one packet buffer (2 KiB of data room:
+// IPv4 packets up to 2,034 bytes, above RFC 4213's 1,500); a larger one is dropped by the
+// pipeline as segmented_frame. Not thread-safe: one per worker, used by its lcore only.
 #pragma once
 
 #include <rte_mbuf.h>
