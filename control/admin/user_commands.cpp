@@ -2,6 +2,7 @@
 
 #include <map>
 #include <stdexcept>
+#include <vector>
 
 #include "control/admin/admin_protocol.hpp"
 #include "control/admin/admin_views.hpp"
@@ -75,12 +76,22 @@ std::string user_del(UserContext& ctx, const std::string& name) {
   if (ctx.tunnels) {
     removed = ctx.tunnels->remove_user(name, ctx.now);
   } else {
-    // No daemon: its stored tunnels must not come back at the next start.
+    // No daemon: its stored tunnels must not come back at the next start, and their history
+    // records end now, as the daemon would have ended them.
+    std::vector<uint32_t> deleted;
     ctx.store.transaction([&](store::Store& s) {
-      for (const auto& t : s.load_tunnels())
-        if (!t.anonymous && t.user == name) s.delete_tunnel(t.id);
+      deleted.clear();
+      for (const auto& t : s.load_tunnels()) {
+        if (t.anonymous || t.user != name) continue;
+        s.delete_tunnel(t.id);
+        deleted.push_back(t.id);
+      }
       removed = s.delete_user(name);
     });
+    if (removed && ctx.history) {
+      for (uint32_t id : deleted) ctx.history->ended(id, ctx.now, store::TunnelEnd::UserDeleted);
+      ctx.history->flush();
+    }
   }
   if (!removed) return no_such_user(name);
   forget_lockout(ctx, name);

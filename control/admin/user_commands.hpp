@@ -9,6 +9,7 @@
 
 #include "control/auth_lockout.hpp"
 #include "control/store/store.hpp"
+#include "control/store/tunnel_history.hpp"
 #include "control/tunnel_service.hpp"
 
 namespace tsp::admin {
@@ -19,6 +20,9 @@ struct UserContext {
   std::string realm;                 // the DIGEST-MD5 realm the credentials are made for
   int64_t now = 0;
   AuthLockout* lockout = nullptr;    // the daemon's; null: the lockouts it saved in the store
+  // No daemon: the history file, where `user del` ends the tunnels it deletes (the daemon's own
+  // TunnelService does that when it runs). Null: they end as lost at the next start.
+  store::TunnelHistory* history = nullptr;
 };
 
 // 1-253 printable ASCII or UTF-8 bytes, no space, quote or backslash (quotable in DIGEST-MD5).

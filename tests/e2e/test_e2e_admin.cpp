@@ -287,6 +287,10 @@ TEST_CASE("tspctl history: a kicked tunnel is still found by its address, also w
   CHECK(bad.output == "tspctl: 'alice' is not an IPv6 or IPv4 address\n");
   CHECK(broker.tspctl({"history", v6, "--at", "yesterday"}, "").exit_status == 1);
   CHECK(broker.tspctl({"history"}, "").exit_status == 1);
+  // alice's router comes back (the same prefix: a registered user's allocation is stable) and
+  // is live when the daemon stops.
+  TcpClient again(broker.port(), "127.0.0.2");
+  CHECK(alice_router_over_tcp(again).prefix == offer.prefix);
   broker.stop_expect_clean_exit();
 
   // The daemon down: tspctl reads the history file itself.
@@ -295,8 +299,18 @@ TEST_CASE("tspctl history: a kicked tunnel is still found by its address, also w
   REQUIRE(offline.exit_status == 0);
   CHECK_THAT(offline.output, Catch::StartsWith("tspctl: no daemon on " + socket_of(broker)));
   const json kept = json::parse(offline.output.substr(offline.output.find('{')));
-  REQUIRE(kept["history"].size() == 1);
-  CHECK(kept["history"][0] == rec);
+  REQUIRE(kept["history"].size() == 2);
+  CHECK(kept["history"][0]["ended_at"].is_null());  // the stored tunnel, live until the next start
+  CHECK(kept["history"][1] == rec);
+  // Deleting alice with the daemon down deletes her stored tunnel and ends its record as the
+  // daemon would have (not as "lost" at the next start).
+  CHECK(broker.tspctl({"user", "del", "alice"}, "").exit_status == 0);
+  const CommandResult after_del = broker.tspctl({"--json", "history", "--user", "alice"}, "");
+  const json deleted = json::parse(after_del.output.substr(after_del.output.find('{')));
+  REQUIRE(deleted["history"].size() == 2);
+  CHECK(deleted["history"][0]["end_reason"] == "user_deleted");
+  CHECK(deleted["history"][0]["ended_at"].get<int64_t>() >= deleted["history"][0]["started_at"].get<int64_t>());
+  CHECK(deleted["history"][1] == rec);
 }
 
 TEST_CASE("tspctl lockouts and unlock: support lifts a guesser's lock without a restart", "[e2e][admin][lockout]") {

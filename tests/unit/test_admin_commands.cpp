@@ -10,6 +10,7 @@
 #include "control/admin/history_commands.hpp"
 #include "control/admin/user_commands.hpp"
 #include "tests/unit/control_test_support.hpp"
+#include "tests/unit/store_test_records.hpp"
 
 using namespace tsp;
 using namespace tsp::test;
@@ -541,6 +542,36 @@ TEST_CASE("a new password or a deleted user forgets the name's lockout, trusted 
     user_del(ctx, "bob");
     CHECK(fx.store().load_lockouts().users.empty());
   }
+}
+
+TEST_CASE("user del without a daemon ends the user's tunnels in the history file", "[admin][commands][history]") {
+  BrokerFixture fx;
+  fx.add_user("alice", "pw");
+  fx.add_user("bob", "pw");
+  store::TunnelRecord alices = test::udp_tunnel_with_prefix(7);  // alice's
+  store::TunnelRecord bobs = test::udp_tunnel_with_prefix(8);
+  bobs.user = "bob";
+  bobs.client_v6 = test::v6("2001:db8:ffff::8");
+  bobs.prefix = test::prefix("2001:db8:f200::/48");
+  fx.store().transaction([&](store::Store& s) {
+    s.save_tunnel(alices);
+    s.save_tunnel(bobs);
+  });
+  store::TunnelHistory history(":memory:");
+  history.started(alices);
+  history.started(bobs);
+  UserContext ctx{fx.store(), nullptr, fx.config().tsp().realm, fx.now()};
+  ctx.history = &history;
+  user_del(ctx, "alice");
+  const auto ended = history.find(store::HistoryQuery{std::nullopt, std::nullopt, std::string("alice"), std::nullopt, 10});
+  REQUIRE(ended.size() == 1);
+  CHECK(ended[0].ended_at == fx.now());
+  CHECK(ended[0].end_reason == "user_deleted");
+  const auto live = history.find(store::HistoryQuery{std::nullopt, std::nullopt, std::string("bob"), std::nullopt, 10});
+  REQUIRE(live.size() == 1);
+  CHECK_FALSE(live[0].ended_at);  // another user's tunnel lives on
+  // No such user: nothing ends.
+  CHECK(json::parse(user_del(ctx, "carol"))["ok"] == false);
 }
 
 TEST_CASE("user show tells support whether the name is locked and from where it may still log in", "[admin][commands][lockout]") {

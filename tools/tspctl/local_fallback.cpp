@@ -37,8 +37,12 @@ std::string run_on_store(const config::Config& cfg, const admin::AdminRequest& r
       return admin::user_add(ctx, request.name, request.password);
     case Command::UserPasswd:
       return admin::user_passwd(ctx, request.name, request.password);
-    case Command::UserDel:
+    case Command::UserDel: {
+      // The deleted tunnels' history records end here, not as "lost" at the next start.
+      store::TunnelHistory history(store::TunnelHistory::path_beside(cfg.store.sqlite_path));
+      ctx.history = &history;
       return admin::user_del(ctx, request.name);
+    }
     case Command::UserShow:
       return admin::user_show(ctx, request.name);
     default:
