@@ -92,8 +92,10 @@ class SourceBuckets {
   Slot slot_[kSlots]{};
 };
 
-// One worker's buckets, one per class, and the tsp class's per-source ones, each with the
-// worker's share of the configured limit. Set up in place (it is 64 KiB).
+// One worker's buckets: one per class with the worker's share of the class's limit (a class's
+// frames spread over the workers), and the tsp class's per-source ones with the whole
+// per-source limit (RSS hashes IPv4 on the addresses only, so one source's frames all reach
+// one worker). Set up in place (it is 64 KiB).
 struct ExceptionPolicer {
   TokenBucket bucket[kExceptionClassCount];
   SourceBuckets tsp_source;
@@ -113,7 +115,7 @@ struct ExceptionPolicer {
       bucket[c] = l.per_second == 0 ? TokenBucket() : TokenBucket(share(l.per_second), share(l.burst), hz);
     }
     const ExceptionLimit& s = limits[kTspSourceLimit];
-    tsp_source.reset(s.per_second == 0 ? 0 : share(s.per_second), share(s.burst), hz, seed);
+    tsp_source.reset(s.per_second, s.burst, hz, seed);
   }
 };
 

@@ -11,7 +11,9 @@
 // that does not fit (table full, too many fragments, overlapping, expired) is dropped and
 // counted (ipv4_fragment). A whole packet must then fit one packet buffer (2 KiB of data room:
 // IPv4 packets up to 2,034 bytes, above RFC 4213's 1,500); a larger one is dropped by the
-// pipeline as segmented_frame. Not thread-safe: one per worker, used by its lcore only.
+// pipeline as segmented_frame. All fragments of a packet reach the same worker: the ports hash
+// IPv4 on its addresses only (RTE_ETH_RSS_IP, fragments included). Not thread-safe: one per
+// worker, used by its lcore only.
 #pragma once
 
 #include <rte_mbuf.h>

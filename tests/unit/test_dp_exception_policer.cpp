@@ -133,7 +133,7 @@ TEST_CASE("source buckets: each source its own budget, sources in one slot share
   CHECK(std::count(used.begin(), used.end(), 0u) < static_cast<long>(SourceBuckets::kSlots / 2));
 }
 
-TEST_CASE("policer: each worker gets its share of the configured limits", "[dp][policer]") {
+TEST_CASE("policer: each worker gets its share of a class's limit, and a source's whole", "[dp][policer]") {
   const DataplaneConfig cfg = limited({0, 0}, {1000, 100}, {3, 1}, {400, 40});
   ExceptionPolicer p(cfg.exception_limits, 4, kHz);
   CHECK_FALSE(p.bucket[0].limited());
@@ -145,7 +145,7 @@ TEST_CASE("policer: each worker gets its share of the configured limits", "[dp][
   CHECK(passed == 1);  // never less than one
   passed = 0;
   for (int i = 0; i < 1000; ++i) passed += p.tsp_source.take(7, 0);
-  CHECK(passed == 10);  // burst 40 / 4 workers
+  CHECK(passed == 40);  // a source's whole burst: its frames all reach one worker
 }
 
 TEST_CASE("policer: which class a frame for the kernel is", "[dp][policer]") {
