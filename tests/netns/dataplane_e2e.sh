@@ -363,6 +363,19 @@ check_metrics() {
 now_ms() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((t / 1000)); }  # wall clock, milliseconds
 ceil_s() { echo $((($1 + 999) / 1000)); }                              # milliseconds -> whole seconds, up
 
+# wait_for_drops REASON BEFORE MIN FILE: scrapes the metrics into FILE until the drops of REASON
+# have grown by MIN since BEFORE, or for 5 s (after a flood the worker may still be reading its
+# ring: the counter gets there, or not). Sets drops_grown to the growth.
+wait_for_drops() {
+  local reason=$1 before=$2 min=$3 file=$4 deadline=$((SECONDS + 5))
+  while :; do
+    scrape_metrics_to "$file"
+    drops_grown=$(( $(metric_sum tspbroker_dataplane_drops_total "reason=\"$reason\"" "$file") - before ))
+    [ "$drops_grown" -lt "$min" ] && [ $SECONDS -lt $deadline ] || break
+    sleep 0.2
+  done
+}
+
 # FLOOD_COUNT datagrams from tspt-spoof to the broker's closed UDP port FLOOD_PORT: frames for its
 # kernel, class other, limited to OTHER_RATE a second after a burst of OTHER_BURST. Bounds that
 # hold however the flood and the worker were scheduled: the bucket lets through at most
@@ -393,14 +406,8 @@ flood_exception_path() {
   flood_sent=$(sed -n 's/^sent=//p' "$work/flood.out")
   [ "$flood_sent" -ge $((FLOOD_COUNT * 9 / 10)) ] || fail "the flood sent only $flood_sent of $FLOOD_COUNT datagrams"
   min_policed=$((flood_sent - OTHER_BURST - OTHER_RATE * ($(ceil_s $((t2 - t1))) + 1)))
-  # The worker may still be reading the flood from its ring: the counter gets there, or not.
-  deadline=$((SECONDS + 5))
-  while :; do
-    scrape_metrics_to "$work/metrics-after-flood.out"
-    policed=$(( $(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_other"' "$work/metrics-after-flood.out") - policed_before ))
-    [ "$policed" -lt "$min_policed" ] && [ $SECONDS -lt $deadline ] || break
-    sleep 0.2
-  done
+  wait_for_drops exception_policed_other "$policed_before" "$min_policed" "$work/metrics-after-flood.out"
+  policed=$drops_grown
   t3=$(now_ms)
   exception_delta=$(( $(metric_sum tspbroker_dataplane_exception_packets_total 'worker=' "$work/metrics-after-flood.out") - exception_before ))
   max_exception=$((OTHER_BURST + OTHER_RATE * ($(ceil_s $((t3 - t0))) + 1) + 20))
@@ -488,7 +495,7 @@ flood_without_limit() {
 # for the final accounting; that the class never ran out (exception_policed_tsp 0) is checked
 # there, over the whole run.
 flood_tsp_port_during() {
-  local t1 t2 flood_pid sent policed_before policed min_policed deadline
+  local t1 t2 flood_pid sent policed_before policed min_policed
   scrape_metrics_to "$work/metrics-before-tsp-flood.out"
   policed_before=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp_source"' "$work/metrics-before-tsp-flood.out")
   t1=$(now_ms)
@@ -507,13 +514,8 @@ flood_tsp_port_during() {
   [ -n "$sent" ] && [ "$sent" -ge $(((t2 - t1) * FLOOD_RATE / 1000 / 2)) ] ||
     fail "the TSP flood sent only '${sent}' datagrams in $((t2 - t1)) ms"
   min_policed=$((sent - TSP_SOURCE_BURST - TSP_SOURCE_RATE * ($(ceil_s $((t2 - t1))) + 1)))
-  deadline=$((SECONDS + 5))
-  while :; do
-    scrape_metrics_to "$work/metrics-after-tsp-flood.out"
-    policed=$(( $(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp_source"' "$work/metrics-after-tsp-flood.out") - policed_before ))
-    [ "$policed" -lt "$min_policed" ] && [ $SECONDS -lt $deadline ] || break
-    sleep 0.2
-  done
+  wait_for_drops exception_policed_tsp_source "$policed_before" "$min_policed" "$work/metrics-after-tsp-flood.out"
+  policed=$drops_grown
   echo "TSP flood: sent=$sent in $((t2 - t1)) ms, exception_policed_tsp_source=$policed (at least $min_policed)," \
        "exception_policed_tsp=$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp"' "$work/metrics-after-tsp-flood.out")"
   [ "$policed" -gt 0 ] && [ "$policed" -ge "$min_policed" ] && [ "$policed" -le "$sent" ] ||
