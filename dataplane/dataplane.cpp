@@ -7,7 +7,9 @@
 #include <rte_spinlock.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -74,6 +76,7 @@ class DpdkDataplane final : public Dataplane {
   TunnelStats tunnel_stats(uint32_t tunnel_id) const override;
   void restart_tunnel_stats(uint32_t tunnel_id) override;
   void set_exception_limits(const ExceptionLimit (&limits)[kExceptionLimitCount]) override;
+  std::vector<PolicedSource> policed_tsp_sources() const override;
 
  private:
   TunnelStats summed_tunnel_counters(uint32_t tunnel_id) const;
@@ -143,6 +146,16 @@ void DpdkDataplane::set_exception_limits(const ExceptionLimit (&limits)[kExcepti
   if (!limits_) return;
   limits_->publish(limits);
   spdlog::info("dataplane: frames for the kernel now limited to {}", exception_limits_text(limits));
+}
+
+std::vector<PolicedSource> DpdkDataplane::policed_tsp_sources() const {
+  std::map<uint32_t, uint64_t> by_address;
+  for (const auto& w : workers_)
+    w->ctx.policer.tsp_source.for_each_policed([&](uint32_t source, uint64_t n) { by_address[source] += n; });
+  std::vector<PolicedSource> out;
+  for (const auto& [address, frames] : by_address) out.push_back({Ipv4Addr{address}, frames});
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.frames > b.frames; });
+  return out;
 }
 
 void DpdkDataplane::prepare_workers(const std::vector<unsigned>& lcores) {

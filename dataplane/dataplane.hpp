@@ -106,6 +106,13 @@ struct TunnelStats {
   uint64_t packets_out = 0, bytes_out = 0;  // encapsulated (to the client)
 };
 
+// A client address whose TSP frames the workers dropped over its share.
+struct PolicedSource {
+  Ipv4Addr address;
+  uint64_t frames = 0;
+  bool operator==(const PolicedSource&) const = default;
+};
+
 class Dataplane {
  public:
   virtual ~Dataplane() = default;
@@ -119,6 +126,11 @@ class Dataplane {
   // A new tunnel takes over this id: its figures start from zero. (A no-op for dataplanes
   // that count nothing per tunnel.)
   virtual void restart_tunnel_stats(uint32_t /*tunnel_id*/) {}
+  // The client addresses whose TSP frames the workers dropped over their per-source share
+  // (`exception limit tsp-source`) since the start or the last reload of the limits, the most
+  // dropped first. Each bucket of the share counts for the last address it dropped (addresses
+  // may share a bucket). Empty for dataplanes that police nothing.
+  virtual std::vector<PolicedSource> policed_tsp_sources() const { return {}; }
   // A reload's new exception limits (the workers' buckets start again, full). A no-op for
   // dataplanes that police nothing.
   virtual void set_exception_limits(const ExceptionLimit (&/*limits*/)[kExceptionLimitCount]) {}

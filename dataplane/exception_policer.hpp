@@ -54,21 +54,28 @@ class TokenBucket {
 // A token bucket per source address, all with the same rate and burst: a fixed table of slots
 // indexed by a seeded hash of the address (no allocation, no eviction). Sources that share a
 // slot share its budget; the seed, drawn when the dataplane starts, keeps a flooder from
-// choosing addresses that land on a given client's slot.
+// choosing addresses that land on a given client's slot. Each slot also counts what it
+// dropped and keeps the last address it dropped, for `tspctl sources` (one writer, the
+// worker; readers on the control thread).
 class SourceBuckets {
  public:
   static constexpr unsigned kSlotBits = 12;
-  static constexpr unsigned kSlots = 1u << kSlotBits;  // 64 KiB a worker
+  static constexpr unsigned kSlots = 1u << kSlotBits;  // 128 KiB a worker
 
   SourceBuckets() = default;  // no limit
 
-  // Every slot full, with the new limit (0: none).
+  // Every slot full, with the new limit (0: none), and nothing dropped yet.
   void reset(uint64_t per_second, uint64_t burst, uint64_t hz, uint64_t seed) noexcept {
     rate_ = per_second;
     hz_ = hz;
     cap_ = burst * hz;
     seed_ = seed;
-    for (Slot& s : slot_) s = Slot{cap_, 0};
+    for (Slot& s : slot_) {
+      s.credit = cap_;
+      s.last = 0;
+      s.dropped_source.store(0, std::memory_order_relaxed);
+      s.drops.store(0, std::memory_order_relaxed);
+    }
   }
 
   bool limited() const noexcept { return rate_ != 0; }
@@ -81,12 +88,38 @@ class SourceBuckets {
   bool take(uint32_t source, uint64_t now) noexcept {
     if (rate_ == 0) return true;
     Slot& s = slot_[slot_of(source)];
-    return take_credit(s.credit, s.last, now, rate_, hz_, cap_);
+    if (take_credit(s.credit, s.last, now, rate_, hz_, cap_)) return true;
+    s.dropped_source.store(source, std::memory_order_relaxed);
+    s.drops.store(s.drops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
+    return false;
+  }
+
+  // Calls f(source, drops) for each slot that dropped anything since the last reset: the last
+  // address it dropped, and all it dropped (other addresses of the slot's included). Any thread.
+  template <typename F>
+  void for_each_policed(F&& f) const {
+    for (const Slot& s : slot_) {
+      if (const uint64_t n = s.drops.load(std::memory_order_relaxed)) f(s.dropped_source.load(std::memory_order_relaxed), n);
+    }
   }
 
  private:
+  // Atomic where the control thread reads; copied as values (a worker's context is set up by
+  // copying a prepared one).
   struct Slot {
-    uint64_t credit, last;
+    uint64_t credit = 0, last = 0;
+    std::atomic<uint32_t> dropped_source{0};
+    std::atomic<uint64_t> drops{0};
+
+    Slot() = default;
+    Slot(const Slot& o) noexcept { *this = o; }
+    Slot& operator=(const Slot& o) noexcept {
+      credit = o.credit;
+      last = o.last;
+      dropped_source.store(o.dropped_source.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      drops.store(o.drops.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      return *this;
+    }
   };
   uint64_t rate_ = 0, hz_ = 1, cap_ = 0, seed_ = 0;
   Slot slot_[kSlots]{};
@@ -95,7 +128,7 @@ class SourceBuckets {
 // One worker's buckets: one per class with the worker's share of the class's limit (a class's
 // frames spread over the workers), and the tsp class's per-source ones with the whole
 // per-source limit (RSS hashes IPv4 on the addresses only, so one source's frames all reach
-// one worker). Set up in place (it is 64 KiB).
+// one worker). Set up in place (it is 128 KiB).
 struct ExceptionPolicer {
   TokenBucket bucket[kExceptionClassCount];
   SourceBuckets tsp_source;

@@ -56,7 +56,7 @@ struct PipelineContext {
   uint16_t next_ipv4_id = 0;  // identification of the outer IPv4 headers it builds
   IcmpErrorBudget icmp_budget;
   NeighborMemo last_neighbor[2];  // by Side
-  // Last: 64 KiB (the per-source buckets) read only on the exception path, after the fields the
+  // Last: 128 KiB (the per-source buckets) read only on the exception path, after the fields the
   // forwarding path reads. No limit unless the worker's setup gives it the configured one.
   ExceptionPolicer policer;
 

@@ -134,7 +134,8 @@ std::string AdminCommands::reload() {
 std::string AdminCommands::sources() {
   if (!ctx_.sessions) return encode_error(ErrorStatus::Refused, "this daemon serves no TSP sessions");
   return sources_list(ctx_.sessions->snapshot(), ctx_.tunnels->anonymous_by_address(),
-                      ctx_.config()->max_anonymous_per_address);
+                      ctx_.config()->max_anonymous_per_address,
+                      ctx_.dataplane ? ctx_.dataplane->policed_tsp_sources() : std::vector<dp::PolicedSource>{});
 }
 
 std::string AdminCommands::history(const AdminRequest& request) {

@@ -522,6 +522,18 @@ flood_tsp_port_during() {
     fail "TSP flood: $policed exception_policed_tsp_source drops for $sent datagrams in $((t2 - t1)) ms, expected at least $min_policed"
   [ "$(metric_sum tspbroker_dataplane_drops_total 'reason="exception_policed_tsp"' "$work/metrics-after-tsp-flood.out")" -eq 0 ] ||
     fail "TSP flood: the tsp class ran out (exception_policed_tsp > 0): the flooder's excess reached it"
+  # tspctl sources names the flooder, with what the dataplane dropped for it (no other address
+  # was policed; the count is the workers' since the last reload, read after the scrape), though
+  # it never got a session through.
+  local listed named named_count
+  listed=$("$TSPCTL" --config "$work/broker.conf" --json sources 2>&1) || fail "tspctl sources: $listed"
+  named=$(python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print(" ".join("%s=%d" % (s["address"], s["policed"]) for s in r["sources"] if s["policed"]))' <<<"$listed")
+  echo "tspctl sources, policed: $named"
+  named_count=${named#"$SPOOF_V4="}
+  [ "$named" = "$SPOOF_V4=$named_count" ] && [ "$named_count" -ge "$policed" ] && [ "$named_count" -le "$sent" ] ||
+    fail "tspctl sources: policed '$named', expected $SPOOF_V4 alone with $policed to $sent frames"
   policed_tsp_source_after_flood=$((policed_before + policed))
 }
 

@@ -93,7 +93,7 @@ rte_mbuf* arrive(const ArrivingFrame& f) {
 // still, so none refills.
 void police(PipelineHarness& h) {
   const ExceptionLimit limits[kExceptionLimitCount] = {{1, 2}, {1, 3}, {1, 2}, {1, 2}};
-  h.ctx.policer = ExceptionPolicer(limits, 1, 1000);
+  h.ctx.policer.configure(limits, 1, 1000, 0);
   h.ctx.now_cycles = 0;
 }
 

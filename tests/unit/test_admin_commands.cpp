@@ -38,6 +38,8 @@ class FakeDataplane : public dp::Dataplane {
     return s;
   }
   dp::TunnelStats tunnel_stats(uint32_t id) const override { return {id, 100ull * id, id + 1, 100ull * (id + 1)}; }
+  std::vector<dp::PolicedSource> policed_tsp_sources() const override { return policed; }
+  std::vector<dp::PolicedSource> policed;  // what the test says the workers dropped
 };
 
 xml::TunnelRequest request(const std::string& declared_v4, std::optional<unsigned> prefix_length = std::nullopt) {
@@ -317,15 +319,27 @@ TEST_CASE("sources: addresses with unfinished sessions or anonymous tunnels, the
     REQUIRE(offer.status == Status::Success);
     REQUIRE(h.fx.service().commit(*offer.pending, h.fx.now()));
   }
+  // The dataplane dropped TSP from .9 (which also holds a session) and from 203.0.113.66 (which
+  // never got through to hold one).
+  h.dataplane.policed = {{v4("203.0.113.66"), 5000}, {v4("198.51.100.9"), 40}};
   r = h.ok(cmd(Command::Sources));
   INFO(r.dump());
-  REQUIRE(r["sources"].size() == 3);
-  CHECK(r["sources"][0] == json{{"address", "198.51.100.7"}, {"sessions", 3}, {"anonymous", 1}, {"at_limit", true}});
-  CHECK(r["sources"][1] == json{{"address", "198.51.100.8"}, {"sessions", 0}, {"anonymous", 2}, {"at_limit", true}});
-  CHECK(r["sources"][2] == json{{"address", "198.51.100.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}});
+  REQUIRE(r["sources"].size() == 4);
+  CHECK(r["sources"][0] ==
+        json{{"address", "198.51.100.7"}, {"sessions", 3}, {"anonymous", 1}, {"at_limit", true}, {"policed", 0}});
+  CHECK(r["sources"][1] ==
+        json{{"address", "198.51.100.8"}, {"sessions", 0}, {"anonymous", 2}, {"at_limit", true}, {"policed", 0}});
+  CHECK(r["sources"][2] ==
+        json{{"address", "198.51.100.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}, {"policed", 40}});
+  CHECK(r["sources"][3] ==
+        json{{"address", "203.0.113.66"}, {"sessions", 0}, {"anonymous", 0}, {"at_limit", false}, {"policed", 5000}});
   CHECK(r["unfinished"] == 4);
   CHECK(r["addresses"] == 3);
   CHECK(r["at_limit"] == 2);
+  CHECK(r["policed"] == 2);
+  // Without a dataplane nothing is policed.
+  Harness control_only(false, text);
+  CHECK(control_only.ok(cmd(Command::Sources))["policed"] == 0);
 
   // Limits of 0 are none: nobody is at them.
   h.sessions.set_limits(100, 0);

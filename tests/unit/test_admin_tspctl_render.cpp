@@ -255,16 +255,21 @@ TEST_CASE("sources: one row per address, then the limits", "[tspctl][render]") {
       {"unfinished", 257},
       {"addresses", 2},
       {"at_limit", 1},
+      {"policed", 1},
       {"sources",
-       {{{"address", "198.51.100.7"}, {"sessions", 256}, {"anonymous", 3}, {"at_limit", true}},
-        {{"address", "203.0.113.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}}}}};
+       {{{"address", "198.51.100.7"}, {"sessions", 256}, {"anonymous", 3}, {"at_limit", true}, {"policed", 0}},
+        {{"address", "203.0.113.9"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}, {"policed", 0}},
+        {{"address", "203.0.113.66"}, {"sessions", 0}, {"anonymous", 0}, {"at_limit", false}, {"policed", 4980}}}}};
   CHECK(render(Command::Sources, sources, false) ==
-        "ADDRESS       SESSIONS  ANONYMOUS  AT LIMIT\n"
-        "198.51.100.7       256          3  yes\n"
-        "203.0.113.9          1          0  -\n"
+        "ADDRESS       SESSIONS  ANONYMOUS  AT LIMIT  POLICED\n"
+        "198.51.100.7       256          3  yes             0\n"
+        "203.0.113.9          1          0  -               0\n"
+        "203.0.113.66         0          0  -            4980\n"
         "\n"
         "257 unfinished session(s) of 10000 (max sessions) from 2 address(es) holding sessions or anonymous "
         "tunnels; 1 at a limit\n"
+        "1 address(es) with TSP frames dropped by the dataplane over their share (POLICED: frames, exception "
+        "limit tsp-source)\n"
         "per address: 256 unfinished session(s) (max sessions per-address), no limit anonymous tunnel(s) (limit "
         "anonymous per-address)\n");
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "dataplane/exception_policer.hpp"
@@ -111,6 +112,12 @@ TEST_CASE("source buckets: each source its own budget, sources in one slot share
   for (int i = 0; i < 50; ++i) passed += b.take(a, t);
   CHECK(passed == 5);
 
+  // What each slot dropped, under the last address it dropped: a's slot 45 + 1 (same's, which
+  // shares it) + 45, other's 45.
+  std::map<uint32_t, uint64_t> dropped;
+  b.for_each_policed([&](uint32_t source, uint64_t n) { dropped[source] += n; });
+  CHECK(dropped == std::map<uint32_t, uint64_t>{{a, 91}, {other, 45}});
+
   // A steady flood from one source gets the rate: 10 seconds, one attempt a cycle.
   b.reset(100, 5, kHz, 0x1234);
   passed = 0;
@@ -118,11 +125,14 @@ TEST_CASE("source buckets: each source its own budget, sources in one slot share
   CHECK(passed >= 1000);
   CHECK(passed <= 1005);
 
-  // reset() refills every slot; the seed moves sources between slots.
+  // reset() refills every slot and forgets the drops; the seed moves sources between slots.
   b.reset(100, 5, kHz, 0x1234);
   passed = 0;
   for (int i = 0; i < 50; ++i) passed += b.take(same, t);
   CHECK(passed == 5);
+  dropped.clear();
+  b.for_each_policed([&](uint32_t source, uint64_t n) { dropped[source] += n; });
+  CHECK(dropped == std::map<uint32_t, uint64_t>{{same, 45}});  // the flood before the reset is forgotten
   unsigned moved = 0;
   SourceBuckets reseeded;
   reseeded.reset(100, 5, kHz, 0x5678);
@@ -174,7 +184,7 @@ TEST_CASE("policer: which class a frame for the kernel is", "[dp][policer]") {
 TEST_CASE("pipeline: a flood over one class's limit is dropped and counted; the others pass", "[dp][policer]") {
   PipelineHarness h;
   h.cfg = limited({100, 2}, {100, 2}, {10, 3});
-  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz);
+  h.ctx.policer.configure(h.cfg.exception_limits, 1, kHz, 0);
   h.ctx.now_cycles = 10 * kHz;
 
   std::vector<Verdict::Kind> kinds;
@@ -209,7 +219,7 @@ TEST_CASE("pipeline: a flood over one class's limit is dropped and counted; the 
 TEST_CASE("pipeline: one source flooding TSP is dropped before it spends the class's budget", "[dp][policer]") {
   PipelineHarness h;
   h.cfg = limited({0, 0}, {100, 5}, {0, 0}, {100, 3});
-  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz, 99);
+  h.ctx.policer.configure(h.cfg.exception_limits, 1, kHz, 99);
   h.ctx.now_cycles = 10 * kHz;
   const Ipv4Addr flooder = v4("203.0.113.66");
   Ipv4Addr client = v4("198.51.100.20");
@@ -232,7 +242,7 @@ TEST_CASE("pipeline: one source flooding TSP is dropped before it spends the cla
 
   // Other classes are not counted per source.
   h.cfg = limited({0, 0}, {0, 0}, {0, 0}, {1, 1});
-  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz, 99);
+  h.ctx.policer.configure(h.cfg.exception_limits, 1, kHz, 99);
   for (int i = 0; i < 5; ++i) {
     CHECK(h.run(Side::Ipv4, icmp_echo_to_us()).verdict.kind == Verdict::Kind::Exception);
     CHECK(h.run(Side::Ipv4, tcp_to_us(22)).verdict.kind == Verdict::Kind::Exception);
@@ -242,7 +252,7 @@ TEST_CASE("pipeline: one source flooding TSP is dropped before it spends the cla
 TEST_CASE("pipeline: the burst path polices the same frames", "[dp][policer]") {
   PipelineHarness h;
   h.cfg = limited({0, 0}, {0, 0}, {10, 4});
-  h.ctx.policer = ExceptionPolicer(h.cfg.exception_limits, 1, kHz);
+  h.ctx.policer.configure(h.cfg.exception_limits, 1, kHz, 0);
   h.ctx.now_cycles = 1;
   rte_mbuf* pkts[kMaxBurst];
   const unsigned n = 12;

@@ -672,9 +672,12 @@ TEST_CASE("the dataplane forwards through ring ports, uses the kernel taps, coun
     CHECK(passed <= n * (2 + static_cast<uint64_t>(seconds) + 1));
     CHECK(drops_of(t, DropReason::exception_policed_tsp_source) == 40 - passed);
     CHECK(drops_of(t, DropReason::exception_policed_tsp) == 0);
+    // Who was policed (for tspctl sources): the one client, every frame dropped.
+    CHECK(dp->policed_tsp_sources() == std::vector<PolicedSource>{{kClient1, 40 - passed}});
     dp->set_exception_limits(cfg.exception_limits);
     v4_port->inject(to_broker_v4(broker_v4_mac, kClient1Mac, kClient1, 17, udp(5099, 3653, hello)));
     CHECK(eventually([&] { return totals(*dp).exception == t.exception + 1; }));
+    CHECK(dp->policed_tsp_sources().empty());  // the workers' buckets started again
   }
 
   // ---- Idle, the worker sleeps: well under one core busy (it would be 100% spinning).
