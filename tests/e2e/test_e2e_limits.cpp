@@ -169,14 +169,15 @@ TEST_CASE("max sessions per-address 20: the 21st unfinished session from one add
     const json listed = json_of(broker.tspctl({"--json", "sources"}, ""));
     REQUIRE(listed["sources"].size() == 2);
     CHECK(listed["sources"][0] ==
-          json{{"address", source}, {"sessions", 20}, {"anonymous", 0}, {"at_limit", true}});
+          json{{"address", source}, {"sessions", 20}, {"anonymous", 0}, {"at_limit", true}, {"policed", 0}});
     CHECK(listed["sources"][1] ==
-          json{{"address", "127.0.0.3"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}});
+          json{{"address", "127.0.0.3"}, {"sessions", 1}, {"anonymous", 0}, {"at_limit", false}, {"policed", 0}});
     CHECK(listed["limits"]["sessions_per_address"] == 20);
+    CHECK(listed["policed"] == 0);  // no dataplane: nothing policed
     const CommandResult table = broker.tspctl({"sources"}, "");
     CHECK(table.exit_status == 0);
-    CHECK_THAT(table.output, Catch::StartsWith("ADDRESS    SESSIONS  ANONYMOUS  AT LIMIT\n"
-                                               "127.0.0.2        20          0  yes\n"));
+    CHECK_THAT(table.output, Catch::StartsWith("ADDRESS    SESSIONS  ANONYMOUS  AT LIMIT  POLICED\n"
+                                               "127.0.0.2        20          0  yes             0\n"));
   }
 
   {
