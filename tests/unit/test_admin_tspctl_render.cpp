@@ -118,15 +118,21 @@ TEST_CASE("tunnel detail, stats, pools, users and actions render", "[tspctl][ren
   CHECK_THAT(detail, Catch::Contains("drops:        per worker only\n"));
 
   json w = {{"lcore", 1}, {"rx", 5}, {"tx", 4}, {"encap", 2}, {"decap", 3}, {"exception", 0},
-            {"keepalive_replies", 0}, {"icmp_errors", 0}, {"drops", {{"no_tunnel", 2}, {"no_route", 0}}}};
+            {"keepalive_replies", 0}, {"icmp_errors", 0}, {"reassembled", 1},
+            {"drops", {{"no_tunnel", 2}, {"no_route", 0}}}};
   json total = w;
   total.erase("lcore");
   const json stats = {{"dataplane", {{"workers", {w}}, {"total", total}}},
                       {"control", {{"live_tunnels", 1}, {"commits", 3}}}};
   const std::string s = render(Command::Stats, stats, false);
-  CHECK_THAT(s, Catch::StartsWith("WORKER   RX  TX  ENCAP  DECAP  EXCEPTION\nlcore 1   5   4      2      3          0\n"
-                                  "total     5   4      2      3          0\n"));
+  CHECK_THAT(s, Catch::StartsWith("WORKER   RX  TX  ENCAP  DECAP  EXCEPTION  REASSEMBLED\n"
+                                  "lcore 1   5   4      2      3          0            1\n"
+                                  "total     5   4      2      3          0            1\n"));
   CHECK_THAT(s, Catch::Contains("DROP REASON  LCORE 1  TOTAL\nno_tunnel          2      2\n"));
+  json older = stats;  // a daemon from before the reassembly
+  older["dataplane"]["workers"][0].erase("reassembled");
+  older["dataplane"]["total"].erase("reassembled");
+  CHECK_THAT(render(Command::Stats, older, false), Catch::Contains("lcore 1   5   4      2      3          0            -\n"));
   CHECK_THAT(s, !Catch::Contains("no_route"));
   CHECK_THAT(s, Catch::EndsWith("control plane:\ncommits:      3\nlive_tunnels: 1\n"));
   CHECK_THAT(s, !Catch::Contains("exception limits"));  // a daemon that does not report them

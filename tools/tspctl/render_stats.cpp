@@ -13,9 +13,10 @@ namespace {
 using nlohmann::json;
 using Align = Table::Align;
 
+// REASSEMBLED is "-" for daemons from before the workers reassembled fragments.
 std::vector<std::string> counter_row(std::string name, const json& w) {
   return {std::move(name), cell(w.at("rx")), cell(w.at("tx")), cell(w.at("encap")), cell(w.at("decap")),
-          cell(w.at("exception"))};
+          cell(w.at("exception")), w.contains("reassembled") ? cell(w.at("reassembled")) : "-"};
 }
 
 }  // namespace
@@ -31,7 +32,8 @@ std::string render_stats(const json& result) {
                    {"TX", Align::Right},
                    {"ENCAP", Align::Right},
                    {"DECAP", Align::Right},
-                   {"EXCEPTION", Align::Right}});
+                   {"EXCEPTION", Align::Right},
+                   {"REASSEMBLED", Align::Right}});
     for (const auto& w : dp.at("workers")) workers.add_row(counter_row("lcore " + cell(w.at("lcore")), w));
     workers.add_row(counter_row("total", dp.at("total")));
     out += workers.render();
