@@ -34,28 +34,20 @@ std::string cell(const nlohmann::json& v) {
 
 namespace {
 
-// Unix seconds as UTC calendar fields; false when gmtime cannot say.
-bool utc(int64_t unix_seconds, std::tm& tm) {
+// Unix seconds as UTC in strftime's `format`; the number itself when gmtime cannot say.
+std::string utc_text(int64_t unix_seconds, const char* format) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  return ::gmtime_r(&t, &tm) != nullptr;
+  std::tm tm{};
+  if (::gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_seconds);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
 
 }  // namespace
 
-std::string timestamp(int64_t unix_seconds) {
-  std::tm tm{};
-  if (!utc(unix_seconds, tm)) return std::to_string(unix_seconds);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string timestamp(int64_t unix_seconds) { return utc_text(unix_seconds, "%Y-%m-%d %H:%M:%S"); }
 
-std::string iso_time(int64_t unix_seconds) {
-  std::tm tm{};
-  if (!utc(unix_seconds, tm)) return std::to_string(unix_seconds);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(int64_t unix_seconds) { return utc_text(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
 
 }  // namespace tsp::tspctl
